@@ -1,0 +1,165 @@
+//! Splits a byte stream into lines over a fixed buffer (R25).
+//!
+//! The reader appends what the socket gave into [`LineFramer::spare`], then
+//! takes complete lines with [`LineFramer::next_line`]. A line longer than
+//! [`FRAME_MAX`] is reported once as [`Line::TooLong`] and its bytes are
+//! skipped up to the next line feed, so one huge line costs no memory and
+//! does not desynchronise the stream.
+
+use crate::limits::FRAME_MAX;
+
+/// One item taken from the stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// A complete line, without its line feed or a carriage return before it.
+    Complete(&'a [u8]),
+    /// A line longer than `FRAME_MAX` was dropped.
+    TooLong,
+}
+
+/// A line splitter with a fixed buffer of `FRAME_MAX + 1` bytes.
+pub struct LineFramer {
+    buf: [u8; FRAME_MAX + 1],
+    /// Bytes of `buf` holding data.
+    len: usize,
+    /// Bytes of `buf` already handed out as lines, removed on the next fill.
+    consumed: usize,
+    /// Inside an over-long line: drop bytes until the next line feed.
+    skipping: bool,
+}
+
+impl Default for LineFramer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LineFramer {
+    pub const fn new() -> Self {
+        LineFramer {
+            buf: [0; FRAME_MAX + 1],
+            len: 0,
+            consumed: 0,
+            skipping: false,
+        }
+    }
+
+    /// Free space to read into; call [`LineFramer::filled`] with the count read.
+    pub fn spare(&mut self) -> &mut [u8] {
+        // Drop the lines already handed out before reading more.
+        if self.consumed > 0 {
+            self.buf.copy_within(self.consumed..self.len, 0);
+            self.len -= self.consumed;
+            self.consumed = 0;
+        }
+        &mut self.buf[self.len..]
+    }
+
+    /// Records that `n` bytes were read into [`LineFramer::spare`].
+    pub fn filled(&mut self, n: usize) {
+        self.len = (self.len + n).min(self.buf.len());
+    }
+
+    /// The next complete line or over-long report, or `None` until more data.
+    pub fn next_line(&mut self) -> Option<Line<'_>> {
+        loop {
+            let pending = &self.buf[self.consumed..self.len];
+            match pending.iter().position(|&b| b == b'\n') {
+                Some(at) => {
+                    let start = self.consumed;
+                    self.consumed += at + 1;
+                    if self.skipping {
+                        // The tail of an over-long line: already reported.
+                        self.skipping = false;
+                        continue;
+                    }
+                    let mut line = &self.buf[start..start + at];
+                    if let [rest @ .., b'\r'] = line {
+                        line = rest;
+                    }
+                    return Some(Line::Complete(line));
+                }
+                None if pending.len() > FRAME_MAX || (self.skipping && !pending.is_empty()) => {
+                    // No line feed within FRAME_MAX bytes: drop what we have.
+                    self.consumed = self.len;
+                    if !self.skipping {
+                        self.skipping = true;
+                        return Some(Line::TooLong);
+                    }
+                    return None;
+                }
+                None => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// Feeds `input` in chunks of `chunk` bytes and collects what comes out.
+    fn split(input: &[u8], chunk: usize) -> Vec<Result<Vec<u8>, ()>> {
+        let mut framer = LineFramer::new();
+        let mut out = Vec::new();
+        for piece in input.chunks(chunk) {
+            let mut piece = piece;
+            while !piece.is_empty() {
+                let spare = framer.spare();
+                let n = spare.len().min(piece.len());
+                spare[..n].copy_from_slice(&piece[..n]);
+                framer.filled(n);
+                piece = &piece[n..];
+                while let Some(line) = framer.next_line() {
+                    out.push(match line {
+                        Line::Complete(l) => Ok(l.to_vec()),
+                        Line::TooLong => Err(()),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_whatever_the_read_sizes() {
+        for chunk in [1, 2, 3, 7, 4096] {
+            assert_eq!(
+                split(b"one\ntwo\r\n\nthree\n", chunk),
+                [
+                    Ok(b"one".to_vec()),
+                    Ok(b"two".to_vec()),
+                    Ok(Vec::new()),
+                    Ok(b"three".to_vec())
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_over_long_line_is_reported_once_and_skipped() {
+        let mut input = std::vec![b'x'; FRAME_MAX * 3];
+        input.extend_from_slice(b"\nafter\n");
+        for chunk in [1, 100, 5000] {
+            assert_eq!(
+                split(&input, chunk),
+                [Err(()), Ok(b"after".to_vec())],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_of_exactly_frame_max_is_kept() {
+        let mut input = std::vec![b'y'; FRAME_MAX];
+        input.push(b'\n');
+        assert_eq!(split(&input, 512), [Ok(std::vec![b'y'; FRAME_MAX])]);
+    }
+
+    #[test]
+    fn a_partial_line_waits_for_more() {
+        assert_eq!(split(b"no newline yet", 4), []);
+    }
+}

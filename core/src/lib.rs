@@ -1,0 +1,40 @@
+//! natter-core: every rule of natter and its wire protocol, as a
+//! deterministic state machine with no I/O, no clock and no allocation.
+//!
+//! - [`hub`]: the state machine. Shells feed it connections, frames and the
+//!   time, and carry out what it asks through [`effects::Effects`].
+//! - [`user`] and [`session`]: its tables of accounts and connections.
+//! - [`command`]: what a user types, parsed into frames (client side).
+//! - [`credential`]: what usernames and passwords may be (R3).
+//! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line splitter.
+//! - [`text`]: the exact texts a person sees for each frame.
+//! - [`limits`]: every capacity, in one place (R26); [`time`]: milliseconds.
+//!
+//! `#![no_std]` without `alloc`: it builds for `thumbv7em-none-eabihf`,
+//! which is how CI proves it.
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod command;
+pub mod credential;
+pub mod effects;
+pub mod framer;
+pub mod hub;
+pub mod limits;
+pub mod protocol;
+pub mod session;
+pub mod text;
+pub mod time;
+pub mod user;
+
+pub use effects::Effects;
+pub use hub::{Config, Hub};
+pub use protocol::{ClientFrame, ServerFrame};
+pub use session::ConnId;
+pub use time::Instant;
+
+// Handles and user ids are single bytes.
+const _: () = assert!(limits::MAX_CONNECTIONS <= 256 && limits::MAX_ACCOUNTS <= 256);

@@ -1,0 +1,33 @@
+//! Every capacity of natter in one place (R26).
+//!
+//! The core never allocates: these numbers size its fixed tables. The
+//! defaults fit the ten sample accounts of `credentials.txt` with room to
+//! spare; raise them and rebuild for a bigger community. Every limit that a
+//! user can hit has a user-visible error (see `text.rs`).
+
+/// Accounts the server can hold: the sample file's ten, plus new ones.
+pub const MAX_ACCOUNTS: usize = 32;
+
+/// TCP connections at once, logged in or still at the login prompts.
+pub const MAX_CONNECTIONS: usize = 24;
+
+/// Longest username, in bytes (usernames are ASCII, R3).
+pub const NAME_MAX: usize = 32;
+
+/// Longest password, in bytes (passwords are ASCII, R3).
+pub const PASSWORD_MAX: usize = 64;
+
+/// Longest message text, in bytes of UTF-8.
+pub const TEXT_MAX: usize = 512;
+
+/// Longest frame on the wire, in bytes, not counting the line feed. A
+/// message of `TEXT_MAX` bytes escapes to at most six bytes per byte
+/// (`\u001b`), so the largest legal frame stays well below this.
+pub const FRAME_MAX: usize = 4096;
+
+/// Consecutive bad frames (malformed, too long, out of place) after which
+/// the server closes a connection instead of answering each one.
+pub const MAX_BAD_FRAMES: u8 = 8;
+
+/// Wrong passwords in a row that block a username (R8).
+pub const MAX_PASSWORD_FAILURES: u8 = 3;

@@ -1,0 +1,207 @@
+//! The wire protocol: one JSON object per line (R25), documented with an
+//! example of every frame in `docs/PROTOCOL.md`.
+//!
+//! Frames are externally tagged enums: `{"Password":{"password":"x"}}`.
+//! Variants without data are empty structs so every frame is an object.
+//! Strings arrive escaped; [`decode_client`]/[`decode_server`] unescape them
+//! into fixed-size strings with one caller-free scratch buffer, so quotes,
+//! backslashes and control characters round-trip byte for byte.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::credential::{CredentialProblem, Name, Password};
+use crate::limits::{FRAME_MAX, TEXT_MAX};
+
+/// Message text, at most [`TEXT_MAX`] bytes of UTF-8.
+pub type Text = heapless::String<TEXT_MAX>;
+
+/// What a client sends to the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientFrame {
+    /// The answer to [`Prompt::Username`].
+    Username { name: Name },
+    /// The answer to [`Prompt::Password`] or [`Prompt::NewPassword`].
+    Password { password: Password },
+    /// `logout` (R18).
+    Logout {},
+}
+
+/// What the server asks the user to type next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Prompt {
+    Username,
+    Password,
+    NewPassword,
+}
+
+/// Why the server ends a session; the client prints the reason and exits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ByeReason {
+    /// `logout` (R18).
+    LoggedOut,
+    /// The third wrong password in a row (R8).
+    NowBlocked,
+    /// A login attempt while the username is blocked (R8).
+    Blocked,
+    /// No valid command for `timeout` seconds (R9).
+    TimedOut,
+    /// Nothing typed at the login prompts for `timeout` seconds.
+    LoginTimedOut,
+    /// Every connection slot is taken (R26).
+    ServerFull,
+    /// Too many bad frames in a row (R25).
+    TooManyErrors,
+    /// The server is stopping (SIGINT/SIGTERM).
+    ShuttingDown,
+}
+
+/// A frame the server could not accept (R25).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FrameError {
+    /// Longer than [`FRAME_MAX`] bytes.
+    TooLong,
+    /// Not UTF-8, not JSON, or not a known frame.
+    Malformed,
+    /// A known frame at the wrong moment (a password before a username, ...).
+    Unexpected,
+}
+
+/// What the server sends to a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerFrame {
+    /// Read a line from the user with this prompt and send it back.
+    Ask { prompt: Prompt },
+    /// Login succeeded (R5, R6).
+    Welcome {},
+    /// Wrong password, try again (R5).
+    WrongPassword {},
+    /// The user is already online elsewhere (R7).
+    AlreadyLoggedIn { user: Name },
+    /// A new username that cannot be an account (R6).
+    BadUsername { problem: CredentialProblem },
+    /// A new password that cannot be used (R6).
+    BadPassword { problem: CredentialProblem },
+    /// Someone else created this account while the user chose a password.
+    UsernameTaken { user: Name },
+    /// No room for another account (R26).
+    AccountsFull {},
+    /// The new account could not be saved; nothing was created.
+    AccountNotSaved {},
+    /// Presence (R11).
+    LoggedIn { user: Name },
+    /// Presence (R11).
+    LoggedOut { user: Name },
+    /// The session ends; the client exits.
+    Bye { reason: ByeReason },
+    /// The last frame was refused.
+    Error { error: FrameError },
+}
+
+/// Why a frame could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeError;
+
+/// Why a frame could not be encoded: it would not fit in the buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodeError;
+
+/// A buffer big enough for any encoded frame plus its line feed.
+pub type FrameBuf = [u8; FRAME_MAX + 1];
+
+/// Encodes `frame` as one line (JSON then `\n`) into `buf`; returns its length.
+pub fn encode<T: Serialize>(frame: &T, buf: &mut [u8]) -> Result<usize, EncodeError> {
+    let n = serde_json_core::to_slice(frame, buf).map_err(|_| EncodeError)?;
+    let newline = buf.get_mut(n).ok_or(EncodeError)?;
+    *newline = b'\n';
+    Ok(n + 1)
+}
+
+/// Decodes one client frame from a line without its line feed.
+pub fn decode_client(line: &[u8]) -> Result<ClientFrame, DecodeError> {
+    decode(line)
+}
+
+/// Decodes one server frame from a line without its line feed.
+pub fn decode_server(line: &[u8]) -> Result<ServerFrame, DecodeError> {
+    decode(line)
+}
+
+fn decode<T: DeserializeOwned>(line: &[u8]) -> Result<T, DecodeError> {
+    // One string is unescaped at a time, so the longest string bounds it.
+    let mut unescaped = [0u8; TEXT_MAX];
+    match serde_json_core::from_slice_escaped::<T>(line, &mut unescaped) {
+        // Only whitespace may follow the object.
+        Ok((frame, used)) if line[used..].iter().all(u8::is_ascii_whitespace) => Ok(frame),
+        _ => Err(DecodeError),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str;
+
+    fn line(frame: &impl Serialize) -> std::string::String {
+        let mut buf = [0u8; FRAME_MAX + 1];
+        let n = encode(frame, &mut buf).unwrap();
+        str::from_utf8(&buf[..n]).unwrap().into()
+    }
+
+    #[test]
+    fn frames_are_externally_tagged_objects() {
+        assert_eq!(
+            line(&ClientFrame::Username {
+                name: Name::try_from("yoda").unwrap()
+            }),
+            "{\"Username\":{\"name\":\"yoda\"}}\n"
+        );
+        assert_eq!(line(&ClientFrame::Logout {}), "{\"Logout\":{}}\n");
+        assert_eq!(
+            line(&ServerFrame::Ask {
+                prompt: Prompt::Password
+            }),
+            "{\"Ask\":{\"prompt\":\"Password\"}}\n"
+        );
+        assert_eq!(
+            line(&ServerFrame::Bye {
+                reason: ByeReason::TimedOut
+            }),
+            "{\"Bye\":{\"reason\":\"TimedOut\"}}\n"
+        );
+    }
+
+    #[test]
+    fn every_allowed_character_round_trips() {
+        // R3's punctuation includes the quote and the backslash, which JSON escapes.
+        let password = Password::try_from(crate::credential::ALLOWED_PUNCTUATION).unwrap();
+        let frame = ClientFrame::Password { password };
+        let text = line(&frame);
+        assert_eq!(decode_client(text.trim_end().as_bytes()), Ok(frame));
+    }
+
+    #[test]
+    fn unknown_truncated_and_trailing_garbage_are_refused() {
+        for bad in [
+            &b"{\"Shout\":{}}"[..],
+            b"{\"Username\":{\"name\":\"yoda\"}",
+            b"{\"Username\":{\"name\":\"yoda\"}} x",
+            b"{\"Username\":{\"name\":42}}",
+            b"\xff\xfe",
+            b"",
+            b"null",
+        ] {
+            assert_eq!(decode_client(bad), Err(DecodeError), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn over_long_strings_are_refused_not_truncated() {
+        let long = std::format!("{{\"Username\":{{\"name\":\"{}\"}}}}", "a".repeat(33));
+        assert_eq!(decode_client(long.as_bytes()), Err(DecodeError));
+    }
+
+    #[test]
+    fn a_crlf_line_decodes() {
+        assert!(decode_client(b"{\"Logout\":{}}\r").is_ok());
+    }
+}

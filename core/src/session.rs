@@ -1,0 +1,121 @@
+//! Connections as the hub tracks them: a fixed table of slots.
+
+use crate::credential::Name;
+use crate::limits::MAX_CONNECTIONS;
+use crate::time::Instant;
+use crate::user::UserId;
+
+/// A connection handle. The generation makes a handle stale once its slot
+/// is reused, so a late call about a closed connection cannot touch a new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId {
+    slot: u8,
+    generation: u16,
+}
+
+impl ConnId {
+    /// The slot index, below `MAX_CONNECTIONS`: shells may index tables by it.
+    pub fn slot(self) -> usize {
+        usize::from(self.slot)
+    }
+}
+
+/// Where a connection is in the dialogue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Asked for a username.
+    Username,
+    /// Asked for the password of an existing account.
+    Password(UserId),
+    /// Asked for the password of a new account with this name.
+    NewPassword(Name),
+    /// Logged in.
+    Online(UserId),
+}
+
+/// One live connection.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub phase: Phase,
+    /// When the connection times out unless the user acts (R9).
+    pub deadline: Instant,
+    /// Bad frames in a row (R25).
+    pub bad_frames: u8,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    generation: u16,
+    session: Option<Session>,
+}
+
+/// Every live connection, in `MAX_CONNECTIONS` fixed slots.
+#[derive(Debug)]
+pub struct Sessions {
+    slots: [Slot; MAX_CONNECTIONS],
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            slots: core::array::from_fn(|_| Slot::default()),
+        }
+    }
+}
+
+impl Sessions {
+    /// Takes a free slot for `session`, or gives it back if none is free.
+    pub fn insert(&mut self, session: Session) -> Result<ConnId, Session> {
+        let Some((index, slot)) = self
+            .slots
+            .iter_mut()
+            .enumerate()
+            .find(|(_, slot)| slot.session.is_none())
+        else {
+            return Err(session);
+        };
+        slot.session = Some(session);
+        Ok(ConnId {
+            // MAX_CONNECTIONS is checked below 256 at compile time (lib.rs).
+            slot: index as u8,
+            generation: slot.generation,
+        })
+    }
+
+    /// Frees `conn`'s slot; stale handles are ignored.
+    pub fn remove(&mut self, conn: ConnId) -> Option<Session> {
+        let slot = self.live_slot(conn)?;
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.session.take()
+    }
+
+    pub fn get(&self, conn: ConnId) -> Option<&Session> {
+        let slot = self.slots.get(conn.slot())?;
+        (slot.generation == conn.generation)
+            .then_some(slot.session.as_ref())
+            .flatten()
+    }
+
+    pub fn get_mut(&mut self, conn: ConnId) -> Option<&mut Session> {
+        self.live_slot(conn)?.session.as_mut()
+    }
+
+    fn live_slot(&mut self, conn: ConnId) -> Option<&mut Slot> {
+        let slot = self.slots.get_mut(conn.slot())?;
+        (slot.generation == conn.generation && slot.session.is_some()).then_some(slot)
+    }
+
+    /// Every live connection with its handle.
+    pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Session)> {
+        self.slots.iter().enumerate().filter_map(|(index, slot)| {
+            let session = slot.session.as_ref()?;
+            Some((
+                ConnId {
+                    slot: index as u8,
+                    generation: slot.generation,
+                },
+                session,
+            ))
+        })
+    }
+}

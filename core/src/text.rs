@@ -1,0 +1,201 @@
+//! What a person sees: the exact texts of `requirements.md` for every
+//! server frame. The client prints these; tests compare against them.
+
+use core::fmt::{self, Display, Formatter};
+
+use crate::credential::{ALLOWED_PUNCTUATION, CredentialProblem};
+use crate::limits::{MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
+use crate::protocol::{ByeReason, FrameError, Prompt, ServerFrame};
+
+/// The welcome line (R5).
+pub const WELCOME: &str = "Welcome to the greatest messaging application ever!";
+
+impl Display for Prompt {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Prompt::Username => "Username: ",
+            Prompt::Password => "Password: ",
+            Prompt::NewPassword => "This is a new user. Enter a password: ",
+        })
+    }
+}
+
+impl Display for ByeReason {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ByeReason::LoggedOut => "",
+            ByeReason::NowBlocked => {
+                "Invalid Password. Your account has been blocked. Please try again later"
+            }
+            ByeReason::Blocked => {
+                "Your account is blocked due to multiple login failures. Please try again later"
+            }
+            ByeReason::TimedOut => "You have been logged out due to inactivity",
+            ByeReason::LoginTimedOut => "Login timed out due to inactivity",
+            ByeReason::ServerFull => "Error. The server is full. Please try again later",
+            ByeReason::TooManyErrors => "Error. Too many invalid requests; disconnected",
+            ByeReason::ShuttingDown => "The server is shutting down. You have been logged out",
+        })
+    }
+}
+
+impl Display for FrameError {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FrameError::TooLong => "Error. Request too long",
+            FrameError::Malformed => "Error. Malformed request",
+            FrameError::Unexpected => "Error. Unexpected request",
+        })
+    }
+}
+
+/// A refused username or password, with what it is (`Username`, `Password`).
+struct Refused(&'static str, usize, CredentialProblem);
+
+impl Display for Refused {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let Refused(what, max, problem) = *self;
+        match problem {
+            CredentialProblem::Empty => write!(f, "Error. {what} cannot be empty"),
+            CredentialProblem::Space => write!(f, "Error. {what} cannot contain spaces"),
+            CredentialProblem::TooLong => {
+                write!(f, "Error. {what} is too long (at most {max} characters)")
+            }
+            CredentialProblem::BadCharacter => write!(
+                f,
+                "Error. {what} may only contain letters, digits and {ALLOWED_PUNCTUATION}"
+            ),
+        }
+    }
+}
+
+impl Display for ServerFrame {
+    /// The line the client prints for this frame (without its line feed),
+    /// the prompt for [`ServerFrame::Ask`], or nothing.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerFrame::Ask { prompt } => prompt.fmt(f),
+            ServerFrame::Welcome {} => f.write_str(WELCOME),
+            ServerFrame::WrongPassword {} => f.write_str("Invalid Password. Please try again"),
+            ServerFrame::AlreadyLoggedIn { user } => {
+                write!(f, "Error. {user} is already logged in")
+            }
+            ServerFrame::BadUsername { problem } => Refused("Username", NAME_MAX, *problem).fmt(f),
+            ServerFrame::BadPassword { problem } => {
+                Refused("Password", PASSWORD_MAX, *problem).fmt(f)
+            }
+            ServerFrame::UsernameTaken { user } => write!(
+                f,
+                "Error. {user} was just taken by someone else. Please choose another username"
+            ),
+            ServerFrame::AccountsFull {} => write!(
+                f,
+                "Error. No room for new accounts (at most {MAX_ACCOUNTS}). Please log in with an existing account"
+            ),
+            ServerFrame::AccountNotSaved {} => f.write_str(
+                "Error. The server could not save the new account. Please try again later",
+            ),
+            ServerFrame::LoggedIn { user } => write!(f, "{user} logged in"),
+            ServerFrame::LoggedOut { user } => write!(f, "{user} logged out"),
+            ServerFrame::Bye { reason } => reason.fmt(f),
+            ServerFrame::Error { error } => error.fmt(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::Name;
+    use std::string::ToString;
+
+    fn name(s: &str) -> Name {
+        Name::try_from(s).unwrap()
+    }
+
+    #[test]
+    fn login_texts_match_the_requirements_to_the_letter() {
+        let cases = [
+            (
+                ServerFrame::Ask {
+                    prompt: Prompt::Username,
+                },
+                "Username: ",
+            ),
+            (
+                ServerFrame::Ask {
+                    prompt: Prompt::Password,
+                },
+                "Password: ",
+            ),
+            (
+                ServerFrame::Ask {
+                    prompt: Prompt::NewPassword,
+                },
+                "This is a new user. Enter a password: ",
+            ),
+            (
+                ServerFrame::Welcome {},
+                "Welcome to the greatest messaging application ever!",
+            ),
+            (
+                ServerFrame::WrongPassword {},
+                "Invalid Password. Please try again",
+            ),
+            (
+                ServerFrame::Bye {
+                    reason: ByeReason::NowBlocked,
+                },
+                "Invalid Password. Your account has been blocked. Please try again later",
+            ),
+            (
+                ServerFrame::Bye {
+                    reason: ByeReason::Blocked,
+                },
+                "Your account is blocked due to multiple login failures. Please try again later",
+            ),
+            (
+                ServerFrame::AlreadyLoggedIn { user: name("yoda") },
+                "Error. yoda is already logged in",
+            ),
+            (
+                ServerFrame::Bye {
+                    reason: ByeReason::TimedOut,
+                },
+                "You have been logged out due to inactivity",
+            ),
+            (
+                ServerFrame::LoggedIn { user: name("yoda") },
+                "yoda logged in",
+            ),
+            (
+                ServerFrame::LoggedOut { user: name("yoda") },
+                "yoda logged out",
+            ),
+            (
+                ServerFrame::Bye {
+                    reason: ByeReason::LoggedOut,
+                },
+                "",
+            ),
+        ];
+        for (frame, text) in cases {
+            assert_eq!(frame.to_string(), text, "{frame:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_limit() {
+        let frame = ServerFrame::BadUsername {
+            problem: CredentialProblem::TooLong,
+        };
+        assert_eq!(
+            frame.to_string(),
+            "Error. Username is too long (at most 32 characters)"
+        );
+        let frame = ServerFrame::BadPassword {
+            problem: CredentialProblem::Space,
+        };
+        assert_eq!(frame.to_string(), "Error. Password cannot contain spaces");
+    }
+}

@@ -1,0 +1,130 @@
+//! Accounts and what the hub remembers about each user.
+
+use crate::credential::{Name, Password};
+use crate::limits::{MAX_ACCOUNTS, MAX_PASSWORD_FAILURES};
+use crate::session::ConnId;
+use crate::time::Instant;
+
+/// A user: an index into the account table, which only grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserId(u8);
+
+impl UserId {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// Consecutive wrong passwords and the block they lead to (R8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoginAttempts {
+    failures: u8,
+    blocked_until: Option<Instant>,
+}
+
+/// What a wrong password led to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    TryAgain,
+    NowBlocked,
+}
+
+impl LoginAttempts {
+    pub fn is_blocked(&self, now: Instant) -> bool {
+        self.blocked_until.is_some_and(|until| now < until)
+    }
+
+    /// Counts a wrong password; the last allowed one blocks for `block_ms`.
+    pub fn fail(&mut self, now: Instant, block_ms: u64) -> Failure {
+        self.failures += 1;
+        if self.failures >= MAX_PASSWORD_FAILURES {
+            // A fresh count once the block ends.
+            *self = LoginAttempts {
+                failures: 0,
+                blocked_until: Some(now.after(block_ms)),
+            };
+            Failure::NowBlocked
+        } else {
+            Failure::TryAgain
+        }
+    }
+
+    pub fn succeed(&mut self) {
+        *self = LoginAttempts::default();
+    }
+}
+
+/// One account and its live state.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub name: Name,
+    pub password: Password,
+    pub attempts: LoginAttempts,
+    /// The connection the user is logged in on.
+    pub online: Option<ConnId>,
+}
+
+/// The account table is full (R26).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountsFull;
+
+/// Every account, in the order of `credentials.txt`.
+#[derive(Debug, Default)]
+pub struct Users {
+    users: heapless::Vec<User, MAX_ACCOUNTS>,
+}
+
+impl Users {
+    pub fn find(&self, name: &str) -> Option<UserId> {
+        // A linear scan of at most MAX_ACCOUNTS short names beats a hash
+        // table at this size and needs no hasher.
+        self.users
+            .iter()
+            .position(|user| user.name == name)
+            .map(|index| UserId(index as u8))
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.users.is_full()
+    }
+
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// Adds an account; the caller has checked that the name is new.
+    pub fn push(&mut self, name: Name, password: Password) -> Result<UserId, AccountsFull> {
+        let id = UserId(self.users.len() as u8);
+        self.users
+            .push(User {
+                name,
+                password,
+                attempts: LoginAttempts::default(),
+                online: None,
+            })
+            .map_err(|_| AccountsFull)?;
+        Ok(id)
+    }
+
+    pub fn get(&self, id: UserId) -> &User {
+        // UserIds are only made by `push` and `find`, and accounts are never
+        // removed, so every id indexes the table.
+        &self.users[id.index()]
+    }
+
+    pub fn get_mut(&mut self, id: UserId) -> &mut User {
+        &mut self.users[id.index()]
+    }
+
+    /// Users logged in now, with their connections.
+    pub fn online(&self) -> impl Iterator<Item = (UserId, ConnId)> + '_ {
+        self.users
+            .iter()
+            .enumerate()
+            .filter_map(|(index, user)| Some((UserId(index as u8), user.online?)))
+    }
+}
