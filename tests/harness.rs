@@ -1,1 +1,381 @@
-//! harness
+//! End-to-end test harness: real `natter-server` and `natter-client`
+//! processes talking over real TCP on 127.0.0.1.
+//!
+//! Every wait is bounded and fails with the transcript of what the process
+//! printed, so a broken build fails fast and says why instead of hanging.
+//! When the test binary runs under qemu-user (aarch64, armv7), the server
+//! and client binaries beside it are ARM too: they are started through
+//! `qemu-<arch>`, which finds its sysroot in the inherited `QEMU_LD_PREFIX`
+//! (set by the runner in `.cargo/config.toml`).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest any single expectation waits. Generous because qemu-user is
+/// slow; a passing wait returns as soon as its text appears.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// The sample credentials of R3, as shipped.
+pub const CREDENTIALS: &str = include_str!("../credentials.txt");
+
+/// Where the workspace's binaries are: beside the test binary's `deps/`.
+fn bin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("NATTER_BIN_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.to_path_buf())
+        })
+        .unwrap_or_default();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not found: build the binaries first (`cargo build --workspace --bins`, \
+         with the same --target as the tests) or set NATTER_BIN_DIR",
+        path.display()
+    );
+    path
+}
+
+/// A command for a workspace binary, through qemu-user when the binaries
+/// are for another architecture than this machine's.
+fn command(name: &str) -> Command {
+    let path = bin(name);
+    match qemu() {
+        Some(qemu) => {
+            let mut command = Command::new(qemu);
+            command.arg(path);
+            command
+        }
+        None => Command::new(path),
+    }
+}
+
+/// `qemu-<arch>` when this test runs emulated (the runner sets QEMU_LD_PREFIX).
+fn qemu() -> Option<&'static str> {
+    std::env::var_os("QEMU_LD_PREFIX")?;
+    if cfg!(target_arch = "aarch64") {
+        Some("qemu-aarch64")
+    } else if cfg!(target_arch = "arm") {
+        Some("qemu-arm")
+    } else {
+        None
+    }
+}
+
+/// Collects everything a pipe delivers, on a thread.
+#[derive(Clone, Default)]
+struct Transcript(Arc<Mutex<Vec<u8>>>);
+
+impl Transcript {
+    fn collect(pipe: impl Read + Send + 'static) -> Self {
+        let transcript = Transcript::default();
+        let sink = transcript.clone();
+        thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        transcript
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Sends SIGTERM to a process (via kill(1), to keep tests free of unsafe).
+fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+/// Waits for `child` to exit, at most `WAIT`.
+fn wait_exit(child: &mut Child, what: &str, transcript: impl Fn() -> String) -> ExitStatus {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "{what} did not exit within {WAIT:?}; it printed:\n{}",
+                transcript()
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running server with its own copy of the credentials file.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    stderr: Transcript,
+}
+
+impl Server {
+    /// Starts a server on a free port with the sample credentials.
+    pub fn start(block_secs: u64, timeout_secs: u64) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("credentials.txt"), CREDENTIALS).unwrap();
+        Server::start_in(dir, block_secs, timeout_secs)
+    }
+
+    /// Starts a server whose working directory is `dir`.
+    pub fn start_in(dir: tempfile::TempDir, block_secs: u64, timeout_secs: u64) -> Server {
+        let mut child = command("natter-server")
+            .args([
+                "0",
+                &block_secs.to_string(),
+                &timeout_secs.to_string(),
+                "-d",
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The debug log's first lines say where it listens.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let (found, lines) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let mut seen = String::new();
+            let mut line = String::new();
+            while stderr.read_line(&mut line).unwrap_or(0) > 0 {
+                seen.push_str(&line);
+                if let Some(port) = line
+                    .trim()
+                    .rsplit_once("listening on ")
+                    .and_then(|(_, addr)| addr.rsplit_once(':'))
+                    .and_then(|(_, port)| port.parse::<u16>().ok())
+                {
+                    let _ = found.send(Ok((port, seen, stderr)));
+                    return;
+                }
+                line.clear();
+            }
+            let _ = found.send(Err(seen));
+        });
+        match lines.recv_timeout(WAIT) {
+            Ok(Ok((port, seen, rest))) => {
+                let stderr = Transcript::collect(rest);
+                stderr.0.lock().unwrap().extend_from_slice(seen.as_bytes());
+                Server {
+                    child,
+                    port,
+                    dir,
+                    stderr,
+                }
+            }
+            Ok(Err(seen)) => panic!("the server exited before listening; it printed:\n{seen}"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not say where it listens within {WAIT:?}")
+            }
+        }
+    }
+
+    pub fn credentials(&self) -> PathBuf {
+        self.dir.path().join("credentials.txt")
+    }
+
+    /// A client connected to this server.
+    pub fn client(&self) -> Client {
+        Client::start(&[&self.port.to_string()])
+    }
+
+    /// A client logged in as `name`.
+    pub fn login(&self, name: &str, password: &str) -> Client {
+        let mut client = self.client();
+        client.expect("Username: ");
+        client.send(name);
+        client.expect("Password: ");
+        client.send(password);
+        client.expect("Welcome to the greatest messaging application ever!\n");
+        client
+    }
+
+    /// A raw TCP connection, for speaking the protocol directly.
+    pub fn raw(&self) -> TcpStream {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream
+    }
+
+    /// SIGTERM, then the exit status and the work directory for a restart.
+    pub fn stop(mut self) -> (ExitStatus, tempfile::TempDir) {
+        terminate(&self.child);
+        let stderr = self.stderr.clone();
+        let status = wait_exit(&mut self.child, "the server", || stderr.text());
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        (status, dir)
+    }
+
+    /// Kills the server without warning (SIGKILL).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        self.stderr.text()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running client whose stdin is a pipe (line by line, R4) and whose
+/// output is collected.
+pub struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Transcript,
+    stderr: Transcript,
+    /// How much of stdout earlier expectations consumed.
+    seen: usize,
+}
+
+impl Client {
+    /// Starts `natter-client` with `args`.
+    pub fn start(args: &[&str]) -> Client {
+        let mut child = command("natter-client")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let stdout = Transcript::collect(child.stdout.take().unwrap());
+        let stderr = Transcript::collect(child.stderr.take().unwrap());
+        Client {
+            child,
+            stdin,
+            stdout,
+            stderr,
+            seen: 0,
+        }
+    }
+
+    /// Types `line` and Enter.
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin already closed");
+        let typed = writeln!(stdin, "{line}").and_then(|()| stdin.flush());
+        if let Err(e) = typed {
+            panic!("typing {line:?}: {e}\n{}", self.transcript());
+        }
+    }
+
+    /// Closes stdin (end of input, like Ctrl-D).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits until `text` appears in what the client printed since the last
+    /// expectation, and consumes the output up to its end.
+    pub fn expect(&mut self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let out = self.stdout.text();
+            if let Some(at) = out.get(self.seen..).and_then(|new| new.find(text)) {
+                self.seen += at + text.len();
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "expected {text:?} within {WAIT:?}; after the part already matched, the client printed:\n{:?}\n{}",
+                    out.get(self.seen..).unwrap_or(""),
+                    self.transcript()
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits `quiet`, then checks `text` did not appear in the new output.
+    pub fn expect_absent(&mut self, text: &str, quiet: Duration) {
+        thread::sleep(quiet);
+        let out = self.stdout.text();
+        let new = out.get(self.seen..).unwrap_or("");
+        assert!(
+            !new.contains(text),
+            "{text:?} was printed:\n{}",
+            self.transcript()
+        );
+    }
+
+    /// Everything printed since the last expectation (consumed).
+    pub fn take_output(&mut self) -> String {
+        let out = self.stdout.text();
+        let new = out.get(self.seen..).unwrap_or("").to_string();
+        self.seen = out.len();
+        new
+    }
+
+    /// Waits for the client to exit on its own.
+    pub fn expect_exit(&mut self) -> ExitStatus {
+        let (stdout, stderr) = (self.stdout.clone(), self.stderr.clone());
+        wait_exit(&mut self.child, "the client", || {
+            format!("stdout:\n{}\nstderr:\n{}", stdout.text(), stderr.text())
+        })
+    }
+
+    /// What the client printed on stderr.
+    pub fn stderr(&self) -> String {
+        self.stderr.text()
+    }
+
+    fn transcript(&self) -> String {
+        format!(
+            "--- whole stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout.text(),
+            self.stderr.text()
+        )
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `natter-server` with `args` to completion (for start-up errors),
+/// returning its exit status and stderr.
+pub fn run_server(args: &[&str], dir: &Path) -> (ExitStatus, String) {
+    let mut child = command("natter-server")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = Transcript::collect(child.stderr.take().unwrap());
+    let status = wait_exit(&mut child, "the server", || stderr.text());
+    // The pipe may close just after the exit.
+    thread::sleep(Duration::from_millis(50));
+    (status, stderr.text())
+}

@@ -1,0 +1,280 @@
+//! `credentials.txt`: read and checked at start-up, appended durably (R3, R6).
+//!
+//! Every line is `username password` and ends with a line feed; natter
+//! writes each new account with one `write` ending in a line feed and syncs
+//! it before the welcome is sent. So a last line without a line feed is a
+//! write cut short (a crash, a full disk), and its account was never
+//! confirmed to anyone: start-up refuses it and says where, rather than
+//! accept a half-written password.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use natter_core::credential::CredentialProblem;
+use natter_core::hub::{AddAccountError, Hub};
+use natter_core::limits::{MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
+
+/// Why the credentials file was refused at start-up.
+#[derive(Debug)]
+pub enum LoadError {
+    Io(PathBuf, io::Error),
+    Line(PathBuf, usize, String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io(path, error) => write!(f, "cannot use {}: {error}", path.display()),
+            LoadError::Line(path, line, reason) => {
+                write!(f, "{}:{line}: {reason}", path.display())
+            }
+        }
+    }
+}
+
+/// The credentials file, open for appending new accounts.
+pub struct CredentialsFile {
+    file: File,
+    /// Bytes known to be complete on disk: a failed append is cut back to it.
+    len: u64,
+}
+
+impl CredentialsFile {
+    /// Reads every account of `path` into `hub`, checking each line.
+    pub fn load(path: &Path, hub: &mut Hub) -> Result<Self, LoadError> {
+        let io_error = |error| LoadError::Io(path.to_owned(), error);
+        let bytes = std::fs::read(path).map_err(io_error)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(io_error)?;
+        let mut first_seen: Vec<(String, usize)> = Vec::new();
+        let mut rest = &bytes[..];
+        let mut number = 0;
+        while !rest.is_empty() {
+            number += 1;
+            let refuse = |reason: String| LoadError::Line(path.to_owned(), number, reason);
+            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+                return Err(refuse(
+                    "incomplete last line (no line feed at its end), as a write cut short by \
+                     a crash leaves it; its account was never confirmed: remove the line, or \
+                     end it with a line feed if it is right"
+                        .into(),
+                ));
+            };
+            let mut line = &rest[..end];
+            rest = &rest[end + 1..];
+            if let [head @ .., b'\r'] = line {
+                line = head;
+            }
+            let line =
+                std::str::from_utf8(line).map_err(|_| refuse("not valid UTF-8 text".into()))?;
+            let (name, password) = parse_line(line).map_err(refuse)?;
+            match hub.add_account(name, password) {
+                Ok(_) => first_seen.push((name.to_owned(), number)),
+                Err(error) => {
+                    let first = first_seen
+                        .iter()
+                        .find(|(seen, _)| seen == name)
+                        .map(|s| s.1);
+                    return Err(refuse(describe(error, name, first)));
+                }
+            }
+        }
+        Ok(CredentialsFile {
+            file,
+            len: bytes.len() as u64,
+        })
+    }
+
+    /// Appends `name password` and syncs it to disk. On failure the file is
+    /// cut back to its last complete line.
+    pub fn append(&mut self, name: &str, password: &str) -> io::Result<()> {
+        let line = format!("{name} {password}\n");
+        let written = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                Ok(())
+            }
+            Err(error) => {
+                // Best effort: leave no torn line behind for the next start.
+                let _ = self.file.set_len(self.len);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Splits a line at its one space.
+fn parse_line(line: &str) -> Result<(&str, &str), String> {
+    if line.is_empty() {
+        return Err("blank line (every line must be `username password`)".into());
+    }
+    match line.split_once(' ') {
+        Some((name, password)) if !password.contains(' ') => Ok((name, password)),
+        Some(_) => Err("more than one space (expected `username password`)".into()),
+        None => Err("no space between username and password".into()),
+    }
+}
+
+fn describe(error: AddAccountError, name: &str, first: Option<usize>) -> String {
+    match error {
+        AddAccountError::BadName(problem) => {
+            format!("username {}", problem_text(problem, NAME_MAX))
+        }
+        AddAccountError::BadPassword(problem) => {
+            format!("password {}", problem_text(problem, PASSWORD_MAX))
+        }
+        AddAccountError::Duplicate => match first {
+            Some(line) => format!("username {name} already appears on line {line}"),
+            None => format!("username {name} appears twice"),
+        },
+        AddAccountError::Full => format!(
+            "more than {MAX_ACCOUNTS} accounts, the most this build holds (see core/src/limits.rs)"
+        ),
+    }
+}
+
+fn problem_text(problem: CredentialProblem, max: usize) -> String {
+    match problem {
+        CredentialProblem::Empty => "is empty".into(),
+        CredentialProblem::Space => "contains a space".into(),
+        CredentialProblem::TooLong => format!("is longer than {max} characters"),
+        CredentialProblem::BadCharacter => format!(
+            "has a character other than letters, digits and {}",
+            natter_core::credential::ALLOWED_PUNCTUATION
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use natter_core::hub::Config;
+
+    const CONFIG: Config = Config {
+        block_ms: 1000,
+        timeout_ms: 1000,
+    };
+
+    fn load(contents: &[u8]) -> (Result<CredentialsFile, LoadError>, Hub, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.txt");
+        std::fs::write(&path, contents).unwrap();
+        let mut hub = Hub::new(CONFIG);
+        (CredentialsFile::load(&path, &mut hub), hub, dir)
+    }
+
+    fn error_of(contents: &[u8]) -> String {
+        match load(contents).0 {
+            Ok(_) => panic!("{contents:?} was accepted"),
+            Err(LoadError::Line(_, line, reason)) => format!("{line}: {reason}"),
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn the_bundled_file_loads_all_ten_accounts() {
+        let bundled = include_bytes!("../../credentials.txt");
+        let (file, hub, _dir) = load(bundled);
+        assert!(file.is_ok());
+        assert_eq!(hub.accounts(), 10);
+    }
+
+    #[test]
+    fn crlf_line_ends_are_accepted() {
+        let (file, hub, _dir) = load(b"hans falcon*solo\r\nyoda wise@!man\r\n");
+        assert!(file.is_ok());
+        assert_eq!(hub.accounts(), 2);
+    }
+
+    #[test]
+    fn bad_lines_are_refused_with_their_number_and_reason() {
+        assert_eq!(
+            error_of(b"hans falcon*solo\n\n"),
+            "2: blank line (every line must be `username password`)"
+        );
+        assert_eq!(
+            error_of(b"hans\n"),
+            "1: no space between username and password"
+        );
+        assert_eq!(
+            error_of(b"a b c\n"),
+            "1: more than one space (expected `username password`)"
+        );
+        assert_eq!(
+            error_of(b"a  b\n"),
+            "1: more than one space (expected `username password`)"
+        );
+        assert_eq!(error_of(b"x y\nhans \n"), "2: password is empty");
+        assert_eq!(
+            error_of(b"h\xc3\xa4ns pw\n"),
+            format!(
+                "1: username has a character other than letters, digits and {}",
+                natter_core::credential::ALLOWED_PUNCTUATION
+            )
+        );
+        assert_eq!(error_of(b"ok pw\n\xff pw\n"), "2: not valid UTF-8 text");
+        assert_eq!(
+            error_of(b"a b\nc d\na e\n"),
+            "3: username a already appears on line 1"
+        );
+    }
+
+    #[test]
+    fn a_torn_last_line_is_refused() {
+        let error = error_of(b"hans falcon*solo\njaba longt");
+        assert!(error.starts_with("2: incomplete last line"), "{error}");
+    }
+
+    #[test]
+    fn more_accounts_than_the_table_holds_is_refused() {
+        let lines: String = (0..=MAX_ACCOUNTS)
+            .map(|i| format!("user{i} pw\n"))
+            .collect();
+        assert_eq!(
+            error_of(lines.as_bytes()),
+            format!(
+                "{}: more than {MAX_ACCOUNTS} accounts, the most this build holds (see core/src/limits.rs)",
+                MAX_ACCOUNTS + 1
+            )
+        );
+    }
+
+    #[test]
+    fn appended_accounts_are_the_last_line_and_load_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.txt");
+        std::fs::write(&path, "hans falcon*solo\n").unwrap();
+        let mut hub = Hub::new(CONFIG);
+        let mut file = CredentialsFile::load(&path, &mut hub).unwrap();
+        file.append("jaba", "longtongue").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "hans falcon*solo\njaba longtongue\n"
+        );
+        let mut again = Hub::new(CONFIG);
+        CredentialsFile::load(&path, &mut again).unwrap();
+        assert_eq!(again.accounts(), 2);
+    }
+
+    #[test]
+    fn a_missing_file_is_an_io_error_naming_the_path() {
+        let mut hub = Hub::new(CONFIG);
+        let error = CredentialsFile::load(Path::new("/nonexistent/credentials.txt"), &mut hub)
+            .err()
+            .unwrap();
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot use /nonexistent/credentials.txt: "),
+            "{error}"
+        );
+    }
+}

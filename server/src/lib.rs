@@ -1,0 +1,164 @@
+//! natter-server: a thin shell that gives natter-core's hub sockets, a
+//! clock and a disk.
+//!
+//! - [`run`]: binds, loads `credentials.txt`, and runs one single-threaded
+//!   smol executor: the accept loop, the timer, the signal handler, and per
+//!   connection a reader and a writer task ([`connection`]).
+//! - [`server`]: owns the hub; every call passes the time and rings the timer.
+//! - [`world`]: the hub's [`natter_core::Effects`]: per-connection
+//!   [`outbox`]es and the [`credentials`] file.
+//! - [`log`]: `-d/--debug` output; silent otherwise (R1).
+
+pub mod connection;
+pub mod credentials;
+pub mod log;
+pub mod outbox;
+pub mod server;
+pub mod world;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use async_net::TcpListener;
+use async_signal::{Signal, Signals};
+use natter_core::hub::{Config as HubConfig, Hub};
+use smol::future::FutureExt;
+use smol::stream::StreamExt;
+use smol::{LocalExecutor, Timer};
+
+use crate::credentials::{CredentialsFile, LoadError};
+use crate::server::Server;
+use crate::world::World;
+
+/// How the server is run (R1).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub block_duration: Duration,
+    pub timeout: Duration,
+    pub bind: IpAddr,
+    pub credentials: PathBuf,
+    pub debug: bool,
+}
+
+/// Why the server could not start or had to stop.
+#[derive(Debug)]
+pub enum Error {
+    Credentials(LoadError),
+    Listen(SocketAddr, io::Error),
+    Signals(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Credentials(error) => error.fmt(f),
+            Error::Listen(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
+            Error::Signals(error) => write!(f, "cannot handle SIGINT/SIGTERM: {error}"),
+        }
+    }
+}
+
+/// How long shutdown waits for connections to take their last frames.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(config: Config) -> Result<(), Error> {
+    if config.debug {
+        log::enable();
+    }
+    let mut hub = Hub::new(HubConfig {
+        block_ms: config.block_duration.as_millis() as u64,
+        timeout_ms: config.timeout.as_millis() as u64,
+    });
+    let credentials =
+        CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;
+    debug!(
+        "{} accounts from {}",
+        hub.accounts(),
+        config.credentials.display()
+    );
+    let server = Rc::new(RefCell::new(Server::new(hub, World::new(credentials))));
+    let ex = LocalExecutor::new();
+    smol::block_on(ex.run(serve(&ex, server, &config)))
+}
+
+async fn serve(
+    ex: &LocalExecutor<'_>,
+    server: Rc<RefCell<Server>>,
+    config: &Config,
+) -> Result<(), Error> {
+    let addr = SocketAddr::new(config.bind, config.port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|error| Error::Listen(addr, error))?;
+    let mut signals = Signals::new([Signal::Term, Signal::Int]).map_err(Error::Signals)?;
+    let local = listener.local_addr().unwrap_or(addr);
+    debug!("listening on {local}");
+
+    // Each writer task holds a clone; recv fails once all are gone.
+    let (writers, all_written) = smol::channel::bounded::<()>(1);
+    let timer = ex.spawn(timer_loop(server.clone()));
+    let accepting = async {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => connection::spawn(ex, &server, stream, peer, writers.clone()),
+                Err(error) => {
+                    // Out of file descriptors, say: keep serving the others.
+                    debug!("accept failed: {error}");
+                    Timer::after(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    };
+    let signal = async {
+        if let Some(Ok(signal)) = signals.next().await {
+            debug!("{signal:?}: shutting down");
+        }
+    };
+    accepting.or(signal).await;
+
+    drop(timer);
+    drop(listener);
+    server.borrow_mut().shutdown();
+    drop(writers);
+    let _ = async {
+        let _ = all_written.recv().await;
+    }
+    .or(async {
+        Timer::after(SHUTDOWN_GRACE).await;
+    })
+    .await;
+    Ok(())
+}
+
+/// Sleeps until the hub's next deadline, or until a hub call moved it.
+async fn timer_loop(server: Rc<RefCell<Server>>) {
+    let wake = server.borrow().timer_wake();
+    loop {
+        let deadline = {
+            let server = server.borrow();
+            server.hub.poll_timeout().map(|at| server.deadline(at))
+        };
+        match deadline {
+            Some(deadline) => {
+                let _ = async {
+                    Timer::at(deadline).await;
+                }
+                .or(async {
+                    let _ = wake.recv().await;
+                })
+                .await;
+            }
+            None => {
+                let _ = wake.recv().await;
+            }
+        }
+        server.borrow_mut().handle_timeout();
+    }
+}

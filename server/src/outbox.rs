@@ -1,0 +1,83 @@
+//! One connection's outgoing bytes: a bounded queue drained by its writer.
+//!
+//! The hub's frames are encoded straight into a byte queue allocated once
+//! per connection, so queueing a frame never allocates, and its bound is in
+//! bytes, which is what a slow reader actually costs. A full queue is
+//! reported to the hub (R27 policy lives there), never grown or dropped.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use smol::channel::{Receiver, Sender, bounded};
+
+/// Bytes a connection may have queued: many frames of any size.
+pub const OUTBOX_BYTES: usize = 32 * 1024;
+
+/// The queue is full; nothing was queued.
+#[derive(Debug)]
+pub struct Full;
+
+pub struct Outbox {
+    queue: RefCell<VecDeque<u8>>,
+    /// Rung when bytes arrive; closed when the connection is to be closed.
+    doorbell: Sender<()>,
+    bell: Receiver<()>,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Outbox {
+    pub fn new() -> Self {
+        let (doorbell, bell) = bounded(1);
+        Outbox {
+            queue: RefCell::new(VecDeque::with_capacity(OUTBOX_BYTES)),
+            doorbell,
+            bell,
+        }
+    }
+
+    /// Queues `bytes` whole, or nothing.
+    pub fn push(&self, bytes: &[u8]) -> Result<(), Full> {
+        let mut queue = self.queue.borrow_mut();
+        if self.doorbell.is_closed() || queue.len() + bytes.len() > OUTBOX_BYTES {
+            return Err(Full);
+        }
+        queue.extend(bytes);
+        // A full doorbell has already been rung.
+        let _ = self.doorbell.try_send(());
+        Ok(())
+    }
+
+    /// Copies queued bytes into `buf` and removes them; returns the count.
+    pub fn take(&self, buf: &mut [u8]) -> usize {
+        let mut queue = self.queue.borrow_mut();
+        let n = buf.len().min(queue.len());
+        for (to, from) in buf.iter_mut().zip(queue.drain(..n)) {
+            *to = from;
+        }
+        n
+    }
+
+    /// Asks the writer to send what is queued, then close.
+    pub fn close(&self) {
+        self.doorbell.close();
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.doorbell.is_closed()
+    }
+
+    /// Waits for bytes or for `close`. `false` once closed and drained.
+    pub async fn wait(&self) -> bool {
+        self.bell.recv().await.is_ok() || !self.queue.borrow().is_empty()
+    }
+
+    /// Resolves once `close` has been called.
+    pub async fn closed(&self) {
+        while self.bell.recv().await.is_ok() {}
+    }
+}
