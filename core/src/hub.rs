@@ -87,10 +87,9 @@ impl Hub {
         now: Instant,
         out: &mut impl Effects,
     ) {
-        let Some(session) = self.sessions.get_mut(conn) else {
+        let Some(session) = self.sessions.get(conn) else {
             return;
         };
-        session.bad_frames = 0;
         let phase = session.phase.clone();
         match (phase, frame) {
             (_, ClientFrame::Logout {}) => self.end(conn, ByeReason::LoggedOut, out),
@@ -101,7 +100,14 @@ impl Hub {
             (Phase::NewPassword(name), ClientFrame::Password { password }) => {
                 self.new_password(conn, name, password, now, out)
             }
-            _ => self.reject(conn, FrameError::Unexpected, out),
+            // Out of place: a bad frame (R25), and not activity (R9).
+            _ => return self.reject(conn, FrameError::Unexpected, out),
+        }
+        // A frame that fits is activity (R9) and ends a run of bad ones
+        // (R25), if the connection is still there.
+        if let Some(session) = self.sessions.get_mut(conn) {
+            session.bad_frames = 0;
+            session.deadline = now.after(self.config.timeout_ms);
         }
     }
 
@@ -162,7 +168,9 @@ impl Hub {
             let bye = ServerFrame::Bye {
                 reason: ByeReason::ShuttingDown,
             };
-            self.send(conn, &bye, out);
+            // Not `self.send`: a full queue would close `conn` there and
+            // again below, and tell the others it left.
+            let _ = out.send(conn, &bye);
             if let Some(Session {
                 phase: Phase::Online(user),
                 ..
@@ -270,13 +278,15 @@ impl Hub {
 
     /// `user` is online on `conn`: welcome them and tell the others (R5, R11).
     fn log_in(&mut self, conn: ConnId, user: UserId, now: Instant, out: &mut impl Effects) {
+        self.send(conn, &ServerFrame::Welcome {}, out);
+        // Gone if its queue was full: then it never was online, and nobody
+        // hears of it.
         let Some(session) = self.sessions.get_mut(conn) else {
             return;
         };
         session.phase = Phase::Online(user);
         session.deadline = now.after(self.config.timeout_ms);
         self.users.get_mut(user).online = Some(conn);
-        self.send(conn, &ServerFrame::Welcome {}, out);
         let name = self.users.get(user).name.clone();
         self.tell_others(user, &ServerFrame::LoggedIn { user: name }, out);
     }
@@ -338,3 +348,6 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
