@@ -1,0 +1,173 @@
+//! The TCP connection to the server: frames out with
+//! [`natter_core::protocol::encode`], lines in through
+//! [`natter_core::framer::LineFramer`] and
+//! [`natter_core::protocol::decode_server`] (R25).
+
+use std::fmt;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use async_net::TcpStream;
+use natter_core::framer::{Line, LineFramer};
+use natter_core::limits::FRAME_MAX;
+use natter_core::protocol::{self, ClientFrame, FrameBuf, ServerFrame};
+use smol::future::FutureExt;
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How long connecting (name lookup included) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one frame may take to leave: a server that reads nothing does
+/// not hang the client.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the server is, as the user gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for Address {
+    /// `host:port`, with an IPv6 address in brackets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// What came from the server.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Incoming {
+    Frame(ServerFrame),
+    /// A line that is not a frame, or longer than any frame may be.
+    Unreadable,
+}
+
+/// Why a frame could not be sent.
+#[derive(Debug)]
+pub enum SendError {
+    /// The frame does not fit in [`FrameBuf`]; nothing was sent.
+    TooLong,
+    /// The connection is broken.
+    Io(io::Error),
+}
+
+pub struct Connection {
+    stream: TcpStream,
+    framer: LineFramer,
+    debug: bool,
+}
+
+impl Connection {
+    /// Connects to `address`, giving up after ten seconds.
+    pub async fn open(address: &Address, debug: bool) -> io::Result<Connection> {
+        let connect = TcpStream::connect((address.host.as_str(), address.port));
+        let timeout = async {
+            smol::Timer::after(CONNECT_TIMEOUT).await;
+            Err(io::ErrorKind::TimedOut.into())
+        };
+        let stream = connect.or(timeout).await?;
+        // Frames are small and interactive.
+        stream.set_nodelay(true).ok();
+        Ok(Connection {
+            stream,
+            framer: LineFramer::new(),
+            debug,
+        })
+    }
+
+    /// Sends one frame.
+    pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), SendError> {
+        let mut buf: FrameBuf = [0; FRAME_MAX + 1];
+        let n = protocol::encode(frame, &mut buf).map_err(|_| SendError::TooLong)?;
+        let line = &buf[..n];
+        if self.debug {
+            match frame {
+                // Never shown, even when debugging.
+                ClientFrame::Password { .. } => debug_line("->", b"{\"Password\":{...}}"),
+                _ => debug_line("->", line),
+            }
+        }
+        let write = async {
+            self.stream.write_all(line).await?;
+            self.stream.flush().await
+        };
+        let timeout = async {
+            smol::Timer::after(WRITE_TIMEOUT).await;
+            Err(io::ErrorKind::TimedOut.into())
+        };
+        write.or(timeout).await.map_err(SendError::Io)
+    }
+
+    /// The next complete line already received, decoded; `None` until
+    /// [`Connection::fill`] brings more. Blank lines are skipped.
+    pub fn next_incoming(&mut self) -> Option<Incoming> {
+        loop {
+            let line = match self.framer.next_line()? {
+                Line::Complete(line) => line,
+                Line::TooLong => {
+                    if self.debug {
+                        debug_line("<-", b"(a line longer than any frame)");
+                    }
+                    return Some(Incoming::Unreadable);
+                }
+            };
+            if self.debug {
+                debug_line("<-", line);
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Some(match protocol::decode_server(line) {
+                Ok(frame) => Incoming::Frame(frame),
+                Err(_) => Incoming::Unreadable,
+            });
+        }
+    }
+
+    /// Reads more from the server; `Ok(false)` when it closed the connection.
+    /// Take every line with [`Connection::next_incoming`] before calling this again.
+    pub async fn fill(&mut self) -> io::Result<bool> {
+        let spare = self.framer.spare();
+        if spare.is_empty() {
+            // Cannot happen once `next` returned None; never read 0 bytes
+            // and mistake it for the end of the stream.
+            self.framer = LineFramer::new();
+            return Ok(true);
+        }
+        let n = self.stream.read(spare).await?;
+        self.framer.filled(n);
+        Ok(n > 0)
+    }
+}
+
+/// `-d/--debug`: shows a frame on stderr.
+fn debug_line(direction: &str, line: &[u8]) {
+    let text = String::from_utf8_lossy(line);
+    let text = crate::safe_text::neutralise(text.trim_end_matches('\n'));
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "[debug] {direction} {text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_print_as_host_colon_port() {
+        let a = Address {
+            host: "127.0.0.1".into(),
+            port: 4000,
+        };
+        assert_eq!(a.to_string(), "127.0.0.1:4000");
+        let a = Address {
+            host: "::1".into(),
+            port: 4000,
+        };
+        assert_eq!(a.to_string(), "[::1]:4000");
+    }
+}
