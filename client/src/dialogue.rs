@@ -145,10 +145,23 @@ impl Dialogue {
                 return out;
             }
             frame => {
-                if matches!(frame, ServerFrame::Welcome {}) {
-                    self.logged_in = true;
+                match &frame {
+                    ServerFrame::Welcome {} => self.logged_in = true,
+                    // One line per name (R13); a name never holds a line
+                    // break, and a message's text is not split, so nobody
+                    // can forge a line (R29).
+                    ServerFrame::Users { users } => {
+                        out.extend(users.iter().map(|user| Action::Print(user.as_str().into())));
+                        self.read_next(&mut out);
+                        return out;
+                    }
+                    _ => {}
                 }
                 print(&mut out, &frame);
+                if let ServerFrame::Message { id, .. } = frame {
+                    // Shown: the server may forget it (R17, R27).
+                    out.push(Action::Send(ClientFrame::Received { id }));
+                }
             }
         }
         self.read_next(&mut out);
@@ -301,6 +314,32 @@ mod tests {
         let mut d = Dialogue::new();
         d.frame(ServerFrame::Welcome {});
         d
+    }
+
+    #[test]
+    fn a_message_is_shown_then_acknowledged() {
+        let mut d = logged_in();
+        let frame = ServerFrame::Message {
+            id: 42,
+            from: name("hans"),
+            text: natter_core::protocol::Text::try_from("Hey Dude").unwrap(),
+        };
+        let actions = d.frame(frame);
+        assert_eq!(
+            actions[..2],
+            [
+                print("hans: Hey Dude"),
+                Action::Send(ClientFrame::Received { id: 42 })
+            ]
+        );
+    }
+
+    #[test]
+    fn a_user_list_is_one_name_per_line() {
+        let mut d = logged_in();
+        let users = [name("yoda"), name("luke")].into_iter().collect();
+        let actions = d.frame(ServerFrame::Users { users });
+        assert_eq!(actions[..2], [print("yoda"), print("luke")]);
     }
 
     #[test]

@@ -6,15 +6,21 @@
 
 use core::fmt::{self, Display, Formatter};
 
-use crate::protocol::ClientFrame;
+use crate::credential::{self, Name};
+use crate::limits::TEXT_MAX;
+use crate::protocol::{ClientFrame, Refusal, Text};
 
 /// A line the user typed that is not a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommandError {
-    /// Unknown first word (or an empty line).
+    /// Unknown first word.
     Invalid,
     /// A known command used wrongly; holds its usage line.
     Usage(&'static str),
+    /// A name that no account can have (R3), so no user has it.
+    InvalidUser,
+    /// Message text over `TEXT_MAX` bytes.
+    TooLong,
 }
 
 impl Display for CommandError {
@@ -22,20 +28,88 @@ impl Display for CommandError {
         match self {
             CommandError::Invalid => f.write_str("Error. Invalid command"),
             CommandError::Usage(usage) => write!(f, "Error. Usage: {usage}"),
+            CommandError::InvalidUser => Refusal::InvalidUser.fmt(f),
+            CommandError::TooLong => {
+                write!(f, "Error. Message too long (at most {TEXT_MAX} bytes)")
+            }
         }
     }
 }
 
+const MESSAGE: &str = "message <user> <message>";
+const BROADCAST: &str = "broadcast <message>";
+const WHOELSE: &str = "whoelse";
+const WHOELSESINCE: &str = "whoelsesince <seconds>";
+const BLOCK: &str = "block <user>";
+const UNBLOCK: &str = "unblock <user>";
+const LOGOUT: &str = "logout";
+
 /// Parses one typed line into the frame it sends.
 pub fn parse(line: &str) -> Result<ClientFrame, CommandError> {
     let line = line.trim();
-    let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
-    let rest = rest.trim_start();
+    let (word, rest) = split_word(line);
     match word {
+        "message" => {
+            let (to, text) = split_word(rest);
+            if to.is_empty() || text.is_empty() {
+                return Err(CommandError::Usage(MESSAGE));
+            }
+            Ok(ClientFrame::Message {
+                to: user(to)?,
+                text: self::text(text)?,
+            })
+        }
+        "broadcast" if !rest.is_empty() => Ok(ClientFrame::Broadcast { text: text(rest)? }),
+        "broadcast" => Err(CommandError::Usage(BROADCAST)),
+        "whoelse" if rest.is_empty() => Ok(ClientFrame::WhoElse {}),
+        "whoelse" => Err(CommandError::Usage(WHOELSE)),
+        "whoelsesince" => Ok(ClientFrame::WhoElseSince {
+            seconds: seconds(rest).ok_or(CommandError::Usage(WHOELSESINCE))?,
+        }),
+        "block" => Ok(ClientFrame::Block {
+            user: one_user(rest, BLOCK)?,
+        }),
+        "unblock" => Ok(ClientFrame::Unblock {
+            user: one_user(rest, UNBLOCK)?,
+        }),
         "logout" if rest.is_empty() => Ok(ClientFrame::Logout {}),
-        "logout" => Err(CommandError::Usage("logout")),
+        "logout" => Err(CommandError::Usage(LOGOUT)),
         _ => Err(CommandError::Invalid),
     }
+}
+
+/// The first word of `line` and the rest, without the spaces between.
+fn split_word(line: &str) -> (&str, &str) {
+    match line.split_once(' ') {
+        Some((word, rest)) => (word, rest.trim_start_matches(' ')),
+        None => (line, ""),
+    }
+}
+
+/// Exactly one argument, a username.
+fn one_user(rest: &str, usage: &'static str) -> Result<Name, CommandError> {
+    if rest.is_empty() || rest.contains(' ') {
+        return Err(CommandError::Usage(usage));
+    }
+    user(rest)
+}
+
+fn user(name: &str) -> Result<Name, CommandError> {
+    credential::to_name(name).map_err(|_| CommandError::InvalidUser)
+}
+
+/// Message text as typed, inner spacing kept.
+fn text(text: &str) -> Result<Text, CommandError> {
+    Text::try_from(text).map_err(|_| CommandError::TooLong)
+}
+
+/// A whole number of seconds. More than `u64` holds means "since the server
+/// started" anyway (R14), so it saturates instead of failing.
+fn seconds(arg: &str) -> Option<u64> {
+    if arg.is_empty() || !arg.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(arg.parse().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -43,27 +117,109 @@ mod tests {
     use super::*;
     use std::string::ToString;
 
+    fn name(s: &str) -> Name {
+        Name::try_from(s).unwrap()
+    }
+
     #[test]
-    fn logout_parses() {
-        assert_eq!(parse("logout"), Ok(ClientFrame::Logout {}));
-        assert_eq!(parse("  logout  "), Ok(ClientFrame::Logout {}));
+    fn commands_parse_into_frames() {
+        let cases = [
+            ("logout", ClientFrame::Logout {}),
+            ("  logout  ", ClientFrame::Logout {}),
+            (
+                "message yoda Hey Dude",
+                ClientFrame::Message {
+                    to: name("yoda"),
+                    text: Text::try_from("Hey Dude").unwrap(),
+                },
+            ),
+            (
+                // Inner spacing of the text is kept.
+                "message  luke  Let's   rock",
+                ClientFrame::Message {
+                    to: name("luke"),
+                    text: Text::try_from("Let's   rock").unwrap(),
+                },
+            ),
+            (
+                "broadcast vader is evil",
+                ClientFrame::Broadcast {
+                    text: Text::try_from("vader is evil").unwrap(),
+                },
+            ),
+            ("whoelse", ClientFrame::WhoElse {}),
+            (
+                "whoelsesince 200",
+                ClientFrame::WhoElseSince { seconds: 200 },
+            ),
+            ("whoelsesince 0", ClientFrame::WhoElseSince { seconds: 0 }),
+            (
+                "whoelsesince 99999999999999999999999",
+                ClientFrame::WhoElseSince { seconds: u64::MAX },
+            ),
+            ("block hans", ClientFrame::Block { user: name("hans") }),
+            ("unblock hans", ClientFrame::Unblock { user: name("hans") }),
+        ];
+        for (line, frame) in cases {
+            assert_eq!(parse(line), Ok(frame), "{line:?}");
+        }
     }
 
     #[test]
     fn unknown_words_are_invalid_commands() {
         // S1: `whatsthetime`.
-        for line in ["whatsthetime", "", "   ", "Logout", "logoutx"] {
+        for line in ["whatsthetime", "Logout", "logoutx", "messages yoda hi"] {
             assert_eq!(parse(line), Err(CommandError::Invalid), "{line:?}");
         }
         assert_eq!(CommandError::Invalid.to_string(), "Error. Invalid command");
     }
 
     #[test]
-    fn extra_arguments_are_a_usage_error() {
-        assert_eq!(parse("logout now"), Err(CommandError::Usage("logout")));
+    fn missing_or_extra_arguments_are_usage_errors() {
+        let cases = [
+            ("logout now", LOGOUT),
+            ("message", MESSAGE),
+            ("message yoda", MESSAGE),
+            ("message yoda   ", MESSAGE),
+            ("broadcast", BROADCAST),
+            ("whoelse luke", WHOELSE),
+            ("whoelsesince", WHOELSESINCE),
+            ("whoelsesince -5", WHOELSESINCE),
+            ("whoelsesince ten", WHOELSESINCE),
+            ("whoelsesince 1.5", WHOELSESINCE),
+            ("whoelsesince 10 20", WHOELSESINCE),
+            ("block", BLOCK),
+            ("block hans yoda", BLOCK),
+            ("unblock", UNBLOCK),
+        ];
+        for (line, usage) in cases {
+            assert_eq!(parse(line), Err(CommandError::Usage(usage)), "{line:?}");
+        }
         assert_eq!(
-            CommandError::Usage("logout").to_string(),
-            "Error. Usage: logout"
+            CommandError::Usage(WHOELSESINCE).to_string(),
+            "Error. Usage: whoelsesince <seconds>"
         );
+    }
+
+    #[test]
+    fn impossible_names_and_long_texts_are_refused_before_sending() {
+        let long_name = "a".repeat(crate::limits::NAME_MAX + 1);
+        assert_eq!(
+            parse(&std::format!("message {long_name} hi")),
+            Err(CommandError::InvalidUser)
+        );
+        assert_eq!(parse("block yo\u{e4}da"), Err(CommandError::InvalidUser));
+        assert_eq!(CommandError::InvalidUser.to_string(), "Error. Invalid user");
+        let long_text = "x".repeat(TEXT_MAX + 1);
+        assert_eq!(
+            parse(&std::format!("broadcast {long_text}")),
+            Err(CommandError::TooLong)
+        );
+        assert_eq!(
+            CommandError::TooLong.to_string(),
+            "Error. Message too long (at most 512 bytes)"
+        );
+        let exact = "x".repeat(TEXT_MAX);
+        assert!(parse(&std::format!("broadcast {exact}")).is_ok());
     }
 }

@@ -2,14 +2,18 @@
 //!
 //! The shell feeds it connections, frames and the time; the hub answers
 //! through [`Effects`]. It never blocks, reads a clock or allocates.
+//!
+//! This file holds the entry points and the plumbing; the rules are in
+//! `login.rs` (R4-R8) and `commands.rs` (R10-R16).
 
-use crate::credential::{self, CredentialProblem, Name, Password};
-use crate::effects::{Effects, StoreFailed};
+use crate::credential::{self, CredentialProblem};
+use crate::effects::Effects;
 use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES};
+use crate::mailbox::Mailboxes;
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase, Session, Sessions};
 use crate::time::Instant;
-use crate::user::{AccountsFull, Failure, UserId, Users};
+use crate::user::{AccountsFull, UserId, Users};
 
 /// The server's settings (R1), in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +33,9 @@ pub enum AddAccountError {
     Full,
 }
 
+/// A frame that is not a command of a logged-in user.
+struct NotACommand;
+
 /// Every connection slot is taken (R26).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerFull;
@@ -39,6 +46,9 @@ pub struct Hub {
     config: Config,
     users: Users,
     sessions: Sessions,
+    mailboxes: Mailboxes,
+    /// The time of the call being handled.
+    now: Instant,
 }
 
 impl Hub {
@@ -47,6 +57,8 @@ impl Hub {
             config,
             users: Users::default(),
             sessions: Sessions::default(),
+            mailboxes: Mailboxes::default(),
+            now: Instant(0),
         }
     }
 
@@ -69,6 +81,7 @@ impl Hub {
 
     /// A new connection: asks for a username (R4).
     pub fn connect(&mut self, now: Instant, out: &mut impl Effects) -> Result<ConnId, ServerFull> {
+        self.now = now;
         let session = Session {
             phase: Phase::Username,
             deadline: now.after(self.config.timeout_ms),
@@ -87,12 +100,13 @@ impl Hub {
         now: Instant,
         out: &mut impl Effects,
     ) {
+        self.now = now;
         let Some(session) = self.sessions.get(conn) else {
             return;
         };
         let phase = session.phase.clone();
         match (phase, frame) {
-            (_, ClientFrame::Logout {}) => self.end(conn, ByeReason::LoggedOut, out),
+            (_, ClientFrame::Logout {}) => return self.end(conn, ByeReason::LoggedOut, out),
             (Phase::Username, ClientFrame::Username { name }) => self.username(conn, name, out),
             (Phase::Password(user), ClientFrame::Password { password }) => {
                 self.password(conn, user, &password, now, out)
@@ -100,9 +114,18 @@ impl Hub {
             (Phase::NewPassword(name), ClientFrame::Password { password }) => {
                 self.new_password(conn, name, password, now, out)
             }
+            (Phase::Online(user), ClientFrame::Received { id }) => {
+                // Receiving is not activity (R9).
+                self.mailboxes.acknowledge(user, id);
+                return;
+            }
+            (Phase::Online(user), frame) => match self.command(conn, user, frame, out) {
+                Ok(()) => {}
+                Err(NotACommand) => return self.reject(conn, FrameError::Unexpected, out),
+            },
             // Out of place: a bad frame (R25), and not activity (R9).
             _ => return self.reject(conn, FrameError::Unexpected, out),
-        }
+        };
         // A frame that fits is activity (R9) and ends a run of bad ones
         // (R25), if the connection is still there.
         if let Some(session) = self.sessions.get_mut(conn) {
@@ -126,7 +149,8 @@ impl Hub {
     }
 
     /// `conn` went away without logging out.
-    pub fn disconnect(&mut self, conn: ConnId, out: &mut impl Effects) {
+    pub fn disconnect(&mut self, conn: ConnId, now: Instant, out: &mut impl Effects) {
+        self.now = now;
         self.forget(conn, out);
     }
 
@@ -140,6 +164,7 @@ impl Hub {
 
     /// Ends every session whose deadline has passed (R9).
     pub fn handle_timeout(&mut self, now: Instant, out: &mut impl Effects) {
+        self.now = now;
         loop {
             let expired = self
                 .sessions
@@ -183,114 +208,6 @@ impl Hub {
         }
     }
 
-    fn username(&mut self, conn: ConnId, name: Name, out: &mut impl Effects) {
-        match self.users.find(&name) {
-            Some(user) if self.users.get(user).online.is_some() => {
-                self.send(conn, &ServerFrame::AlreadyLoggedIn { user: name }, out);
-                self.ask(conn, Prompt::Username, out);
-            }
-            // A blocked user is still asked for a password and refused after
-            // it, as in the sample session L3.
-            Some(user) => self.set_phase(conn, Phase::Password(user), Prompt::Password, out),
-            None => {
-                if let Err(problem) = credential::check_name(&name) {
-                    self.send(conn, &ServerFrame::BadUsername { problem }, out);
-                    self.ask(conn, Prompt::Username, out);
-                } else if self.users.is_full() {
-                    self.send(conn, &ServerFrame::AccountsFull {}, out);
-                    self.ask(conn, Prompt::Username, out);
-                } else {
-                    self.set_phase(conn, Phase::NewPassword(name), Prompt::NewPassword, out);
-                }
-            }
-        }
-    }
-
-    fn password(
-        &mut self,
-        conn: ConnId,
-        user: UserId,
-        password: &str,
-        now: Instant,
-        out: &mut impl Effects,
-    ) {
-        let block_ms = self.config.block_ms;
-        let account = self.users.get_mut(user);
-        if account.attempts.is_blocked(now) {
-            return self.end(conn, ByeReason::Blocked, out);
-        }
-        if account.password != password {
-            match account.attempts.fail(now, block_ms) {
-                Failure::NowBlocked => self.end(conn, ByeReason::NowBlocked, out),
-                Failure::TryAgain => {
-                    self.send(conn, &ServerFrame::WrongPassword {}, out);
-                    self.ask(conn, Prompt::Password, out);
-                }
-            }
-            return;
-        }
-        if account.online.is_some() {
-            // Logged in elsewhere since the username was given (R7).
-            let name = account.name.clone();
-            self.send(conn, &ServerFrame::AlreadyLoggedIn { user: name }, out);
-            return self.set_phase(conn, Phase::Username, Prompt::Username, out);
-        }
-        account.attempts.succeed();
-        self.log_in(conn, user, now, out);
-    }
-
-    fn new_password(
-        &mut self,
-        conn: ConnId,
-        name: Name,
-        password: Password,
-        now: Instant,
-        out: &mut impl Effects,
-    ) {
-        if let Err(problem) = credential::check_password(&password) {
-            self.send(conn, &ServerFrame::BadPassword { problem }, out);
-            return self.ask(conn, Prompt::NewPassword, out);
-        }
-        // Another connection may have taken the name or the last free
-        // account while this user was choosing a password.
-        let refusal = if self.users.find(&name).is_some() {
-            Some(ServerFrame::UsernameTaken { user: name.clone() })
-        } else if self.users.is_full() {
-            Some(ServerFrame::AccountsFull {})
-        } else if let Err(StoreFailed) = out.store_account(&name, &password) {
-            Some(ServerFrame::AccountNotSaved {})
-        } else {
-            None
-        };
-        if let Some(refusal) = refusal {
-            self.send(conn, &refusal, out);
-            return self.set_phase(conn, Phase::Username, Prompt::Username, out);
-        }
-        match self.users.push(name, password) {
-            Ok(user) => self.log_in(conn, user, now, out),
-            // Checked just above; kept total rather than trusted.
-            Err(AccountsFull) => {
-                self.send(conn, &ServerFrame::AccountsFull {}, out);
-                self.set_phase(conn, Phase::Username, Prompt::Username, out);
-            }
-        }
-    }
-
-    /// `user` is online on `conn`: welcome them and tell the others (R5, R11).
-    fn log_in(&mut self, conn: ConnId, user: UserId, now: Instant, out: &mut impl Effects) {
-        self.send(conn, &ServerFrame::Welcome {}, out);
-        // Gone if its queue was full: then it never was online, and nobody
-        // hears of it.
-        let Some(session) = self.sessions.get_mut(conn) else {
-            return;
-        };
-        session.phase = Phase::Online(user);
-        session.deadline = now.after(self.config.timeout_ms);
-        self.users.get_mut(user).online = Some(conn);
-        let name = self.users.get(user).name.clone();
-        self.tell_others(user, &ServerFrame::LoggedIn { user: name }, out);
-    }
-
     /// Says goodbye to `conn` for `reason` and closes it.
     fn end(&mut self, conn: ConnId, reason: ByeReason, out: &mut impl Effects) {
         // If the queue is full the client is not reading: closing is all
@@ -307,18 +224,22 @@ impl Hub {
             ..
         }) = self.sessions.remove(conn)
         {
-            self.users.get_mut(user).online = None;
-            let name = self.users.get(user).name.clone();
+            let account = self.users.get_mut(user);
+            account.online = None;
+            account.last_logout = Some(self.now);
+            let name = account.name.clone();
             self.tell_others(user, &ServerFrame::LoggedOut { user: name }, out);
         }
     }
 
-    /// Sends a presence notice about `user` to every other online user (R11).
+    /// Sends a presence notice about `user` to every other online user that
+    /// `user` has not blocked (R11, R15).
     fn tell_others(&mut self, user: UserId, frame: &ServerFrame, out: &mut impl Effects) {
+        let blacklist = self.users.get(user).blacklist;
         let others: heapless::Vec<ConnId, MAX_ACCOUNTS> = self
             .users
             .online()
-            .filter(|&(other, _)| other != user)
+            .filter(|&(other, _)| other != user && !blacklist.contains(other))
             .map(|(_, conn)| conn)
             .collect();
         for conn in others {
@@ -326,28 +247,28 @@ impl Hub {
         }
     }
 
-    fn set_phase(&mut self, conn: ConnId, phase: Phase, prompt: Prompt, out: &mut impl Effects) {
-        if let Some(session) = self.sessions.get_mut(conn) {
-            session.phase = phase;
-        }
-        self.ask(conn, prompt, out);
-    }
-
-    fn ask(&mut self, conn: ConnId, prompt: Prompt, out: &mut impl Effects) {
-        self.send(conn, &ServerFrame::Ask { prompt }, out);
-    }
-
     /// Queues `frame` for `conn`. Its queue holds far more than one request's
     /// replies plus the notices between two reads, so a full queue means the
     /// client stopped reading: it is disconnected rather than left with a
     /// hole in what it was told.
-    fn send(&mut self, conn: ConnId, frame: &ServerFrame, out: &mut impl Effects) {
-        if self.sessions.get(conn).is_some() && out.send(conn, frame).is_err() {
+    ///
+    /// Returns whether `conn` is still there. Letters sent to a connection
+    /// that is then dropped stay in their mailbox for the next login.
+    fn send(&mut self, conn: ConnId, frame: &ServerFrame, out: &mut impl Effects) -> bool {
+        if self.sessions.get(conn).is_none() {
+            return false;
+        }
+        if out.send(conn, frame).is_err() {
             out.close(conn);
             self.forget(conn, out);
+            return false;
         }
+        true
     }
 }
+
+mod commands;
+mod login;
 
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,9 @@
 //!
 //! - [`hub`]: the state machine. Shells feed it connections, frames and the
 //!   time, and carry out what it asks through [`effects::Effects`].
-//! - [`user`] and [`session`]: its tables of accounts and connections.
+//! - [`user`] and [`session`]: its tables of accounts and connections;
+//!   [`blacklist`]: whom each user blocked; [`mailbox`]: messages waiting
+//!   for their reader.
 //! - [`command`]: what a user types, parsed into frames (client side).
 //! - [`credential`]: what usernames and passwords may be (R3).
 //! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line splitter.
@@ -18,12 +20,14 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod blacklist;
 pub mod command;
 pub mod credential;
 pub mod effects;
 pub mod framer;
 pub mod hub;
 pub mod limits;
+pub mod mailbox;
 pub mod protocol;
 pub mod session;
 pub mod text;

@@ -20,6 +20,14 @@ pub const PASSWORD_MAX: usize = 64;
 /// Longest message text, in bytes of UTF-8.
 pub const TEXT_MAX: usize = 512;
 
+/// Messages one user may have waiting: stored while offline, or sent and
+/// not yet acknowledged by their client (R17, R26, R27).
+pub const MAILBOX_DEPTH: usize = 16;
+
+/// Messages waiting for all users together: the shared store that
+/// mailboxes draw from. Each holds up to `TEXT_MAX` bytes of text.
+pub const MAX_LETTERS: usize = 128;
+
 /// Longest frame on the wire, in bytes, not counting the line feed. A
 /// message of `TEXT_MAX` bytes escapes to at most six bytes per byte
 /// (`\u001b`), so the largest legal frame stays well below this.

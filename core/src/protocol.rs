@@ -10,10 +10,13 @@
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::credential::{CredentialProblem, Name, Password};
-use crate::limits::{FRAME_MAX, TEXT_MAX};
+use crate::limits::{FRAME_MAX, MAX_ACCOUNTS, TEXT_MAX};
 
 /// Message text, at most [`TEXT_MAX`] bytes of UTF-8.
 pub type Text = heapless::String<TEXT_MAX>;
+
+/// A list of usernames, as `whoelse` and `whoelsesince` answer.
+pub type Names = heapless::Vec<Name, MAX_ACCOUNTS>;
 
 /// What a client sends to the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +27,21 @@ pub enum ClientFrame {
     Password { password: Password },
     /// `logout` (R18).
     Logout {},
+    /// `message <user> <text>` (R10).
+    Message { to: Name, text: Text },
+    /// `broadcast <text>` (R12).
+    Broadcast { text: Text },
+    /// `whoelse` (R13).
+    WhoElse {},
+    /// `whoelsesince <seconds>` (R14).
+    WhoElseSince { seconds: u64 },
+    /// `block <user>` (R15).
+    Block { user: Name },
+    /// `unblock <user>` (R16).
+    Unblock { user: Name },
+    /// The message with this id was shown: the server may forget it (R27).
+    /// Not activity (R9).
+    Received { id: u64 },
 }
 
 /// What the server asks the user to type next.
@@ -66,6 +84,31 @@ pub enum FrameError {
     Unexpected,
 }
 
+/// A command the server refused or could only partly carry out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// No account has that name (R10, R15, R16).
+    InvalidUser,
+    /// `message` to oneself (R10).
+    MessageSelf,
+    /// The recipient has blocked the sender (R10).
+    BlockedByRecipient,
+    /// A broadcast skipped someone: blocked, or their mailbox full (R12).
+    NotDeliveredToSome,
+    /// The recipient already has `MAILBOX_DEPTH` messages waiting (R26).
+    MailboxFull { user: Name },
+    /// The server's shared message store is full (R26).
+    StoreFull,
+    /// `block` oneself (R15).
+    BlockSelf,
+    /// `block` someone already blocked (R15).
+    AlreadyBlocked { user: Name },
+    /// `unblock` oneself (R16).
+    UnblockSelf,
+    /// `unblock` someone not blocked (R16).
+    NotBlocked { user: Name },
+}
+
 /// What the server sends to a client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerFrame {
@@ -91,6 +134,17 @@ pub enum ServerFrame {
     LoggedIn { user: Name },
     /// Presence (R11).
     LoggedOut { user: Name },
+    /// A message or broadcast (R10, R12), live or kept while offline (R17).
+    /// The client answers [`ClientFrame::Received`] with its id.
+    Message { id: u64, from: Name, text: Text },
+    /// The answer to `whoelse` or `whoelsesince` (R13, R14).
+    Users { users: Names },
+    /// `block` done (R15).
+    UserBlocked { user: Name },
+    /// `unblock` done (R16).
+    UserUnblocked { user: Name },
+    /// A command refused, or carried out only in part.
+    Refused { refusal: Refusal },
     /// The session ends; the client exits.
     Bye { reason: ByeReason },
     /// The last frame was refused.
@@ -177,6 +231,36 @@ mod tests {
         let frame = ClientFrame::Password { password };
         let text = line(&frame);
         assert_eq!(decode_client(text.trim_end().as_bytes()), Ok(frame));
+    }
+
+    #[test]
+    fn message_text_round_trips_byte_for_byte() {
+        // R3's punctuation, quotes, backslashes, control characters, non-ASCII.
+        let raw = "~!@#$%^&*_-+=`|\\(){}[]:;\"'<>,.?/ \\\" \u{1b}[31m\t\r\n é 日本 🚀 \u{7f}";
+        let frame = ServerFrame::Message {
+            id: u64::MAX,
+            from: Name::try_from("yoda").unwrap(),
+            text: Text::try_from(raw).unwrap(),
+        };
+        let text = line(&frame);
+        assert_eq!(text.matches('\n').count(), 1, "one line: {text}");
+        assert_eq!(decode_server(text.trim_end().as_bytes()), Ok(frame));
+    }
+
+    #[test]
+    fn the_largest_frames_fit_frame_max() {
+        // Worst case: every byte of a full-length text escapes to \u00XX.
+        let text = Text::try_from("\u{1}".repeat(TEXT_MAX).as_str()).unwrap();
+        let from = Name::try_from("\"".repeat(crate::limits::NAME_MAX).as_str()).unwrap();
+        let mut buf = [0u8; FRAME_MAX + 1];
+        let message = ServerFrame::Message {
+            id: u64::MAX,
+            from: from.clone(),
+            text,
+        };
+        assert!(encode(&message, &mut buf).is_ok());
+        let users: Names = core::iter::repeat_n(from, MAX_ACCOUNTS).collect();
+        assert!(encode(&ServerFrame::Users { users }, &mut buf).is_ok());
     }
 
     #[test]

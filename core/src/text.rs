@@ -4,8 +4,8 @@
 use core::fmt::{self, Display, Formatter};
 
 use crate::credential::{ALLOWED_PUNCTUATION, CredentialProblem};
-use crate::limits::{MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
-use crate::protocol::{ByeReason, FrameError, Prompt, ServerFrame};
+use crate::limits::{MAILBOX_DEPTH, MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
+use crate::protocol::{ByeReason, FrameError, Prompt, Refusal, ServerFrame};
 
 /// The welcome line (R5).
 pub const WELCOME: &str = "Welcome to the greatest messaging application ever!";
@@ -46,6 +46,32 @@ impl Display for FrameError {
             FrameError::Malformed => "Error. Malformed request",
             FrameError::Unexpected => "Error. Unexpected request",
         })
+    }
+}
+
+impl Display for Refusal {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::InvalidUser => f.write_str("Error. Invalid user"),
+            Refusal::MessageSelf => f.write_str("Error. Cannot message self"),
+            Refusal::BlockedByRecipient => f.write_str(
+                "Your message could not be delivered as the recipient has blocked you",
+            ),
+            Refusal::NotDeliveredToSome => {
+                f.write_str("Your message could not be delivered to some recipients")
+            }
+            Refusal::MailboxFull { user } => write!(
+                f,
+                "Error. {user}'s mailbox is full; message not stored ({MAILBOX_DEPTH} messages are waiting)"
+            ),
+            Refusal::StoreFull => f.write_str(
+                "Error. The server's message store is full; message not stored. Please try again later",
+            ),
+            Refusal::BlockSelf => f.write_str("Error. Cannot block self"),
+            Refusal::AlreadyBlocked { user } => write!(f, "Error. {user} is already blocked"),
+            Refusal::UnblockSelf => f.write_str("Error. Cannot unblock self"),
+            Refusal::NotBlocked { user } => write!(f, "Error. {user} was not blocked"),
+        }
     }
 }
 
@@ -97,6 +123,20 @@ impl Display for ServerFrame {
             ),
             ServerFrame::LoggedIn { user } => write!(f, "{user} logged in"),
             ServerFrame::LoggedOut { user } => write!(f, "{user} logged out"),
+            ServerFrame::Message { from, text, .. } => write!(f, "{from}: {text}"),
+            ServerFrame::Users { users } => {
+                // One name per line (R13, R14).
+                for (i, user) in users.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("\n")?;
+                    }
+                    f.write_str(user)?;
+                }
+                Ok(())
+            }
+            ServerFrame::UserBlocked { user } => write!(f, "{user} is blocked"),
+            ServerFrame::UserUnblocked { user } => write!(f, "{user} is unblocked"),
+            ServerFrame::Refused { refusal } => refusal.fmt(f),
             ServerFrame::Bye { reason } => reason.fmt(f),
             ServerFrame::Error { error } => error.fmt(f),
         }
@@ -177,6 +217,68 @@ mod tests {
                     reason: ByeReason::LoggedOut,
                 },
                 "",
+            ),
+        ];
+        for (frame, text) in cases {
+            assert_eq!(frame.to_string(), text, "{frame:?}");
+        }
+    }
+
+    #[test]
+    fn messaging_texts_match_the_requirements_to_the_letter() {
+        let refused = |refusal| ServerFrame::Refused { refusal };
+        let cases = [
+            (
+                ServerFrame::Message {
+                    id: 7,
+                    from: name("hans"),
+                    text: crate::protocol::Text::try_from("Hey Dude").unwrap(),
+                },
+                "hans: Hey Dude",
+            ),
+            (
+                ServerFrame::Users {
+                    users: [name("yoda"), name("luke")].into_iter().collect(),
+                },
+                "yoda\nluke",
+            ),
+            (
+                ServerFrame::Users {
+                    users: Default::default(),
+                },
+                "",
+            ),
+            (
+                ServerFrame::UserBlocked { user: name("hans") },
+                "hans is blocked",
+            ),
+            (
+                ServerFrame::UserUnblocked { user: name("hans") },
+                "hans is unblocked",
+            ),
+            (refused(Refusal::InvalidUser), "Error. Invalid user"),
+            (refused(Refusal::MessageSelf), "Error. Cannot message self"),
+            (
+                refused(Refusal::BlockedByRecipient),
+                "Your message could not be delivered as the recipient has blocked you",
+            ),
+            (
+                refused(Refusal::NotDeliveredToSome),
+                "Your message could not be delivered to some recipients",
+            ),
+            (refused(Refusal::BlockSelf), "Error. Cannot block self"),
+            (refused(Refusal::UnblockSelf), "Error. Cannot unblock self"),
+            (
+                refused(Refusal::NotBlocked { user: name("yoda") }),
+                "Error. yoda was not blocked",
+            ),
+            (
+                refused(Refusal::AlreadyBlocked { user: name("yoda") }),
+                "Error. yoda is already blocked",
+            ),
+            (
+                refused(Refusal::MailboxFull { user: name("luke") }),
+                "Error. luke's mailbox is full; message not stored (16 messages are waiting)",
             ),
         ];
         for (frame, text) in cases {

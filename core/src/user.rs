@@ -1,5 +1,6 @@
 //! Accounts and what the hub remembers about each user.
 
+use crate::blacklist::Blacklist;
 use crate::credential::{Name, Password};
 use crate::limits::{MAX_ACCOUNTS, MAX_PASSWORD_FAILURES};
 use crate::session::ConnId;
@@ -12,6 +13,11 @@ pub struct UserId(u8);
 impl UserId {
     pub fn index(self) -> usize {
         usize::from(self.0)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_index(index: usize) -> UserId {
+        UserId(index as u8)
     }
 }
 
@@ -62,6 +68,19 @@ pub struct User {
     pub attempts: LoginAttempts,
     /// The connection the user is logged in on.
     pub online: Option<ConnId>,
+    /// When the user last logged out; with `online`, all that `whoelsesince`
+    /// needs (R14): a user was logged in during a window that ends now iff
+    /// they are online or their last session ended inside it.
+    pub last_logout: Option<Instant>,
+    /// Users this user has blocked (R15).
+    pub blacklist: Blacklist,
+}
+
+impl User {
+    /// Whether this user was logged in at any moment since `since`.
+    pub fn seen_since(&self, since: Instant) -> bool {
+        self.online.is_some() || self.last_logout.is_some_and(|at| at >= since)
+    }
 }
 
 /// The account table is full (R26).
@@ -105,6 +124,8 @@ impl Users {
                 password,
                 attempts: LoginAttempts::default(),
                 online: None,
+                last_logout: None,
+                blacklist: Blacklist::default(),
             })
             .map_err(|_| AccountsFull)?;
         Ok(id)
@@ -118,6 +139,14 @@ impl Users {
 
     pub fn get_mut(&mut self, id: UserId) -> &mut User {
         &mut self.users[id.index()]
+    }
+
+    /// Every user, with their id.
+    pub fn iter(&self) -> impl Iterator<Item = (UserId, &User)> {
+        self.users
+            .iter()
+            .enumerate()
+            .map(|(index, user)| (UserId(index as u8), user))
     }
 
     /// Users logged in now, with their connections.

@@ -1,17 +1,24 @@
 //! One connection's outgoing bytes: a bounded queue drained by its writer.
 //!
-//! The hub's frames are encoded straight into a byte queue allocated once
-//! per connection, so queueing a frame never allocates, and its bound is in
-//! bytes, which is what a slow reader actually costs. A full queue is
-//! reported to the hub (R27 policy lives there), never grown or dropped.
+//! The hub's frames are encoded straight into a byte queue whose bound is in
+//! bytes, which is what a slow reader actually costs. The queue starts small
+//! and grows on demand up to the bound, then keeps its storage, so an idle
+//! connection costs little on a small board and a busy one stops
+//! allocating once warm. A full queue is reported to the hub (the R27
+//! policy lives there), never grown past the bound or dropped.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
+use natter_core::limits::{FRAME_MAX, MAILBOX_DEPTH};
 use smol::channel::{Receiver, Sender, bounded};
 
-/// Bytes a connection may have queued: many frames of any size.
-pub const OUTBOX_BYTES: usize = 32 * 1024;
+/// Bytes a connection may have queued: a whole mailbox of the largest
+/// frames, redelivered at login (R17), with room for the notices around it.
+pub const OUTBOX_BYTES: usize = (MAILBOX_DEPTH + 4) * (FRAME_MAX + 1);
+
+/// What a new connection's queue starts with.
+const INITIAL_BYTES: usize = 4096;
 
 /// The queue is full; nothing was queued.
 #[derive(Debug)]
@@ -34,7 +41,7 @@ impl Outbox {
     pub fn new() -> Self {
         let (doorbell, bell) = bounded(1);
         Outbox {
-            queue: RefCell::new(VecDeque::with_capacity(OUTBOX_BYTES)),
+            queue: RefCell::new(VecDeque::with_capacity(INITIAL_BYTES)),
             doorbell,
             bell,
         }

@@ -69,7 +69,8 @@ impl Server {
     }
 
     pub fn disconnect(&mut self, conn: ConnId) {
-        self.hub.disconnect(conn, &mut self.world);
+        let now = self.now();
+        self.hub.disconnect(conn, now, &mut self.world);
         self.ring_timer();
     }
 

@@ -902,9 +902,9 @@ fn r9_poll_timeout_is_the_earliest_deadline() {
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     let b = hub.connect(ms(START, 5_000), &mut world).unwrap();
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
-    hub.disconnect(a, &mut world);
+    hub.disconnect(a, START, &mut world);
     assert_eq!(hub.poll_timeout(), Some(ms(START, 5_000 + TIMEOUT_MS)));
-    hub.disconnect(b, &mut world);
+    hub.disconnect(b, START, &mut world);
     assert_eq!(hub.poll_timeout(), None);
 }
 
@@ -1184,14 +1184,14 @@ fn r11_a_dropped_connection_logs_its_user_out() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
-    hub.disconnect(yoda, &mut world);
+    hub.disconnect(yoda, START, &mut world);
     // The connection is gone: nothing is sent to it.
     assert_eq!(world.take(yoda), []);
     assert_eq!(world.take(hans), [logged_out("yoda")]);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     // A second disconnect is ignored.
-    hub.disconnect(yoda, &mut world);
+    hub.disconnect(yoda, START, &mut world);
     assert_eq!(world.len(), 0);
     login_sample(&mut hub, &mut world, "yoda", START);
     assert_eq!(world.take(hans), [logged_in("yoda")]);
@@ -1203,7 +1203,7 @@ fn r11_a_connection_dropped_at_the_login_prompts_tells_nobody() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let typing = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.disconnect(typing, &mut world);
+    hub.disconnect(typing, START, &mut world);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     login_sample(&mut hub, &mut world, "yoda", START);
@@ -1378,7 +1378,7 @@ fn r26_connections_beyond_the_limit_are_refused_until_one_leaves() {
     assert_eq!(hub.connect(START, &mut world), Err(ServerFull));
     assert_eq!(world.len(), 0, "a refused connection is sent nothing");
 
-    hub.disconnect(conns[5], &mut world);
+    hub.disconnect(conns[5], START, &mut world);
     let again = hub.connect(START, &mut world).unwrap();
     assert!(!conns.contains(&again));
     assert_eq!(world.take(again), [ask(Prompt::Username)]);
@@ -1396,7 +1396,7 @@ fn r26_a_stale_connection_id_is_ignored() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let old = hub.connect(START, &mut world).unwrap();
-    hub.disconnect(old, &mut world);
+    hub.disconnect(old, START, &mut world);
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     assert_eq!(yoda.slot(), old.slot(), "the slot is reused");
     assert_ne!(yoda, old);
@@ -1406,7 +1406,7 @@ fn r26_a_stale_connection_id_is_ignored() {
     hub.receive(old, ClientFrame::Logout {}, START, &mut world);
     hub.receive(old, username("luke"), START, &mut world);
     hub.reject(old, FrameError::Malformed, &mut world);
-    hub.disconnect(old, &mut world);
+    hub.disconnect(old, START, &mut world);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     // yoda, on the reused slot, is untouched and still online.
     let other = hub.connect(START, &mut world).unwrap();

@@ -1,0 +1,174 @@
+//! What a logged-in user can ask of the server (R10-R16).
+
+use super::{Hub, NotACommand};
+use crate::credential::Name;
+use crate::effects::Effects;
+use crate::mailbox::PostError;
+use crate::protocol::{ClientFrame, Names, Refusal, ServerFrame, Text};
+use crate::session::ConnId;
+use crate::time::Instant;
+use crate::user::UserId;
+
+impl Hub {
+    /// Carries out `frame` for `user`, online on `conn`.
+    pub(super) fn command(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        frame: ClientFrame,
+        out: &mut impl Effects,
+    ) -> Result<(), NotACommand> {
+        let reply = match frame {
+            ClientFrame::Message { to, text } => self.message(user, &to, &text, out),
+            ClientFrame::Broadcast { text } => self.broadcast(user, &text, out),
+            ClientFrame::WhoElse {} => Some(ServerFrame::Users {
+                users: self.seen_by(user, None),
+            }),
+            ClientFrame::WhoElseSince { seconds } => {
+                let since = Instant(
+                    self.now
+                        .millis()
+                        .saturating_sub(seconds.saturating_mul(1000)),
+                );
+                Some(ServerFrame::Users {
+                    users: self.seen_by(user, Some(since)),
+                })
+            }
+            ClientFrame::Block { user: target } => Some(self.block(user, &target)),
+            ClientFrame::Unblock { user: target } => Some(self.unblock(user, &target)),
+            ClientFrame::Username { .. }
+            | ClientFrame::Password { .. }
+            | ClientFrame::Logout {}
+            | ClientFrame::Received { .. } => return Err(NotACommand),
+        };
+        if let Some(reply) = reply {
+            self.send(conn, &reply, out);
+        }
+        Ok(())
+    }
+
+    /// `message` (R10): delivered now if `to` is online, kept if not.
+    fn message(
+        &mut self,
+        sender: UserId,
+        to: &str,
+        text: &Text,
+        out: &mut impl Effects,
+    ) -> Option<ServerFrame> {
+        let Some(recipient) = self.users.find(to) else {
+            return Some(refused(Refusal::InvalidUser));
+        };
+        if recipient == sender {
+            return Some(refused(Refusal::MessageSelf));
+        }
+        if self.users.get(recipient).blacklist.contains(sender) {
+            return Some(refused(Refusal::BlockedByRecipient));
+        }
+        match self.deliver(sender, recipient, text, out) {
+            Ok(()) => None,
+            Err(PostError::MailboxFull) => Some(refused(Refusal::MailboxFull {
+                user: self.users.get(recipient).name.clone(),
+            })),
+            Err(PostError::StoreFull) => Some(refused(Refusal::StoreFull)),
+        }
+    }
+
+    /// `broadcast` (R12): to everyone online but the sender and those who
+    /// blocked them; never kept for users offline.
+    fn broadcast(
+        &mut self,
+        sender: UserId,
+        text: &Text,
+        out: &mut impl Effects,
+    ) -> Option<ServerFrame> {
+        let online: heapless::Vec<UserId, { crate::limits::MAX_ACCOUNTS }> = self
+            .users
+            .online()
+            .map(|(user, _)| user)
+            .filter(|&user| user != sender)
+            .collect();
+        let mut missed = false;
+        for recipient in online {
+            missed |= self.users.get(recipient).blacklist.contains(sender)
+                || self.deliver(sender, recipient, text, out).is_err();
+        }
+        missed.then(|| refused(Refusal::NotDeliveredToSome))
+    }
+
+    /// Posts a letter to `recipient` and, if they are online, sends it.
+    fn deliver(
+        &mut self,
+        sender: UserId,
+        recipient: UserId,
+        text: &Text,
+        out: &mut impl Effects,
+    ) -> Result<(), PostError> {
+        let from = self.users.get(sender).name.clone();
+        let frame = self.mailboxes.post(recipient, &from, text)?.frame();
+        if let Some(conn) = self.users.get(recipient).online {
+            // If the recipient's queue is full they are dropped, and the
+            // letter waits in their mailbox for the next login.
+            self.send(conn, &frame, out);
+        }
+        Ok(())
+    }
+
+    /// Other users online now (`since` = None, R13), or logged in at any
+    /// moment since `since` (R14), that have not blocked `asker`.
+    fn seen_by(&self, asker: UserId, since: Option<Instant>) -> Names {
+        self.users
+            .iter()
+            .filter(|&(id, user)| {
+                id != asker
+                    && !user.blacklist.contains(asker)
+                    && match since {
+                        None => user.online.is_some(),
+                        Some(since) => user.seen_since(since),
+                    }
+            })
+            .map(|(_, user)| user.name.clone())
+            .collect()
+    }
+
+    /// `block` (R15).
+    fn block(&mut self, user: UserId, target: &Name) -> ServerFrame {
+        let Some(target_id) = self.users.find(target) else {
+            return refused(Refusal::InvalidUser);
+        };
+        if target_id == user {
+            return refused(Refusal::BlockSelf);
+        }
+        if self.users.get_mut(user).blacklist.insert(target_id) {
+            ServerFrame::UserBlocked {
+                user: target.clone(),
+            }
+        } else {
+            refused(Refusal::AlreadyBlocked {
+                user: target.clone(),
+            })
+        }
+    }
+
+    /// `unblock` (R16).
+    fn unblock(&mut self, user: UserId, target: &Name) -> ServerFrame {
+        let Some(target_id) = self.users.find(target) else {
+            return refused(Refusal::InvalidUser);
+        };
+        if target_id == user {
+            return refused(Refusal::UnblockSelf);
+        }
+        if self.users.get_mut(user).blacklist.remove(target_id) {
+            ServerFrame::UserUnblocked {
+                user: target.clone(),
+            }
+        } else {
+            refused(Refusal::NotBlocked {
+                user: target.clone(),
+            })
+        }
+    }
+}
+
+fn refused(refusal: Refusal) -> ServerFrame {
+    ServerFrame::Refused { refusal }
+}
