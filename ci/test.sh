@@ -43,6 +43,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "tests on the host"
 cargo build --workspace --bins --locked
 cargo test --workspace --locked
+cargo test -p natter-core --test size --locked -q -- --nocapture
 
 step "natter-core on bare metal ($BARE_METAL): no std, no alloc"
 cargo build -p natter-core --target "$BARE_METAL" --locked
@@ -51,6 +52,7 @@ for target in "${ARM_TARGETS[@]}"; do
     step "tests on $target under qemu-user"
     cargo build --workspace --bins --target "$target" --locked
     cargo test --workspace --target "$target" --locked
+    cargo test -p natter-core --test size --target "$target" --locked -q -- --nocapture
 done
 
 step "release binaries"
@@ -63,5 +65,8 @@ for target in "${RELEASE_TARGETS[@]}"; do
         printf '%-34s %-14s %10s\n' "$target" "$binary" "$(stat -c %s "target/$target/release/$binary")"
     done
 done
+
+step "benchmark (natter-bench, x86_64): figures for docs/DESIGN.md"
+cargo run --release --locked -q -p natter-bench -- 100000
 
 printf '\nci/test.sh: all steps passed\n'

@@ -39,3 +39,8 @@ pub const MAX_BAD_FRAMES: u8 = 8;
 
 /// Wrong passwords in a row that block a username (R8).
 pub const MAX_PASSWORD_FAILURES: u8 = 3;
+
+/// The most memory the whole hub may take with the limits above: checked by
+/// `core/tests/size.rs` on every target CI builds. Most of it is the
+/// message store (`MAX_LETTERS` letters of up to `TEXT_MAX` bytes).
+pub const HUB_BUDGET_BYTES: usize = 96 * 1024;

@@ -34,7 +34,7 @@ impl Display for ByeReason {
             ByeReason::LoginTimedOut => "Login timed out due to inactivity",
             ByeReason::ServerFull => "Error. The server is full. Please try again later",
             ByeReason::TooManyErrors => "Error. Too many invalid requests; disconnected",
-            ByeReason::ShuttingDown => "The server is shutting down. You have been logged out",
+            ByeReason::ShuttingDown => "The server is shutting down",
         })
     }
 }

@@ -116,6 +116,9 @@ fn parse_line(line: &str) -> Result<(&str, &str), String> {
     if line.is_empty() {
         return Err("blank line (every line must be `username password`)".into());
     }
+    if line.ends_with(' ') {
+        return Err("a space at the end of the line (expected `username password`)".into());
+    }
     match line.split_once(' ') {
         Some((name, password)) if !password.contains(' ') => Ok((name, password)),
         Some(_) => Err("more than one space (expected `username password`)".into()),
@@ -212,7 +215,14 @@ mod tests {
             error_of(b"a  b\n"),
             "1: more than one space (expected `username password`)"
         );
-        assert_eq!(error_of(b"x y\nhans \n"), "2: password is empty");
+        assert_eq!(
+            error_of(b"x y\nhans \n"),
+            "2: a space at the end of the line (expected `username password`)"
+        );
+        assert_eq!(
+            error_of(b"x y\nhans falcon \n"),
+            "2: a space at the end of the line (expected `username password`)"
+        );
         assert_eq!(
             error_of(b"h\xc3\xa4ns pw\n"),
             format!(

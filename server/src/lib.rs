@@ -19,7 +19,7 @@ pub mod world;
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
@@ -41,7 +41,8 @@ pub struct Config {
     pub port: u16,
     pub block_duration: Duration,
     pub timeout: Duration,
-    pub bind: IpAddr,
+    /// Address or host name to listen on.
+    pub bind: String,
     pub credentials: PathBuf,
     pub debug: bool,
 }
@@ -50,7 +51,7 @@ pub struct Config {
 #[derive(Debug)]
 pub enum Error {
     Credentials(LoadError),
-    Listen(SocketAddr, io::Error),
+    Listen(String, io::Error),
     Signals(io::Error),
 }
 
@@ -93,10 +94,14 @@ async fn serve(
     server: Rc<RefCell<Server>>,
     config: &Config,
 ) -> Result<(), Error> {
-    let addr = SocketAddr::new(config.bind, config.port);
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|error| Error::Listen(addr, error))?;
+    let wanted = format!("{}:{}", config.bind, config.port);
+    let listen_error = |error| Error::Listen(wanted.clone(), error);
+    let addr: SocketAddr = (config.bind.as_str(), config.port)
+        .to_socket_addrs()
+        .map_err(listen_error)?
+        .next()
+        .ok_or_else(|| listen_error(io::Error::other("the name has no address")))?;
+    let listener = TcpListener::bind(addr).await.map_err(listen_error)?;
     let mut signals = Signals::new([Signal::Term, Signal::Int]).map_err(Error::Signals)?;
     let local = listener.local_addr().unwrap_or(addr);
     debug!("listening on {local}");
@@ -117,8 +122,22 @@ async fn serve(
         }
     };
     let signal = async {
-        if let Some(Ok(signal)) = signals.next().await {
-            debug!("{signal:?}: shutting down");
+        // Only a real SIGINT or SIGTERM ends the server: an error reading
+        // the signal stream must not look like one.
+        loop {
+            match signals.next().await {
+                Some(Ok(signal)) => {
+                    let name = if signal == Signal::Int {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    };
+                    debug!("{name}: shutting down");
+                    return;
+                }
+                Some(Err(error)) => debug!("reading signals: {error}"),
+                None => smol::future::pending::<()>().await,
+            }
         }
     };
     accepting.or(signal).await;

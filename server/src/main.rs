@@ -1,15 +1,15 @@
 //! `natter-server <server_port> <block_duration> <timeout>` (R1).
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 
-/// natter chat server: accounts, presence and messaging for a small LAN.
+/// natter chat server: accounts, messages and presence for a small LAN.
 ///
 /// Prints nothing unless -d is given. Stops cleanly on SIGINT or SIGTERM.
+/// Reads and appends to credentials.txt (one `username password` a line).
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
@@ -20,9 +20,9 @@ struct Args {
     /// Seconds without a command after which a user is logged out
     #[arg(value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
-    /// Address to listen on; 0.0.0.0 reaches the LAN
+    /// Address or host name to listen on; 0.0.0.0 reaches the LAN
     #[arg(long, default_value = "127.0.0.1")]
-    bind: IpAddr,
+    bind: String,
     /// Accounts file, one `username password` per line
     #[arg(long, default_value = "credentials.txt")]
     credentials: PathBuf,

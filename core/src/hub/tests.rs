@@ -17,14 +17,14 @@ use crate::text::WELCOME;
 use crate::time::Instant;
 
 /// `natter-server 4000 60 120`, as in the sample sessions.
-const BLOCK_MS: u64 = 60_000;
-const TIMEOUT_MS: u64 = 120_000;
+pub(super) const BLOCK_MS: u64 = 60_000;
+pub(super) const TIMEOUT_MS: u64 = 120_000;
 
 /// Not zero, so a rule that confused instants with durations shows.
-const START: Instant = Instant(7_000);
+pub(super) const START: Instant = Instant(7_000);
 
 /// R3's sample credentials.txt.
-const SAMPLE_ACCOUNTS: [(&str, &str); 10] = [
+pub(super) const SAMPLE_ACCOUNTS: [(&str, &str); 10] = [
     ("hans", "falcon*solo"),
     ("yoda", "wise@!man"),
     ("vader", "sithlord**"),
@@ -37,7 +37,7 @@ const SAMPLE_ACCOUNTS: [(&str, &str); 10] = [
     ("palpatine", "darkside_%$run"),
 ];
 
-fn password_of(user: &str) -> &'static str {
+pub(super) fn password_of(user: &str) -> &'static str {
     SAMPLE_ACCOUNTS
         .iter()
         .find(|(name, _)| *name == user)
@@ -50,7 +50,7 @@ fn password_of(user: &str) -> &'static str {
 
 /// One thing the hub asked of the world.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Event {
+pub(super) enum Event {
     Sent(ConnId, ServerFrame),
     Closed(ConnId),
     Stored(String, String),
@@ -59,12 +59,12 @@ enum Event {
 /// Records every effect in order. Sending to a closed connection, or
 /// closing one twice, is a hub bug and panics here.
 #[derive(Debug, Default)]
-struct World {
-    events: Vec<Event>,
+pub(super) struct World {
+    pub(super) events: Vec<Event>,
     /// `store_account` fails while this is set.
     fail_store: bool,
     /// Connections whose queue reports [`QueueFull`].
-    full: Vec<ConnId>,
+    pub(super) full: Vec<ConnId>,
 }
 
 impl Effects for World {
@@ -97,7 +97,7 @@ impl Effects for World {
 
 impl World {
     /// Drains and returns what `conn` was sent, in order.
-    fn take(&mut self, conn: ConnId) -> Vec<ServerFrame> {
+    pub(super) fn take(&mut self, conn: ConnId) -> Vec<ServerFrame> {
         let mut taken = Vec::new();
         self.events.retain(|event| match event {
             Event::Sent(to, frame) if *to == conn => {
@@ -110,15 +110,15 @@ impl World {
     }
 
     /// What `conn` was sent, as the lines its user sees.
-    fn take_text(&mut self, conn: ConnId) -> Vec<String> {
+    pub(super) fn take_text(&mut self, conn: ConnId) -> Vec<String> {
         self.take(conn).iter().map(ToString::to_string).collect()
     }
 
-    fn is_closed(&self, conn: ConnId) -> bool {
+    pub(super) fn is_closed(&self, conn: ConnId) -> bool {
         self.events.contains(&Event::Closed(conn))
     }
 
-    fn closed(&self) -> Vec<ConnId> {
+    pub(super) fn closed(&self) -> Vec<ConnId> {
         self.events
             .iter()
             .filter_map(|event| match event {
@@ -139,7 +139,7 @@ impl World {
     }
 
     /// Everything recorded: used to check that a call did nothing at all.
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.events.len()
     }
 
@@ -154,14 +154,14 @@ impl World {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-fn hub() -> Hub {
+pub(super) fn hub() -> Hub {
     Hub::new(Config {
         block_ms: BLOCK_MS,
         timeout_ms: TIMEOUT_MS,
     })
 }
 
-fn hub_with_sample_accounts() -> Hub {
+pub(super) fn hub_with_sample_accounts() -> Hub {
     let mut hub = hub();
     for (name, password) in SAMPLE_ACCOUNTS {
         hub.add_account(name, password).unwrap();
@@ -169,46 +169,52 @@ fn hub_with_sample_accounts() -> Hub {
     hub
 }
 
-fn name(s: &str) -> Name {
+pub(super) fn name(s: &str) -> Name {
     Name::try_from(s).unwrap()
 }
 
-fn username(s: &str) -> ClientFrame {
+pub(super) fn username(s: &str) -> ClientFrame {
     ClientFrame::Username { name: name(s) }
 }
 
-fn password(s: &str) -> ClientFrame {
+pub(super) fn password(s: &str) -> ClientFrame {
     ClientFrame::Password {
         password: Password::try_from(s).unwrap(),
     }
 }
 
-fn ask(prompt: Prompt) -> ServerFrame {
+pub(super) fn ask(prompt: Prompt) -> ServerFrame {
     ServerFrame::Ask { prompt }
 }
 
-fn bye(reason: ByeReason) -> ServerFrame {
+pub(super) fn bye(reason: ByeReason) -> ServerFrame {
     ServerFrame::Bye { reason }
 }
 
-fn error(error: FrameError) -> ServerFrame {
+pub(super) fn error(error: FrameError) -> ServerFrame {
     ServerFrame::Error { error }
 }
 
-fn logged_in(user: &str) -> ServerFrame {
+pub(super) fn logged_in(user: &str) -> ServerFrame {
     ServerFrame::LoggedIn { user: name(user) }
 }
 
-fn logged_out(user: &str) -> ServerFrame {
+pub(super) fn logged_out(user: &str) -> ServerFrame {
     ServerFrame::LoggedOut { user: name(user) }
 }
 
-fn ms(instant: Instant, millis: u64) -> Instant {
+pub(super) fn ms(instant: Instant, millis: u64) -> Instant {
     instant.after(millis)
 }
 
 /// Connects and answers both prompts; checks the L1 dialogue and drains it.
-fn login(hub: &mut Hub, world: &mut World, user: &str, pass: &str, now: Instant) -> ConnId {
+pub(super) fn login(
+    hub: &mut Hub,
+    world: &mut World,
+    user: &str,
+    pass: &str,
+    now: Instant,
+) -> ConnId {
     let conn = hub.connect(now, world).expect("a free connection slot");
     hub.receive(conn, username(user), now, world);
     hub.receive(conn, password(pass), now, world);
@@ -226,12 +232,17 @@ fn login(hub: &mut Hub, world: &mut World, user: &str, pass: &str, now: Instant)
 }
 
 /// Logs a sample user in with the right password.
-fn login_sample(hub: &mut Hub, world: &mut World, user: &str, now: Instant) -> ConnId {
+pub(super) fn login_sample(hub: &mut Hub, world: &mut World, user: &str, now: Instant) -> ConnId {
     login(hub, world, user, password_of(user), now)
 }
 
 /// Connects and gives a username; returns the connection, drained.
-fn at_password_prompt(hub: &mut Hub, world: &mut World, user: &str, now: Instant) -> ConnId {
+pub(super) fn at_password_prompt(
+    hub: &mut Hub,
+    world: &mut World,
+    user: &str,
+    now: Instant,
+) -> ConnId {
     let conn = hub.connect(now, world).unwrap();
     hub.receive(conn, username(user), now, world);
     assert_eq!(
@@ -1520,7 +1531,7 @@ fn shutdown_says_goodbye_to_everyone_and_closes_everything() {
     for conn in all {
         assert_eq!(
             world.take_text(conn),
-            ["The server is shutting down. You have been logged out"],
+            ["The server is shutting down"],
             "{conn:?}"
         );
     }
