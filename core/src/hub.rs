@@ -121,10 +121,10 @@ impl Hub {
             }
             (Phase::Online(user), frame) => match self.command(conn, user, frame, out) {
                 Ok(()) => {}
-                Err(NotACommand) => return self.reject(conn, FrameError::Unexpected, out),
+                Err(NotACommand) => return self.reject(conn, FrameError::Unexpected, now, out),
             },
             // Out of place: a bad frame (R25), and not activity (R9).
-            _ => return self.reject(conn, FrameError::Unexpected, out),
+            _ => return self.reject(conn, FrameError::Unexpected, now, out),
         };
         // A frame that fits is activity (R9) and ends a run of bad ones
         // (R25), if the connection is still there.
@@ -136,7 +136,14 @@ impl Hub {
 
     /// A frame from `conn` that could not be read (R25). Answered with an
     /// error; a flood of them closes the connection.
-    pub fn reject(&mut self, conn: ConnId, error: FrameError, out: &mut impl Effects) {
+    pub fn reject(
+        &mut self,
+        conn: ConnId,
+        error: FrameError,
+        now: Instant,
+        out: &mut impl Effects,
+    ) {
+        self.now = now;
         let Some(session) = self.sessions.get_mut(conn) else {
             return;
         };

@@ -64,7 +64,8 @@ impl Server {
     }
 
     pub fn reject(&mut self, conn: ConnId, error: FrameError) {
-        self.hub.reject(conn, error, &mut self.world);
+        let now = self.now();
+        self.hub.reject(conn, error, now, &mut self.world);
         self.ring_timer();
     }
 

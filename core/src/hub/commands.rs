@@ -172,3 +172,6 @@ impl Hub {
 fn refused(refusal: Refusal) -> ServerFrame {
     ServerFrame::Refused { refusal }
 }
+
+#[cfg(test)]
+mod tests;

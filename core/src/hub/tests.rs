@@ -1085,11 +1085,11 @@ fn r9_bad_or_out_of_place_frames_are_not_activity() {
     world.take(fresh);
     let deadline = ms(START, TIMEOUT_MS);
     let later = ms(START, 90_000);
-    hub.reject(yoda, FrameError::Malformed, &mut world);
-    hub.reject(yoda, FrameError::TooLong, &mut world);
+    hub.reject(yoda, FrameError::Malformed, START, &mut world);
+    hub.reject(yoda, FrameError::TooLong, START, &mut world);
     hub.receive(yoda, username("luke"), later, &mut world);
     hub.receive(yoda, password("wise@!man"), later, &mut world);
-    hub.reject(fresh, FrameError::Malformed, &mut world);
+    hub.reject(fresh, FrameError::Malformed, START, &mut world);
     hub.receive(fresh, password("wise@!man"), later, &mut world);
     assert_eq!(
         world.take(yoda),
@@ -1277,7 +1277,7 @@ fn r25_reject_answers_with_the_error() {
     let online = login_sample(&mut hub, &mut world, "yoda", START);
     for conn in [fresh, online] {
         for (err, text) in cases {
-            hub.reject(conn, err, &mut world);
+            hub.reject(conn, err, START, &mut world);
             assert_eq!(world.take_text(conn), [text]);
         }
     }
@@ -1293,11 +1293,11 @@ fn r25_a_flood_of_bad_frames_closes_the_connection() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
     for i in 1..MAX_BAD_FRAMES {
-        hub.reject(yoda, FrameError::Malformed, &mut world);
+        hub.reject(yoda, FrameError::Malformed, START, &mut world);
         assert_eq!(world.take(yoda), [error(FrameError::Malformed)], "{i}");
         assert!(!world.is_closed(yoda), "{i}");
     }
-    hub.reject(yoda, FrameError::Malformed, &mut world);
+    hub.reject(yoda, FrameError::Malformed, START, &mut world);
     assert_eq!(
         world.take_text(yoda),
         ["Error. Too many invalid requests; disconnected"]
@@ -1305,7 +1305,7 @@ fn r25_a_flood_of_bad_frames_closes_the_connection() {
     assert!(world.is_closed(yoda));
     assert_eq!(world.take(hans), [logged_out("yoda")]);
     // Gone: further frames are ignored.
-    hub.reject(yoda, FrameError::Malformed, &mut world);
+    hub.reject(yoda, FrameError::Malformed, START, &mut world);
     hub.receive(yoda, ClientFrame::Logout {}, START, &mut world);
     assert_eq!(world.events, [Event::Closed(yoda)]);
 }
@@ -1319,7 +1319,7 @@ fn r25_out_of_place_frames_count_towards_the_flood() {
         if i % 2 == 0 {
             hub.receive(conn, password("x"), START, world)
         } else {
-            hub.reject(conn, FrameError::TooLong, world)
+            hub.reject(conn, FrameError::TooLong, START, world)
         }
     };
     for (what, bad) in [("unexpected", unexpected), ("mixed", mixed)] {
@@ -1348,16 +1348,16 @@ fn r25_a_good_frame_resets_the_bad_frame_count() {
     world.take(conn);
     let almost = usize::from(MAX_BAD_FRAMES) - 1;
     for _ in 0..almost {
-        hub.reject(conn, FrameError::Malformed, &mut world);
+        hub.reject(conn, FrameError::Malformed, START, &mut world);
     }
     hub.receive(conn, username("yoda"), START, &mut world);
     for _ in 0..almost {
-        hub.reject(conn, FrameError::Malformed, &mut world);
+        hub.reject(conn, FrameError::Malformed, START, &mut world);
     }
     // A wrong password is a good frame too.
     hub.receive(conn, password("weird"), START, &mut world);
     for _ in 0..almost {
-        hub.reject(conn, FrameError::Malformed, &mut world);
+        hub.reject(conn, FrameError::Malformed, START, &mut world);
     }
     let mut expected = vec![error(FrameError::Malformed); almost];
     expected.push(ask(Prompt::Password));
@@ -1366,7 +1366,7 @@ fn r25_a_good_frame_resets_the_bad_frame_count() {
     expected.extend(vec![error(FrameError::Malformed); almost]);
     assert_eq!(world.take(conn), expected);
     assert!(!world.is_closed(conn));
-    hub.reject(conn, FrameError::Malformed, &mut world);
+    hub.reject(conn, FrameError::Malformed, START, &mut world);
     assert_eq!(world.take(conn), [bye(ByeReason::TooManyErrors)]);
     assert!(world.is_closed(conn));
 }
@@ -1416,7 +1416,7 @@ fn r26_a_stale_connection_id_is_ignored() {
 
     hub.receive(old, ClientFrame::Logout {}, START, &mut world);
     hub.receive(old, username("luke"), START, &mut world);
-    hub.reject(old, FrameError::Malformed, &mut world);
+    hub.reject(old, FrameError::Malformed, START, &mut world);
     hub.disconnect(old, START, &mut world);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     // yoda, on the reused slot, is untouched and still online.

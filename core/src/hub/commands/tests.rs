@@ -1,0 +1,1494 @@
+//! The messaging rules (R9-R17, R25-R27) and the sample sessions S1-S6, on
+//! the recording fake of `hub/tests.rs`. Time is fake (milliseconds passed
+//! in); commands are typed lines parsed as the client parses them, or frames
+//! built directly where the test is about the frame.
+
+use std::collections::BTreeSet;
+use std::string::{String, ToString};
+use std::vec::Vec;
+use std::{format, slice};
+
+use crate::command::{self, CommandError};
+use crate::hub::tests::{
+    BLOCK_MS, Event, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, at_password_prompt, bye,
+    error, hub_with_sample_accounts, logged_in, logged_out, login_sample, ms, name, password,
+    password_of, username,
+};
+use crate::hub::{Config, Hub};
+use crate::limits::{MAILBOX_DEPTH, MAX_BAD_FRAMES, MAX_LETTERS};
+use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, Refusal, ServerFrame, Text};
+use crate::session::ConnId;
+use crate::time::Instant;
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+fn text(s: &str) -> Text {
+    Text::try_from(s).unwrap()
+}
+
+/// A message frame as the client sends it.
+fn message(to: &str, s: &str) -> ClientFrame {
+    ClientFrame::Message {
+        to: name(to),
+        text: text(s),
+    }
+}
+
+/// A message frame as the server sends it.
+fn letter(id: u64, from: &str, s: &str) -> ServerFrame {
+    ServerFrame::Message {
+        id,
+        from: name(from),
+        text: text(s),
+    }
+}
+
+fn refused(refusal: Refusal) -> ServerFrame {
+    ServerFrame::Refused { refusal }
+}
+
+fn received(id: u64) -> ClientFrame {
+    ClientFrame::Received { id }
+}
+
+/// `line` typed at `conn`'s prompt: parsed as the client does, then sent.
+fn typed(hub: &mut Hub, world: &mut World, conn: ConnId, line: &str, now: Instant) {
+    let frame = command::parse(line).unwrap_or_else(|e| panic!("{line:?}: {e:?}"));
+    hub.receive(conn, frame, now, world);
+}
+
+/// Logs a sample user in; returns the connection and what came after the
+/// welcome (the messages kept for them), drained.
+fn login_mail(
+    hub: &mut Hub,
+    world: &mut World,
+    user: &str,
+    now: Instant,
+) -> (ConnId, Vec<ServerFrame>) {
+    let conn = hub.connect(now, world).expect("a free connection slot");
+    hub.receive(conn, username(user), now, world);
+    hub.receive(conn, password(password_of(user)), now, world);
+    let mut frames = world.take(conn);
+    assert!(frames.len() >= 3, "{user}: {frames:?}");
+    let after: Vec<ServerFrame> = frames.split_off(3);
+    assert_eq!(
+        frames,
+        [
+            ask(Prompt::Username),
+            ask(Prompt::Password),
+            ServerFrame::Welcome {}
+        ],
+        "{user} logs in"
+    );
+    assert!(!world.is_closed(conn));
+    (conn, after)
+}
+
+/// Checks that `frames` are exactly messages with these senders and texts,
+/// in this order, with distinct ids; returns the ids.
+fn letters(frames: &[ServerFrame], expected: &[(&str, &str)]) -> Vec<u64> {
+    assert_eq!(frames.len(), expected.len(), "{frames:?}");
+    let ids: Vec<u64> = frames
+        .iter()
+        .zip(expected)
+        .map(|(frame, (from, s))| {
+            let ServerFrame::Message { id, .. } = frame else {
+                panic!("not a message: {frame:?}");
+            };
+            assert_eq!(*frame, letter(*id, from, s));
+            *id
+        })
+        .collect();
+    let distinct: BTreeSet<u64> = ids.iter().copied().collect();
+    assert_eq!(distinct.len(), ids.len(), "ids repeat: {ids:?}");
+    ids
+}
+
+/// Acknowledges every message in `frames`, as the client does once shown.
+fn acknowledge(
+    hub: &mut Hub,
+    world: &mut World,
+    conn: ConnId,
+    frames: &[ServerFrame],
+    now: Instant,
+) {
+    for frame in frames {
+        if let ServerFrame::Message { id, .. } = frame {
+            hub.receive(conn, received(*id), now, world);
+        }
+    }
+    assert_eq!(world.take(conn), [], "Received is never answered");
+}
+
+/// Logs the user on `conn` out; what it was sent before the goodbye is
+/// dropped unchecked.
+fn logout(hub: &mut Hub, world: &mut World, conn: ConnId, now: Instant) {
+    hub.receive(conn, ClientFrame::Logout {}, now, world);
+    assert_eq!(world.take(conn).last(), Some(&bye(ByeReason::LoggedOut)));
+    assert!(world.is_closed(conn));
+}
+
+/// Asserts that no frame is waiting to be checked, for anyone. (Closes are
+/// left alone: tests check them where they matter.)
+fn assert_quiet(world: &World) {
+    let sent: Vec<&Event> = world
+        .events
+        .iter()
+        .filter(|event| matches!(event, Event::Sent(..)))
+        .collect();
+    assert_eq!(sent, Vec::<&Event>::new());
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(ToString::to_string).collect()
+}
+
+/// Sends `frame` (`whoelse` or `whoelsesince`) and returns the names in the
+/// one reply, as a set; checks the text is those names, one per line.
+fn who(
+    hub: &mut Hub,
+    world: &mut World,
+    conn: ConnId,
+    frame: ClientFrame,
+    now: Instant,
+) -> BTreeSet<String> {
+    hub.receive(conn, frame, now, world);
+    let reply = world.take(conn);
+    let [ServerFrame::Users { users }] = reply.as_slice() else {
+        panic!("not one list of users: {reply:?}");
+    };
+    let names: BTreeSet<String> = users.iter().map(ToString::to_string).collect();
+    assert_eq!(names.len(), users.len(), "a name twice: {users:?}");
+    let lines: Vec<String> = reply[0].to_string().lines().map(String::from).collect();
+    assert_eq!(lines.len(), users.len(), "one per line: {lines:?}");
+    assert_eq!(lines.into_iter().collect::<BTreeSet<_>>(), names);
+    names
+}
+
+fn whoelse_since(seconds: u64) -> ClientFrame {
+    ClientFrame::WhoElseSince { seconds }
+}
+
+/// Asserts what each connection was sent since the last check, as the lines
+/// its user sees, and that nothing else happened.
+fn shown(world: &mut World, expected: &[(ConnId, &[&str])], step: &str) {
+    for (conn, lines) in expected {
+        assert_eq!(world.take_text(*conn), *lines, "{step}: {conn:?}");
+    }
+    for event in &world.events {
+        assert!(!matches!(event, Event::Sent(..)), "{step}: {event:?}");
+    }
+}
+
+/// Three users online, as in S1-S4: (hans, yoda, luke), drained.
+fn hans_yoda_luke(hub: &mut Hub, world: &mut World) -> (ConnId, ConnId, ConnId) {
+    let hans = login_sample(hub, world, "hans", START);
+    let yoda = login_sample(hub, world, "yoda", START);
+    let luke = login_sample(hub, world, "luke", START);
+    world.take(hans);
+    world.take(yoda);
+    assert_quiet(world);
+    (hans, yoda, luke)
+}
+
+// ---------------------------------------------------------------------------
+// message: R10, S2.
+
+#[test]
+fn r10_s2_a_message_to_an_online_user_is_delivered_at_once() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    typed(&mut hub, &mut world, hans, "message yoda Hey Dude", START);
+    let got = world.take(yoda);
+    letters(&got, &[("hans", "Hey Dude")]);
+    assert_eq!(got[0].to_string(), "hans: Hey Dude");
+    // Nothing to the sender, nothing to anyone else.
+    shown(&mut world, &[(hans, &[]), (luke, &[])], "message yoda");
+
+    typed(&mut hub, &mut world, hans, "message bob party time", START);
+    assert_eq!(world.take(hans), [refused(Refusal::InvalidUser)]);
+    assert_eq!(
+        refused(Refusal::InvalidUser).to_string(),
+        "Error. Invalid user"
+    );
+    assert_quiet(&world);
+}
+
+#[test]
+fn r10_r17_s6_a_message_to_an_offline_user_comes_at_their_next_login() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    world.take(hans);
+    typed(&mut hub, &mut world, hans, "message luke Let's rock", START);
+    // Stored: nobody is told anything yet, the sender included.
+    assert_quiet(&world);
+
+    let later = ms(START, 30_000);
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", later);
+    letters(&mail, &[("hans", "Let's rock")]);
+    assert_eq!(mail[0].to_string(), "hans: Let's rock");
+    shown(
+        &mut world,
+        &[(hans, &["luke logged in"]), (yoda, &["luke logged in"])],
+        "luke logs in",
+    );
+
+    logout(&mut hub, &mut world, yoda, later);
+    shown(
+        &mut world,
+        &[(hans, &["yoda logged out"]), (luke, &["yoda logged out"])],
+        "yoda logs out",
+    );
+}
+
+#[test]
+fn r17_stored_messages_come_oldest_first_from_every_sender() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    let sent = [
+        (hans, "hans", "one"),
+        (yoda, "yoda", "two"),
+        (hans, "hans", "three"),
+        (yoda, "yoda", "four"),
+    ];
+    for (i, (conn, _, s)) in sent.iter().enumerate() {
+        hub.receive(*conn, message("luke", s), ms(START, i as u64), &mut world);
+    }
+    world.take(hans);
+    assert_quiet(&world);
+    let (_, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 10));
+    let expected: Vec<(&str, &str)> = sent.iter().map(|(_, from, s)| (*from, *s)).collect();
+    let ids = letters(&mail, &expected);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
+
+#[test]
+fn r17_oldest_first_even_when_a_newer_message_reuses_an_older_slot() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    world.take(hans);
+    hub.receive(hans, message("luke", "first"), START, &mut world);
+    hub.receive(hans, message("luke", "second"), START, &mut world);
+    let live = world.take(luke);
+    let ids = letters(&live, &[("hans", "first"), ("hans", "second")]);
+    // Only the first is shown; the second is still waiting when luke leaves.
+    hub.receive(luke, received(ids[0]), START, &mut world);
+    logout(&mut hub, &mut world, luke, START);
+    world.take(hans);
+    // The newest message takes the place the first one left.
+    hub.receive(hans, message("luke", "third"), START, &mut world);
+    let (_, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    let again = letters(&mail, &[("hans", "second"), ("hans", "third")]);
+    assert_eq!(again[0], ids[1], "the same message, the same id");
+}
+
+#[test]
+fn r17_r27_acknowledged_messages_are_shown_exactly_once() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    for s in ["a", "b", "c"] {
+        hub.receive(hans, message("luke", s), START, &mut world);
+    }
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    letters(&mail, &[("hans", "a"), ("hans", "b"), ("hans", "c")]);
+    acknowledge(&mut hub, &mut world, luke, &mail, START);
+    // A live message, acknowledged, is not kept either.
+    world.take(hans);
+    hub.receive(hans, message("luke", "live"), START, &mut world);
+    let live = world.take(luke);
+    letters(&live, &[("hans", "live")]);
+    acknowledge(&mut hub, &mut world, luke, &live, START);
+    let mut luke = luke;
+    for round in 0..2 {
+        logout(&mut hub, &mut world, luke, START);
+        world.take(hans);
+        let (again, mail) = login_mail(&mut hub, &mut world, "luke", START);
+        assert_eq!(mail, [], "round {round}");
+        luke = again;
+    }
+}
+
+#[test]
+fn r27_a_message_not_acknowledged_before_a_disconnect_comes_again() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    world.take(hans);
+    hub.receive(hans, message("luke", "seen"), START, &mut world);
+    hub.receive(hans, message("luke", "lost on the way"), START, &mut world);
+    let live = world.take(luke);
+    let ids = letters(&live, &[("hans", "seen"), ("hans", "lost on the way")]);
+    hub.receive(luke, received(ids[0]), START, &mut world);
+    // The connection breaks before the second is shown.
+    hub.disconnect(luke, ms(START, 1_000), &mut world);
+    assert_eq!(world.take(hans), [logged_out("luke")]);
+
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 2_000));
+    assert_eq!(mail, [letter(ids[1], "hans", "lost on the way")]);
+    // Shown at login but not acknowledged, of three: only those come again.
+    for s in ["x", "y", "z"] {
+        hub.receive(hans, message("obiwan", s), START, &mut world);
+    }
+    let (obiwan, mail) = login_mail(&mut hub, &mut world, "obiwan", ms(START, 3_000));
+    let stored = letters(&mail, &[("hans", "x"), ("hans", "y"), ("hans", "z")]);
+    hub.receive(obiwan, received(stored[1]), ms(START, 3_000), &mut world);
+    logout(&mut hub, &mut world, obiwan, ms(START, 4_000));
+    let (_, mail) = login_mail(&mut hub, &mut world, "obiwan", ms(START, 5_000));
+    assert_eq!(
+        mail,
+        [
+            letter(stored[0], "hans", "x"),
+            letter(stored[2], "hans", "z")
+        ]
+    );
+    // luke's was shown again; once acknowledged it is gone for good.
+    hub.receive(luke, received(ids[1]), ms(START, 6_000), &mut world);
+    logout(&mut hub, &mut world, luke, ms(START, 6_000));
+    let (_, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 7_000));
+    assert_eq!(mail, []);
+}
+
+#[test]
+fn r10_a_message_to_oneself_or_nobody_is_refused_and_not_stored() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, _, _) = hans_yoda_luke(&mut hub, &mut world);
+    hub.receive(hans, message("hans", "note to self"), START, &mut world);
+    assert_eq!(world.take_text(hans), ["Error. Cannot message self"]);
+    hub.receive(hans, message("bob", "anyone?"), START, &mut world);
+    assert_eq!(world.take(hans), [refused(Refusal::InvalidUser)]);
+    // A name that differs only in case is another name: no such account.
+    hub.receive(hans, message("Yoda", "hi"), START, &mut world);
+    assert_eq!(world.take(hans), [refused(Refusal::InvalidUser)]);
+    assert_quiet(&world);
+    logout(&mut hub, &mut world, hans, START);
+    world.take_text(hans);
+    let (_, mail) = login_mail(&mut hub, &mut world, "hans", START);
+    assert_eq!(mail, [], "nothing was kept for hans");
+}
+
+#[test]
+fn r10_s4_a_recipient_who_blocked_the_sender_gets_nothing_and_nothing_is_stored() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    typed(&mut hub, &mut world, luke, "block hans", START);
+    assert_eq!(world.take_text(luke), ["hans is blocked"]);
+    // Online.
+    typed(&mut hub, &mut world, hans, "message luke You angry?", START);
+    assert_eq!(
+        world.take_text(hans),
+        ["Your message could not be delivered as the recipient has blocked you"]
+    );
+    assert_eq!(world.take(hans), []);
+    shown(&mut world, &[(luke, &[]), (yoda, &[])], "online");
+    // Offline: still refused, and nothing kept.
+    logout(&mut hub, &mut world, luke, START);
+    assert_eq!(world.take(yoda), [logged_out("luke")]);
+    hub.receive(hans, message("luke", "still angry?"), START, &mut world);
+    assert_eq!(world.take(hans), [refused(Refusal::BlockedByRecipient)]);
+    // Others can still reach luke.
+    hub.receive(yoda, message("luke", "from yoda"), START, &mut world);
+    assert_eq!(world.take(yoda), []);
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    letters(&mail, &[("yoda", "from yoda")]);
+    acknowledge(&mut hub, &mut world, luke, &mail, START);
+    // The block outlived the logout.
+    hub.receive(hans, message("luke", "and now?"), START, &mut world);
+    assert_eq!(world.take(hans), [refused(Refusal::BlockedByRecipient)]);
+    assert_eq!(world.take(luke), []);
+}
+
+// ---------------------------------------------------------------------------
+// Capacity of the message store: R26, R27.
+
+#[test]
+fn r26_a_full_mailbox_refuses_with_the_exact_text() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    world.take(hans);
+    for i in 0..MAILBOX_DEPTH {
+        hub.receive(hans, message("luke", &format!("m{i}")), START, &mut world);
+        assert_eq!(world.take(hans), [], "m{i} is stored");
+    }
+    hub.receive(hans, message("luke", "one too many"), START, &mut world);
+    let full = refused(Refusal::MailboxFull { user: name("luke") });
+    assert_eq!(world.take(hans), slice::from_ref(&full));
+    assert_eq!(
+        full.to_string(),
+        "Error. luke's mailbox is full; message not stored (16 messages are waiting)"
+    );
+    // The mailbox is luke's, whoever writes; other mailboxes are not full.
+    hub.receive(yoda, message("luke", "me too"), START, &mut world);
+    assert_eq!(world.take(yoda), [full]);
+    hub.receive(hans, message("vader", "fine"), START, &mut world);
+    assert_eq!(world.take(hans), []);
+    assert_quiet(&world);
+    // luke gets exactly the ones that were stored, in order.
+    let (_, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    let expected: Vec<String> = (0..MAILBOX_DEPTH).map(|i| format!("m{i}")).collect();
+    let expected: Vec<(&str, &str)> = expected.iter().map(|s| ("hans", s.as_str())).collect();
+    letters(&mail, &expected);
+}
+
+#[test]
+fn r27_acknowledged_messages_free_their_mailbox_space() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    for i in 0..MAILBOX_DEPTH {
+        hub.receive(hans, message("luke", &format!("m{i}")), START, &mut world);
+    }
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    assert_eq!(mail.len(), MAILBOX_DEPTH);
+    world.take(hans);
+    let full = refused(Refusal::MailboxFull { user: name("luke") });
+    // Shown but not acknowledged: still taking their space.
+    hub.receive(hans, message("luke", "wait"), START, &mut world);
+    assert_eq!(world.take(hans), slice::from_ref(&full));
+    assert_eq!(world.take(luke), []);
+    // One acknowledged: room for one, delivered at once.
+    acknowledge(&mut hub, &mut world, luke, &mail[..1], START);
+    hub.receive(hans, message("luke", "room for one"), START, &mut world);
+    assert_eq!(world.take(hans), []);
+    let live = world.take(luke);
+    letters(&live, &[("hans", "room for one")]);
+    hub.receive(hans, message("luke", "and no more"), START, &mut world);
+    assert_eq!(world.take(hans), [full]);
+    // Everything acknowledged: the whole mailbox is free again.
+    acknowledge(&mut hub, &mut world, luke, &mail[1..], START);
+    acknowledge(&mut hub, &mut world, luke, &live, START);
+    for i in 0..MAILBOX_DEPTH {
+        hub.receive(hans, message("luke", &format!("n{i}")), START, &mut world);
+        assert_eq!(world.take(hans), [], "n{i}");
+    }
+    assert_eq!(world.take(luke).len(), MAILBOX_DEPTH);
+}
+
+#[test]
+fn r26_a_full_message_store_refuses_until_space_is_freed() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let others: Vec<&str> = SAMPLE_ACCOUNTS
+        .iter()
+        .map(|(user, _)| *user)
+        .filter(|user| *user != "hans")
+        .collect();
+    // The store fills before every mailbox does.
+    let full_boxes = MAX_LETTERS / MAILBOX_DEPTH;
+    assert!(full_boxes < others.len(), "raise the test's account count");
+    let mut posted = 0;
+    'fill: for user in &others {
+        for i in 0..MAILBOX_DEPTH {
+            if posted == MAX_LETTERS {
+                break 'fill;
+            }
+            hub.receive(
+                hans,
+                message(user, &format!("{user} {i}")),
+                START,
+                &mut world,
+            );
+            assert_eq!(world.take(hans), [], "{user} {i}");
+            posted += 1;
+        }
+    }
+    // Someone whose mailbox has room: the store has none.
+    let roomy = others[full_boxes];
+    hub.receive(hans, message(roomy, "no room"), START, &mut world);
+    let store_full = refused(Refusal::StoreFull);
+    assert_eq!(world.take(hans), slice::from_ref(&store_full));
+    assert_eq!(
+        store_full.to_string(),
+        "Error. The server's message store is full; message not stored. Please try again later"
+    );
+    // A mailbox full still says so first.
+    hub.receive(hans, message(others[0], "full"), START, &mut world);
+    assert_eq!(
+        world.take(hans),
+        [refused(Refusal::MailboxFull {
+            user: name(others[0])
+        })]
+    );
+    // One read and acknowledged frees one slot, for anyone.
+    let (first, mail) = login_mail(&mut hub, &mut world, others[0], START);
+    assert_eq!(mail.len(), MAILBOX_DEPTH);
+    world.take(hans);
+    acknowledge(&mut hub, &mut world, first, &mail[..1], START);
+    hub.receive(hans, message(roomy, "room now"), START, &mut world);
+    assert_eq!(world.take(hans), []);
+    hub.receive(hans, message(roomy, "and no more"), START, &mut world);
+    assert_eq!(world.take(hans), [store_full]);
+    let (_, mail) = login_mail(&mut hub, &mut world, roomy, START);
+    let last = mail.last().expect("roomy's mail");
+    let ServerFrame::Message { id, .. } = last else {
+        panic!("{last:?}");
+    };
+    assert_eq!(*last, letter(*id, "hans", "room now"));
+}
+
+// ---------------------------------------------------------------------------
+// A recipient that stops reading: R26, R27.
+
+#[test]
+fn r27_a_recipient_with_a_full_queue_is_dropped_and_gets_the_message_later() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    world.full.push(luke);
+    hub.receive(hans, message("luke", "are you there?"), START, &mut world);
+    assert_eq!(world.closed(), [luke]);
+    // The others hear luke left; the sender gets no error.
+    assert_eq!(world.take(hans), [logged_out("luke")]);
+    assert_eq!(world.take(yoda), [logged_out("luke")]);
+    assert_eq!(world.take(luke), []);
+    assert_eq!(world.len(), 1, "only the close: {:?}", world.events);
+    // luke is offline: messages to him are kept now.
+    hub.receive(yoda, message("luke", "later then"), START, &mut world);
+    assert_eq!(world.take(yoda), []);
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 5_000));
+    letters(&mail, &[("hans", "are you there?"), ("yoda", "later then")]);
+    assert_eq!(world.take(hans), [logged_in("luke")]);
+    assert_eq!(world.take(yoda), [logged_in("luke")]);
+    acknowledge(&mut hub, &mut world, luke, &mail, ms(START, 5_000));
+}
+
+// ---------------------------------------------------------------------------
+// broadcast: R12, S3, S4.
+
+#[test]
+fn r12_s3_a_broadcast_reaches_everyone_online_but_the_sender() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    // vader is typing his password: not online yet.
+    let vader = at_password_prompt(&mut hub, &mut world, "vader", START);
+    typed(&mut hub, &mut world, hans, "broadcast vader is evil", START);
+    for conn in [yoda, luke] {
+        let got = world.take(conn);
+        letters(&got, &[("hans", "vader is evil")]);
+        assert_eq!(got[0].to_string(), "hans: vader is evil");
+        acknowledge(&mut hub, &mut world, conn, &got, START);
+    }
+    // hans sees nothing more: nobody blocked him.
+    shown(&mut world, &[(hans, &[]), (vader, &[])], "broadcast");
+    // Never stored for those who were not online.
+    hub.receive(vader, password(password_of("vader")), START, &mut world);
+    assert_eq!(world.take(vader), [ServerFrame::Welcome {}]);
+    let (_, mail) = login_mail(&mut hub, &mut world, "r2d2", START);
+    assert_eq!(mail, []);
+}
+
+#[test]
+fn r12_broadcasts_are_never_stored_for_offline_users() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    hub.receive(
+        hans,
+        ClientFrame::Broadcast {
+            text: text("anyone?"),
+        },
+        START,
+        &mut world,
+    );
+    // Alone: nobody to skip, so no reply either.
+    assert_eq!(world.take(hans), []);
+    for (user, _) in SAMPLE_ACCOUNTS.iter().filter(|(user, _)| *user != "hans") {
+        let (conn, mail) = login_mail(&mut hub, &mut world, user, ms(START, 1_000));
+        assert_eq!(mail, [], "{user}");
+        logout(&mut hub, &mut world, conn, ms(START, 1_000));
+    }
+}
+
+#[test]
+fn r12_s4_users_who_blocked_the_sender_are_skipped_and_the_sender_told() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    let vader = login_sample(&mut hub, &mut world, "vader", START);
+    for conn in [hans, yoda, luke] {
+        world.take(conn);
+    }
+    hub.receive(
+        luke,
+        ClientFrame::Block { user: name("hans") },
+        START,
+        &mut world,
+    );
+    assert_eq!(
+        world.take(luke),
+        [ServerFrame::UserBlocked { user: name("hans") }]
+    );
+    hub.receive(
+        hans,
+        ClientFrame::Broadcast {
+            text: text("I travel solo"),
+        },
+        START,
+        &mut world,
+    );
+    let notice = refused(Refusal::NotDeliveredToSome);
+    assert_eq!(world.take(hans), slice::from_ref(&notice));
+    assert_eq!(
+        notice.to_string(),
+        "Your message could not be delivered to some recipients"
+    );
+    for conn in [yoda, vader] {
+        letters(&world.take(conn), &[("hans", "I travel solo")]);
+    }
+    assert_eq!(world.take(luke), []);
+    assert_quiet(&world);
+    // Nothing was kept for luke either.
+    logout(&mut hub, &mut world, luke, START);
+    for conn in [hans, yoda, vader] {
+        world.take(conn);
+    }
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    assert_eq!(mail, []);
+    logout(&mut hub, &mut world, luke, START);
+    for conn in [yoda, vader] {
+        assert_eq!(world.take(conn), [logged_in("luke"), logged_out("luke")]);
+    }
+    // hans hears nothing of luke's comings and goings: luke blocks him (R11).
+    assert_eq!(world.take(hans), []);
+    // Only online users are recipients: a blocker who is offline skips
+    // nothing, so the sender is not told.
+    hub.receive(
+        hans,
+        ClientFrame::Broadcast {
+            text: text("bye luke"),
+        },
+        START,
+        &mut world,
+    );
+    assert_eq!(world.take(hans), []);
+    for conn in [yoda, vader] {
+        letters(&world.take(conn), &[("hans", "bye luke")]);
+    }
+    assert_quiet(&world);
+}
+
+#[test]
+fn r12_r26_a_recipient_whose_mailbox_is_full_is_skipped_and_the_sender_told() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    // luke is shown MAILBOX_DEPTH messages and acknowledges none.
+    for i in 0..MAILBOX_DEPTH {
+        hub.receive(yoda, message("luke", &format!("m{i}")), START, &mut world);
+    }
+    let unread = world.take(luke);
+    assert_eq!(unread.len(), MAILBOX_DEPTH);
+    hub.receive(
+        hans,
+        ClientFrame::Broadcast {
+            text: text("hello"),
+        },
+        START,
+        &mut world,
+    );
+    assert_eq!(world.take(hans), [refused(Refusal::NotDeliveredToSome)]);
+    letters(&world.take(yoda), &[("hans", "hello")]);
+    assert_eq!(world.take(luke), []);
+    assert_quiet(&world);
+    // Once luke has caught up, everyone gets the next one.
+    acknowledge(&mut hub, &mut world, luke, &unread, START);
+    hub.receive(
+        hans,
+        ClientFrame::Broadcast {
+            text: text("again"),
+        },
+        START,
+        &mut world,
+    );
+    assert_eq!(world.take(hans), []);
+    letters(&world.take(yoda), &[("hans", "again")]);
+    letters(&world.take(luke), &[("hans", "again")]);
+}
+
+// ---------------------------------------------------------------------------
+// whoelse: R13, S1.
+
+#[test]
+fn r13_s1_whoelse_lists_the_other_online_users() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, _, _) = hans_yoda_luke(&mut hub, &mut world);
+    let names = who(
+        &mut hub,
+        &mut world,
+        hans,
+        command::parse("whoelse").unwrap(),
+        START,
+    );
+    assert_eq!(names, set(&["yoda", "luke"]));
+    // S1's `whatsthetime` never reaches the server.
+    let invalid = command::parse("whatsthetime");
+    assert_eq!(invalid, Err(CommandError::Invalid));
+    assert_eq!(invalid.unwrap_err().to_string(), "Error. Invalid command");
+    assert_quiet(&world);
+}
+
+#[test]
+fn r13_whoelse_leaves_out_self_blockers_and_users_not_logged_in() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    // At the login prompts, in three places.
+    let fresh = hub.connect(START, &mut world).unwrap();
+    let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
+    let choosing = hub.connect(START, &mut world).unwrap();
+    hub.receive(choosing, username("jaba"), START, &mut world);
+    // Logged in and out again.
+    let leia = login_sample(&mut hub, &mut world, "leia", START);
+    logout(&mut hub, &mut world, leia, START);
+    for conn in [hans, yoda, luke, fresh, choosing] {
+        world.take(conn);
+    }
+    assert_eq!(
+        who(&mut hub, &mut world, hans, ClientFrame::WhoElse {}, START),
+        set(&["yoda", "luke"])
+    );
+    // luke blocks hans: hidden from hans, and only from hans.
+    hub.receive(
+        luke,
+        ClientFrame::Block { user: name("hans") },
+        START,
+        &mut world,
+    );
+    world.take(luke);
+    assert_eq!(
+        who(&mut hub, &mut world, hans, ClientFrame::WhoElse {}, START),
+        set(&["yoda"])
+    );
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, ClientFrame::WhoElse {}, START),
+        set(&["hans", "luke"])
+    );
+    // One way: luke still sees hans.
+    assert_eq!(
+        who(&mut hub, &mut world, luke, ClientFrame::WhoElse {}, START),
+        set(&["hans", "yoda"])
+    );
+    // Once unblocked, luke is back.
+    hub.receive(
+        luke,
+        ClientFrame::Unblock { user: name("hans") },
+        START,
+        &mut world,
+    );
+    world.take(luke);
+    assert_eq!(
+        who(&mut hub, &mut world, hans, ClientFrame::WhoElse {}, START),
+        set(&["yoda", "luke"])
+    );
+    assert_quiet(&world);
+    // vader, once past the password prompt, is listed.
+    hub.receive(typing, password(password_of("vader")), START, &mut world);
+    assert_eq!(world.take(typing), [ServerFrame::Welcome {}]);
+    for conn in [hans, yoda, luke] {
+        assert_eq!(world.take(conn), [logged_in("vader")]);
+    }
+    assert_eq!(
+        who(&mut hub, &mut world, hans, ClientFrame::WhoElse {}, START),
+        set(&["yoda", "luke", "vader"])
+    );
+}
+
+#[test]
+fn r13_alone_whoelse_is_an_empty_list() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    hub.receive(hans, ClientFrame::WhoElse {}, START, &mut world);
+    assert_eq!(
+        world.take(hans),
+        [ServerFrame::Users {
+            users: Default::default()
+        }]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// whoelsesince: R14, S5.
+
+/// A hub whose users never time out in these scenarios, so the history of
+/// S5 (ten minutes) can happen as written without anyone acting.
+fn patient_hub() -> Hub {
+    let mut hub = Hub::new(Config {
+        block_ms: BLOCK_MS,
+        timeout_ms: 3_600_000,
+    });
+    for (user, pass) in SAMPLE_ACCOUNTS {
+        hub.add_account(user, pass).unwrap();
+    }
+    hub
+}
+
+fn at(seconds: u64) -> Instant {
+    Instant(seconds * 1_000)
+}
+
+/// S5's history: r2d2 online 0-300 s, vader 300-480 s; hans, yoda and luke
+/// logged in along the way and still online. Returns (yoda, luke).
+fn s5(hub: &mut Hub, world: &mut World) -> (ConnId, ConnId) {
+    let r2d2 = login_sample(hub, world, "r2d2", at(0));
+    let hans = login_sample(hub, world, "hans", at(60));
+    logout(hub, world, r2d2, at(300));
+    let vader = login_sample(hub, world, "vader", at(300));
+    let yoda = login_sample(hub, world, "yoda", at(400));
+    logout(hub, world, vader, at(480));
+    let luke = login_sample(hub, world, "luke", at(590));
+    for conn in [hans, yoda, luke] {
+        world.take(conn);
+    }
+    assert_eq!(world.closed(), [r2d2, vader]);
+    assert_quiet(world);
+    (yoda, luke)
+}
+
+#[test]
+fn r14_s5_whoelsesince_lists_everyone_online_during_the_window() {
+    let mut hub = patient_hub();
+    let mut world = World::default();
+    let (yoda, luke) = s5(&mut hub, &mut world);
+    let now = at(600);
+    typed(&mut hub, &mut world, luke, "whoelsesince 200", now);
+    let reply = world.take(luke);
+    assert_eq!(reply.len(), 1);
+    let lines: BTreeSet<String> = reply[0].to_string().lines().map(String::from).collect();
+    assert_eq!(lines, set(&["hans", "yoda", "vader"]));
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, whoelse_since(500), now),
+        set(&["hans", "luke", "vader", "r2d2"])
+    );
+    // whoelse is only those online now.
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, ClientFrame::WhoElse {}, now),
+        set(&["hans", "luke"])
+    );
+}
+
+#[test]
+fn r14_the_window_starts_exactly_seconds_ago_to_the_millisecond() {
+    let mut hub = patient_hub();
+    let mut world = World::default();
+    let (yoda, _) = s5(&mut hub, &mut world);
+    // vader logged out at 480 s: 120 s before 600 s.
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, whoelse_since(120), at(600)),
+        set(&["hans", "luke", "vader"]),
+        "logged out exactly at the window's start"
+    );
+    assert_eq!(
+        who(
+            &mut hub,
+            &mut world,
+            yoda,
+            whoelse_since(120),
+            ms(at(600), 1)
+        ),
+        set(&["hans", "luke"]),
+        "logged out one ms before it"
+    );
+    // r2d2 logged out at 300 s.
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, whoelse_since(300), at(600)),
+        set(&["hans", "luke", "vader", "r2d2"])
+    );
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, whoelse_since(299), at(600)),
+        set(&["hans", "luke", "vader"])
+    );
+    // Zero seconds: online now.
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, whoelse_since(0), at(600)),
+        set(&["hans", "luke"])
+    );
+}
+
+#[test]
+fn r14_a_window_longer_than_the_uptime_means_since_the_start() {
+    let mut hub = patient_hub();
+    let mut world = World::default();
+    let (yoda, _) = s5(&mut hub, &mut world);
+    // Someone who logged in and out at the very start, on another hub.
+    let mut hub2 = patient_hub();
+    let mut world2 = World::default();
+    let leia = login_sample(&mut hub2, &mut world2, "leia", at(0));
+    logout(&mut hub2, &mut world2, leia, at(0));
+    let hans = login_sample(&mut hub2, &mut world2, "hans", at(10));
+    for seconds in [600, 601, 1_000_000, u64::MAX / 1_000 + 1, u64::MAX] {
+        assert_eq!(
+            who(&mut hub, &mut world, yoda, whoelse_since(seconds), at(600)),
+            set(&["hans", "luke", "vader", "r2d2"]),
+            "{seconds}"
+        );
+    }
+    for seconds in [20, 21, u64::MAX / 1_000, u64::MAX / 1_000 + 1, u64::MAX] {
+        assert_eq!(
+            who(&mut hub2, &mut world2, hans, whoelse_since(seconds), at(20)),
+            set(&["leia"]),
+            "{seconds}"
+        );
+    }
+    // The start is the edge: a window that ends one second after it misses leia.
+    assert_eq!(
+        who(&mut hub2, &mut world2, hans, whoelse_since(19), at(20)),
+        set(&[])
+    );
+    // Typed as more digits than a u64 holds, too.
+    typed(
+        &mut hub2,
+        &mut world2,
+        hans,
+        "whoelsesince 99999999999999999999999999",
+        at(20),
+    );
+    assert_eq!(world2.take_text(hans), ["leia"]);
+}
+
+#[test]
+fn r14_whoelsesince_leaves_out_self_and_blockers() {
+    let mut hub = patient_hub();
+    let mut world = World::default();
+    let r2d2 = login_sample(&mut hub, &mut world, "r2d2", at(0));
+    let yoda = login_sample(&mut hub, &mut world, "yoda", at(0));
+    let luke = login_sample(&mut hub, &mut world, "luke", at(0));
+    // r2d2 blocks yoda, then leaves; luke blocks yoda and stays.
+    for conn in [r2d2, luke] {
+        hub.receive(
+            conn,
+            ClientFrame::Block { user: name("yoda") },
+            at(1),
+            &mut world,
+        );
+    }
+    logout(&mut hub, &mut world, r2d2, at(2));
+    for conn in [yoda, luke] {
+        world.take(conn);
+    }
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, whoelse_since(u64::MAX), at(3)),
+        set(&[])
+    );
+    // luke blocked yoda, not the other way round.
+    assert_eq!(
+        who(&mut hub, &mut world, luke, whoelse_since(u64::MAX), at(3)),
+        set(&["yoda", "r2d2"])
+    );
+    hub.receive(
+        luke,
+        ClientFrame::Unblock { user: name("yoda") },
+        at(4),
+        &mut world,
+    );
+    world.take(luke);
+    assert_eq!(
+        who(&mut hub, &mut world, yoda, whoelse_since(u64::MAX), at(5)),
+        set(&["luke"])
+    );
+}
+
+// ---------------------------------------------------------------------------
+// block and unblock: R15, R16, R11, S4.
+
+#[test]
+fn r15_r16_block_and_unblock_reply_with_the_exact_texts() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    // (line luke types, what luke sees): vader is offline, which is fine.
+    let steps = [
+        ("block hans", "hans is blocked"),
+        ("block hans", "Error. hans is already blocked"),
+        ("block luke", "Error. Cannot block self"),
+        ("block bob", "Error. Invalid user"),
+        ("block vader", "vader is blocked"),
+        ("block yoda", "yoda is blocked"),
+        ("unblock hans", "hans is unblocked"),
+        ("unblock hans", "Error. hans was not blocked"),
+        ("unblock luke", "Error. Cannot unblock self"),
+        ("unblock bob", "Error. Invalid user"),
+        ("unblock yoda", "yoda is unblocked"),
+        ("unblock vader", "vader is unblocked"),
+        ("unblock yoda", "Error. yoda was not blocked"),
+    ];
+    for (line, reply) in steps {
+        typed(&mut hub, &mut world, luke, line, START);
+        // The blocked user is never told, nor anyone else.
+        shown(
+            &mut world,
+            &[(luke, &[reply]), (hans, &[]), (yoda, &[])],
+            line,
+        );
+    }
+    // The frames behind the texts.
+    hub.receive(
+        luke,
+        ClientFrame::Block { user: name("hans") },
+        START,
+        &mut world,
+    );
+    hub.receive(
+        luke,
+        ClientFrame::Block { user: name("hans") },
+        START,
+        &mut world,
+    );
+    hub.receive(
+        luke,
+        ClientFrame::Unblock { user: name("hans") },
+        START,
+        &mut world,
+    );
+    hub.receive(
+        luke,
+        ClientFrame::Unblock { user: name("hans") },
+        START,
+        &mut world,
+    );
+    hub.receive(
+        luke,
+        ClientFrame::Block { user: name("luke") },
+        START,
+        &mut world,
+    );
+    hub.receive(
+        luke,
+        ClientFrame::Unblock { user: name("luke") },
+        START,
+        &mut world,
+    );
+    hub.receive(
+        luke,
+        ClientFrame::Unblock { user: name("bob") },
+        START,
+        &mut world,
+    );
+    assert_eq!(
+        world.take(luke),
+        [
+            ServerFrame::UserBlocked { user: name("hans") },
+            refused(Refusal::AlreadyBlocked { user: name("hans") }),
+            ServerFrame::UserUnblocked { user: name("hans") },
+            refused(Refusal::NotBlocked { user: name("hans") }),
+            refused(Refusal::BlockSelf),
+            refused(Refusal::UnblockSelf),
+            refused(Refusal::InvalidUser),
+        ]
+    );
+}
+
+#[test]
+fn r15_an_offline_user_can_be_blocked_and_stays_blocked() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    hub.receive(
+        luke,
+        ClientFrame::Block {
+            user: name("vader"),
+        },
+        START,
+        &mut world,
+    );
+    assert_eq!(world.take_text(luke), ["vader is blocked"]);
+    let vader = login_sample(&mut hub, &mut world, "vader", START);
+    assert_eq!(world.take(luke), [logged_in("vader")]);
+    hub.receive(
+        vader,
+        message("luke", "I am your father"),
+        START,
+        &mut world,
+    );
+    assert_eq!(world.take(vader), [refused(Refusal::BlockedByRecipient)]);
+    hub.receive(vader, ClientFrame::WhoElse {}, START, &mut world);
+    assert_eq!(
+        world.take(vader),
+        [ServerFrame::Users {
+            users: Default::default()
+        }]
+    );
+    assert_eq!(world.take(luke), []);
+    // Still blocked after luke logs out and in again.
+    logout(&mut hub, &mut world, luke, START);
+    assert_eq!(world.take(vader), [], "no notice about luke for vader");
+    let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    assert_eq!(mail, []);
+    assert_eq!(world.take(vader), []);
+    hub.receive(
+        vader,
+        message("luke", "search your feelings"),
+        START,
+        &mut world,
+    );
+    assert_eq!(world.take(vader), [refused(Refusal::BlockedByRecipient)]);
+    assert_eq!(world.take(luke), []);
+}
+
+#[test]
+fn r15_blocking_works_one_way() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    typed(&mut hub, &mut world, luke, "block hans", START);
+    world.take(luke);
+    // What luke sends still reaches hans.
+    typed(
+        &mut hub,
+        &mut world,
+        luke,
+        "message hans I blocked you",
+        START,
+    );
+    assert_eq!(world.take(luke), []);
+    letters(&world.take(hans), &[("luke", "I blocked you")]);
+    typed(&mut hub, &mut world, luke, "broadcast hello all", START);
+    assert_eq!(world.take(luke), [], "nobody blocked luke");
+    letters(&world.take(hans), &[("luke", "hello all")]);
+    letters(&world.take(yoda), &[("luke", "hello all")]);
+    // And luke stored for hans too.
+    logout(&mut hub, &mut world, hans, START);
+    assert_eq!(world.take(yoda), [logged_out("hans")]);
+    assert_eq!(world.take(luke), [logged_out("hans")]);
+    typed(
+        &mut hub,
+        &mut world,
+        luke,
+        "message hans while you were out",
+        START,
+    );
+    assert_eq!(world.take(luke), []);
+    let (_, mail) = login_mail(&mut hub, &mut world, "hans", START);
+    // Shown at login: the two live ones were never acknowledged (R27).
+    letters(
+        &mail,
+        &[
+            ("luke", "I blocked you"),
+            ("luke", "hello all"),
+            ("luke", "while you were out"),
+        ],
+    );
+}
+
+#[test]
+fn r11_r15_presence_notices_skip_the_users_their_subject_blocked() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    typed(&mut hub, &mut world, luke, "block hans", START);
+    shown(
+        &mut world,
+        &[(luke, &["hans is blocked"]), (hans, &[]), (yoda, &[])],
+        "block",
+    );
+    logout(&mut hub, &mut world, luke, START);
+    shown(
+        &mut world,
+        &[(hans, &[]), (yoda, &["luke logged out"])],
+        "logout",
+    );
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    shown(
+        &mut world,
+        &[(hans, &[]), (yoda, &["luke logged in"])],
+        "login",
+    );
+    // A dropped connection and a timeout are logouts too.
+    hub.disconnect(luke, START, &mut world);
+    shown(
+        &mut world,
+        &[(hans, &[]), (yoda, &["luke logged out"])],
+        "drop",
+    );
+    let luke = login_sample(&mut hub, &mut world, "luke", ms(START, 1_000));
+    shown(
+        &mut world,
+        &[(hans, &[]), (yoda, &["luke logged in"])],
+        "login",
+    );
+    hub.receive(hans, ClientFrame::WhoElse {}, ms(START, 50_000), &mut world);
+    hub.receive(yoda, ClientFrame::WhoElse {}, ms(START, 50_000), &mut world);
+    world.take(hans);
+    world.take(yoda);
+    hub.handle_timeout(ms(START, 1_000 + TIMEOUT_MS), &mut world);
+    assert_eq!(world.take(luke), [bye(ByeReason::TimedOut)]);
+    shown(
+        &mut world,
+        &[(hans, &[]), (yoda, &["luke logged out"])],
+        "timeout",
+    );
+    // hans's own notices still reach luke: the block is luke's.
+    let luke = login_sample(&mut hub, &mut world, "luke", ms(START, 60_000));
+    world.take(yoda);
+    logout(&mut hub, &mut world, hans, ms(START, 60_000));
+    shown(
+        &mut world,
+        &[(luke, &["hans logged out"]), (yoda, &["hans logged out"])],
+        "hans leaves",
+    );
+    let hans = login_sample(&mut hub, &mut world, "hans", ms(START, 60_000));
+    shown(
+        &mut world,
+        &[(luke, &["hans logged in"]), (yoda, &["hans logged in"])],
+        "hans is back",
+    );
+    // Unblocked: luke's notices reach hans again.
+    typed(
+        &mut hub,
+        &mut world,
+        luke,
+        "unblock hans",
+        ms(START, 60_000),
+    );
+    shown(
+        &mut world,
+        &[(luke, &["hans is unblocked"]), (hans, &[]), (yoda, &[])],
+        "unblock",
+    );
+    logout(&mut hub, &mut world, luke, ms(START, 60_000));
+    shown(
+        &mut world,
+        &[(hans, &["luke logged out"]), (yoda, &["luke logged out"])],
+        "logout after unblock",
+    );
+    login_sample(&mut hub, &mut world, "luke", ms(START, 60_000));
+    shown(
+        &mut world,
+        &[(hans, &["luke logged in"]), (yoda, &["luke logged in"])],
+        "login after unblock",
+    );
+}
+
+#[test]
+fn s4_blocking_the_whole_table() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    type Step<'a> = (ConnId, &'a str, [&'a [&'a str]; 3]);
+    let none: &[&str] = &[];
+    // (who types, what, [hans sees, yoda sees, luke sees]).
+    let table: [Step; 8] = [
+        (luke, "block hans", [none, none, &["hans is blocked"]]),
+        (
+            hans,
+            "broadcast I travel solo",
+            [
+                &["Your message could not be delivered to some recipients"],
+                &["hans: I travel solo"],
+                none,
+            ],
+        ),
+        (hans, "whoelse", [&["yoda"], none, none]),
+        (
+            hans,
+            "message luke You angry?",
+            [
+                &["Your message could not be delivered as the recipient has blocked you"],
+                none,
+                none,
+            ],
+        ),
+        (
+            hans,
+            "block hans",
+            [&["Error. Cannot block self"], none, none],
+        ),
+        (
+            luke,
+            "unblock yoda",
+            [none, none, &["Error. yoda was not blocked"]],
+        ),
+        (luke, "unblock hans", [none, none, &["hans is unblocked"]]),
+        (
+            hans,
+            "broadcast jedis are cool",
+            [none, &["hans: jedis are cool"], &["hans: jedis are cool"]],
+        ),
+    ];
+    for (step, (conn, line, [h, y, l])) in table.into_iter().enumerate() {
+        let now = ms(START, 1_000 * step as u64);
+        typed(&mut hub, &mut world, conn, line, now);
+        shown(
+            &mut world,
+            &[(hans, h), (yoda, y), (luke, l)],
+            &format!("step {}: {line}", step + 1),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Activity: R9.
+
+#[test]
+fn r9_every_command_is_activity_even_a_refused_one() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    // (typed, what yoda sees): 60 s apart, so two steps without activity
+    // would pass the 120 s timeout.
+    let steps: [(&str, &[&str]); 12] = [
+        ("whoelse", &[""]),
+        ("whoelsesince 60", &[""]),
+        ("message vader hi", &[]),
+        ("broadcast anyone?", &[]),
+        ("block vader", &["vader is blocked"]),
+        ("unblock vader", &["vader is unblocked"]),
+        ("message bob hi", &["Error. Invalid user"]),
+        ("message yoda hi", &["Error. Cannot message self"]),
+        ("block yoda", &["Error. Cannot block self"]),
+        ("block bob", &["Error. Invalid user"]),
+        ("unblock luke", &["Error. luke was not blocked"]),
+        ("unblock yoda", &["Error. Cannot unblock self"]),
+    ];
+    for (i, (line, reply)) in steps.iter().enumerate() {
+        let now = ms(START, 60_000 * (i as u64 + 1));
+        hub.handle_timeout(now, &mut world);
+        assert!(!world.is_closed(yoda), "timed out before {line:?}");
+        typed(&mut hub, &mut world, yoda, line, now);
+        assert_eq!(world.take_text(yoda), *reply, "{line}");
+        assert_eq!(hub.poll_timeout(), Some(ms(now, TIMEOUT_MS)), "{line}");
+    }
+    let last = ms(START, 60_000 * steps.len() as u64);
+    hub.handle_timeout(ms(last, TIMEOUT_MS - 1), &mut world);
+    assert!(!world.is_closed(yoda));
+    hub.handle_timeout(ms(last, TIMEOUT_MS), &mut world);
+    assert_eq!(world.take(yoda), [bye(ByeReason::TimedOut)]);
+    assert!(world.is_closed(yoda));
+}
+
+#[test]
+fn r9_acknowledging_a_message_is_not_activity() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    hub.receive(hans, message("yoda", "read me"), START, &mut world);
+    logout(&mut hub, &mut world, hans, START);
+    let (yoda, mail) = login_mail(&mut hub, &mut world, "yoda", START);
+    let ids = letters(&mail, &[("hans", "read me")]);
+    let deadline = ms(START, TIMEOUT_MS);
+    assert_eq!(hub.poll_timeout(), Some(deadline));
+    hub.receive(yoda, received(ids[0]), ms(START, 100_000), &mut world);
+    hub.receive(
+        yoda,
+        received(ids[0] + 1_000),
+        ms(START, 110_000),
+        &mut world,
+    );
+    assert_eq!(world.take(yoda), []);
+    assert_eq!(hub.poll_timeout(), Some(deadline));
+    hub.handle_timeout(deadline, &mut world);
+    assert_eq!(world.take(yoda), [bye(ByeReason::TimedOut)]);
+    // The acknowledgement itself was taken.
+    let (_, mail) = login_mail(&mut hub, &mut world, "yoda", deadline);
+    assert_eq!(mail, []);
+}
+
+// ---------------------------------------------------------------------------
+// Out of place: R25, R27.
+
+#[test]
+fn r25_messaging_frames_before_login_are_unexpected_and_do_nothing() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    world.take(hans);
+    let fresh = hub.connect(START, &mut world).unwrap();
+    let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
+    let choosing = hub.connect(START, &mut world).unwrap();
+    hub.receive(choosing, username("jaba"), START, &mut world);
+    world.take(fresh);
+    world.take(choosing);
+    let frames = [
+        message("r2d2", "for later"),
+        ClientFrame::Broadcast {
+            text: text("hi all"),
+        },
+        ClientFrame::WhoElse {},
+        ClientFrame::WhoElseSince { seconds: 60 },
+        ClientFrame::Block { user: name("hans") },
+        ClientFrame::Unblock { user: name("hans") },
+        received(1),
+    ];
+    assert!(frames.len() < usize::from(MAX_BAD_FRAMES));
+    for conn in [fresh, typing, choosing] {
+        for frame in &frames {
+            hub.receive(conn, frame.clone(), START, &mut world);
+            assert_eq!(
+                world.take(conn),
+                [error(FrameError::Unexpected)],
+                "{frame:?}"
+            );
+            assert_eq!(world.len(), 0, "{frame:?}: {:?}", world.events);
+        }
+    }
+    // Nothing was stored or blocked: r2d2 has no mail, hans reaches luke.
+    let (_, mail) = login_mail(&mut hub, &mut world, "r2d2", START);
+    assert_eq!(mail, []);
+    assert_eq!(world.take(hans), [logged_in("r2d2")]);
+    assert_eq!(world.take(luke), [logged_in("r2d2")]);
+    hub.receive(hans, message("luke", "still friends"), START, &mut world);
+    letters(&world.take(luke), &[("hans", "still friends")]);
+    // And every connection is still at its prompt.
+    hub.receive(typing, password(password_of("vader")), START, &mut world);
+    assert_eq!(world.take(typing), [ServerFrame::Welcome {}]);
+    hub.receive(fresh, username("obiwan"), START, &mut world);
+    assert_eq!(world.take(fresh), [ask(Prompt::Password)]);
+}
+
+#[test]
+fn r27_received_for_an_unknown_or_someone_elses_id_is_ignored() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
+    hub.receive(hans, message("luke", "only for luke"), START, &mut world);
+    let ids = letters(&world.take(luke), &[("hans", "only for luke")]);
+    hub.disconnect(luke, START, &mut world);
+    world.take(hans);
+    world.take(yoda);
+    // yoda acknowledges luke's message, and ids nobody was given.
+    for id in [ids[0], 0, ids[0] + 1, u64::MAX] {
+        hub.receive(yoda, received(id), START, &mut world);
+        assert_eq!(world.len(), 0, "{id}: {:?}", world.events);
+    }
+    // Still luke's, still waiting.
+    let (_, mail) = login_mail(&mut hub, &mut world, "luke", START);
+    assert_eq!(mail, [letter(ids[0], "hans", "only for luke")]);
+    assert_eq!(world.take(hans), [logged_in("luke")]);
+    assert_eq!(world.take(yoda), [logged_in("luke")]);
+    assert_quiet(&world);
+}
+
+#[test]
+fn r14_r25_a_session_closed_for_bad_frames_logs_out_at_that_time() {
+    // Regression: `reject` once took no `now`, so the logout was dated at
+    // the hub's previous call.
+    let mut hub = patient_hub();
+    let mut world = World::default();
+    let yoda = login_sample(&mut hub, &mut world, "yoda", at(0));
+    let hans = login_sample(&mut hub, &mut world, "hans", at(0));
+    for _ in 0..MAX_BAD_FRAMES {
+        hub.reject(yoda, FrameError::Malformed, at(100), &mut world);
+    }
+    assert_eq!(world.take(hans), [logged_out("yoda")]);
+    assert_eq!(
+        who(&mut hub, &mut world, hans, whoelse_since(20), at(110)),
+        set(&["yoda"])
+    );
+}
