@@ -34,10 +34,15 @@ impl Effects for Encoder {
         Ok(())
     }
     fn close(&mut self, _conn: ConnId) {}
+    fn random(&mut self) -> [u8; 16] {
+        [7; 16]
+    }
     fn store_account(&mut self, _: &str, _: &str) -> Result<(), StoreFailed> {
         Ok(())
     }
 }
+
+const PEER: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 const ACCOUNTS: [(&str, &str); 10] = [
     ("hans", "falcon*solo"),
@@ -98,7 +103,7 @@ fn main() {
     // Nine users stay online; the tenth logs in and out, round after round.
     let mut now = Instant(0);
     for (name, password) in &ACCOUNTS[1..] {
-        let Ok(conn) = hub.connect(now, &mut out) else {
+        let Ok(conn) = hub.connect(now, PEER, &mut out) else {
             return;
         };
         let login = format!(
@@ -112,7 +117,7 @@ fn main() {
     let mut received = 0;
     for round in 0..rounds {
         now = Instant(round);
-        let Ok(conn) = hub.connect(now, &mut out) else {
+        let Ok(conn) = hub.connect(now, PEER, &mut out) else {
             return;
         };
         received += feed(&mut hub, &mut out, &mut framer, conn, session, now);

@@ -8,9 +8,10 @@
 //! [`ServerFrame::Welcome`], every typed line is a command
 //! ([`natter_core::command::parse`]).
 
-use natter_core::command;
+use natter_core::command::{self, Command};
 use natter_core::credential::{self, CredentialProblem, Password};
 use natter_core::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
+use natter_core::text::PrivateNotice;
 
 /// Printed when the server closes the connection without a [`ServerFrame::Bye`].
 pub const LOST_CONNECTION: &str = "Error. Lost connection to the server";
@@ -191,7 +192,11 @@ impl Dialogue {
             }
         } else if self.logged_in && !line.trim().is_empty() {
             match command::parse(line) {
-                Ok(frame) => out.push(Action::Send(frame)),
+                Ok(Command::Server(frame)) => out.push(Action::Send(frame)),
+                Ok(Command::Private { to: user, .. } | Command::StopPrivate { user }) => {
+                    let notice = PrivateNotice::NotEnabled { user: &user };
+                    out.push(Action::Print(notice.to_string()));
+                }
                 Err(error) => out.push(Action::Print(error.to_string())),
             }
         }

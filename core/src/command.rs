@@ -1,4 +1,5 @@
-//! What a user types after logging in, parsed into a frame to send.
+//! What a user types after logging in, parsed into what to do: a frame for
+//! the server, or a private message or stop for a peer (R19-R21).
 //!
 //! The client parses; the server only ever sees well-formed frames from it.
 //! An unknown first word or missing arguments never reach the server, so
@@ -9,6 +10,17 @@ use core::fmt::{self, Display, Formatter};
 use crate::credential::{self, Name};
 use crate::limits::TEXT_MAX;
 use crate::protocol::{ClientFrame, Refusal, Text};
+
+/// A command the user typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Sent to the server.
+    Server(ClientFrame),
+    /// `private <user> <message>`: sent to the peer directly (R20).
+    Private { to: Name, text: Text },
+    /// `stopprivate <user>` (R21).
+    StopPrivate { user: Name },
+}
 
 /// A line the user typed that is not a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,39 +55,61 @@ const WHOELSESINCE: &str = "whoelsesince <seconds>";
 const BLOCK: &str = "block <user>";
 const UNBLOCK: &str = "unblock <user>";
 const LOGOUT: &str = "logout";
+const STARTPRIVATE: &str = "startprivate <user>";
+const PRIVATE: &str = "private <user> <message>";
+const STOPPRIVATE: &str = "stopprivate <user>";
 
-/// Parses one typed line into the frame it sends.
-pub fn parse(line: &str) -> Result<ClientFrame, CommandError> {
+/// Parses one typed line.
+pub fn parse(line: &str) -> Result<Command, CommandError> {
     let line = line.trim();
     let (word, rest) = split_word(line);
-    match word {
+    let server = match word {
+        "private" => {
+            let (to, text) = split_word(rest);
+            if to.is_empty() || text.is_empty() {
+                return Err(CommandError::Usage(PRIVATE));
+            }
+            return Ok(Command::Private {
+                to: user(to)?,
+                text: self::text(text)?,
+            });
+        }
+        "stopprivate" => {
+            return Ok(Command::StopPrivate {
+                user: one_user(rest, STOPPRIVATE)?,
+            });
+        }
         "message" => {
             let (to, text) = split_word(rest);
             if to.is_empty() || text.is_empty() {
                 return Err(CommandError::Usage(MESSAGE));
             }
-            Ok(ClientFrame::Message {
+            ClientFrame::Message {
                 to: user(to)?,
                 text: self::text(text)?,
-            })
+            }
         }
-        "broadcast" if !rest.is_empty() => Ok(ClientFrame::Broadcast { text: text(rest)? }),
-        "broadcast" => Err(CommandError::Usage(BROADCAST)),
-        "whoelse" if rest.is_empty() => Ok(ClientFrame::WhoElse {}),
-        "whoelse" => Err(CommandError::Usage(WHOELSE)),
-        "whoelsesince" => Ok(ClientFrame::WhoElseSince {
+        "broadcast" if !rest.is_empty() => ClientFrame::Broadcast { text: text(rest)? },
+        "broadcast" => return Err(CommandError::Usage(BROADCAST)),
+        "whoelse" if rest.is_empty() => ClientFrame::WhoElse {},
+        "whoelse" => return Err(CommandError::Usage(WHOELSE)),
+        "whoelsesince" => ClientFrame::WhoElseSince {
             seconds: seconds(rest).ok_or(CommandError::Usage(WHOELSESINCE))?,
-        }),
-        "block" => Ok(ClientFrame::Block {
+        },
+        "block" => ClientFrame::Block {
             user: one_user(rest, BLOCK)?,
-        }),
-        "unblock" => Ok(ClientFrame::Unblock {
+        },
+        "unblock" => ClientFrame::Unblock {
             user: one_user(rest, UNBLOCK)?,
-        }),
-        "logout" if rest.is_empty() => Ok(ClientFrame::Logout {}),
-        "logout" => Err(CommandError::Usage(LOGOUT)),
-        _ => Err(CommandError::Invalid),
-    }
+        },
+        "startprivate" => ClientFrame::StartPrivate {
+            user: one_user(rest, STARTPRIVATE)?,
+        },
+        "logout" if rest.is_empty() => ClientFrame::Logout {},
+        "logout" => return Err(CommandError::Usage(LOGOUT)),
+        _ => return Err(CommandError::Invalid),
+    };
+    Ok(Command::Server(server))
 }
 
 /// The first word of `line` and the rest, without the spaces between.
@@ -161,7 +195,37 @@ mod tests {
             ("unblock hans", ClientFrame::Unblock { user: name("hans") }),
         ];
         for (line, frame) in cases {
-            assert_eq!(parse(line), Ok(frame), "{line:?}");
+            assert_eq!(parse(line), Ok(Command::Server(frame)), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn private_commands_parse() {
+        assert_eq!(
+            parse("startprivate luke"),
+            Ok(Command::Server(ClientFrame::StartPrivate {
+                user: name("luke")
+            }))
+        );
+        assert_eq!(
+            parse("private luke hey  dude"),
+            Ok(Command::Private {
+                to: name("luke"),
+                text: Text::try_from("hey  dude").unwrap()
+            })
+        );
+        assert_eq!(
+            parse("stopprivate luke"),
+            Ok(Command::StopPrivate { user: name("luke") })
+        );
+        for (line, usage) in [
+            ("startprivate", STARTPRIVATE),
+            ("startprivate a b", STARTPRIVATE),
+            ("private", PRIVATE),
+            ("private luke", PRIVATE),
+            ("stopprivate", STOPPRIVATE),
+        ] {
+            assert_eq!(parse(line), Err(CommandError::Usage(usage)), "{line:?}");
         }
     }
 
@@ -221,5 +285,9 @@ mod tests {
         );
         let exact = "x".repeat(TEXT_MAX);
         assert!(parse(&std::format!("broadcast {exact}")).is_ok());
+        assert_eq!(
+            parse(&std::format!("private luke {long_text}")),
+            Err(CommandError::TooLong)
+        );
     }
 }

@@ -24,4 +24,8 @@ pub trait Effects {
     /// Appends an account to durable storage. `Ok` only once it is there:
     /// the hub welcomes the new user after this returns.
     fn store_account(&mut self, name: &str, password: &str) -> Result<(), StoreFailed>;
+
+    /// 16 bytes from a cryptographically secure source, for the secret
+    /// that admits a private peer (R28).
+    fn random(&mut self) -> [u8; 16];
 }

@@ -8,7 +8,9 @@
 
 use crate::credential::{self, CredentialProblem};
 use crate::effects::Effects;
-use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES};
+use core::net::IpAddr;
+
+use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS};
 use crate::mailbox::Mailboxes;
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase, Session, Sessions};
@@ -47,6 +49,8 @@ pub struct Hub {
     users: Users,
     sessions: Sessions,
     mailboxes: Mailboxes,
+    /// Private requests waiting for an answer: at most one per target.
+    introductions: heapless::Vec<Introduction, MAX_CONNECTIONS>,
     /// The time of the call being handled.
     now: Instant,
 }
@@ -58,6 +62,7 @@ impl Hub {
             users: Users::default(),
             sessions: Sessions::default(),
             mailboxes: Mailboxes::default(),
+            introductions: heapless::Vec::new(),
             now: Instant(0),
         }
     }
@@ -79,11 +84,17 @@ impl Hub {
         self.users.len()
     }
 
-    /// A new connection: asks for a username (R4).
-    pub fn connect(&mut self, now: Instant, out: &mut impl Effects) -> Result<ConnId, ServerFull> {
+    /// A new connection from `peer`: asks for a username (R4).
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        peer: IpAddr,
+        out: &mut impl Effects,
+    ) -> Result<ConnId, ServerFull> {
         self.now = now;
         let session = Session {
             phase: Phase::Username,
+            peer,
             deadline: now.after(self.config.timeout_ms),
             bad_frames: 0,
         };
@@ -236,6 +247,7 @@ impl Hub {
             account.last_logout = Some(self.now);
             let name = account.name.clone();
             self.tell_others(user, &ServerFrame::LoggedOut { user: name }, out);
+            self.cancel_introductions(user, out);
         }
     }
 
@@ -276,6 +288,9 @@ impl Hub {
 
 mod commands;
 mod login;
+mod private;
+
+use private::Introduction;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,13 @@ use crate::limits::{FRAME_MAX, MAX_ACCOUNTS, TEXT_MAX};
 /// Message text, at most [`TEXT_MAX`] bytes of UTF-8.
 pub type Text = heapless::String<TEXT_MAX>;
 
+/// The one-time secret that admits an introduced peer (R28): 32 hex digits
+/// (128 random bits from the server's shell).
+pub type Secret = heapless::String<32>;
+
+/// An IP address as text (`192.168.1.20`, `::1`).
+pub type Host = heapless::String<48>;
+
 /// A list of usernames, as `whoelse` and `whoelsesince` answer.
 pub type Names = heapless::Vec<Name, MAX_ACCOUNTS>;
 
@@ -42,6 +49,15 @@ pub enum ClientFrame {
     /// The message with this id was shown: the server may forget it (R27).
     /// Not activity (R9).
     Received { id: u64 },
+    /// `startprivate <user>` (R19).
+    StartPrivate { user: Name },
+    /// `y` to `user`'s request: the client listens on `port` for them.
+    AcceptPrivate { user: Name, port: u16 },
+    /// `n` to `user`'s request.
+    DeclinePrivate { user: Name },
+    /// The user typed `private` or `stopprivate`: activity (R22). The text
+    /// itself never reaches the server.
+    PrivateActivity {},
 }
 
 /// What the server asks the user to type next.
@@ -107,6 +123,18 @@ pub enum Refusal {
     UnblockSelf,
     /// `unblock` someone not blocked (R16).
     NotBlocked { user: Name },
+    /// `startprivate` oneself (R19).
+    PrivateSelf,
+    /// `startprivate` someone who has blocked the asker (R19).
+    PrivateBlocked { user: Name },
+    /// `startprivate` someone offline (R19).
+    Offline { user: Name },
+    /// A request to `user` is already waiting for their answer.
+    PrivatePending { user: Name },
+    /// `user` is answering someone else's request.
+    PrivateBusy { user: Name },
+    /// `user` left before answering the request.
+    NoLongerOnline { user: Name },
 }
 
 /// What the server sends to a client.
@@ -145,10 +173,52 @@ pub enum ServerFrame {
     UserUnblocked { user: Name },
     /// A command refused, or carried out only in part.
     Refused { refusal: Refusal },
+    /// `startprivate` sent on to `user` (R19).
+    PrivateAsked { user: Name },
+    /// `user` asks for a private session: the next line typed answers.
+    PrivateQuestion { user: Name },
+    /// `user` accepted: connect to `host`:`port` and present `secret`.
+    PrivateAccepted {
+        user: Name,
+        host: Host,
+        port: u16,
+        secret: Secret,
+    },
+    /// After accepting: `user` will connect and present `secret`.
+    PrivateExpect { user: Name, secret: Secret },
+    /// `user` declined (R19).
+    PrivateDeclined { user: Name },
+    /// `user`'s request is void: they left before it was answered.
+    PrivateWithdrawn { user: Name },
     /// The session ends; the client exits.
     Bye { reason: ByeReason },
     /// The last frame was refused.
     Error { error: FrameError },
+}
+
+/// Why a private session ends, as told to the other side (R21, R23).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeerBye {
+    /// `stopprivate`.
+    Stopped,
+    /// The user logged out.
+    LoggedOut,
+    /// The user was logged out for inactivity.
+    TimedOut,
+}
+
+/// What two clients say over their direct connection (R19-R23, R28).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeerFrame {
+    /// First frame of the connecting side: who it is and the secret the
+    /// server gave both sides.
+    Hello { from: Name, secret: Secret },
+    /// The listening side admits the peer.
+    Welcome {},
+    /// `private <user> <text>`.
+    Message { text: Text },
+    /// The session ends.
+    Bye { reason: PeerBye },
 }
 
 /// Why a frame could not be decoded.
@@ -172,6 +242,11 @@ pub fn encode<T: Serialize>(frame: &T, buf: &mut [u8]) -> Result<usize, EncodeEr
 
 /// Decodes one client frame from a line without its line feed.
 pub fn decode_client(line: &[u8]) -> Result<ClientFrame, DecodeError> {
+    decode(line)
+}
+
+/// Decodes one peer frame from a line without its line feed.
+pub fn decode_peer(line: &[u8]) -> Result<PeerFrame, DecodeError> {
     decode(line)
 }
 

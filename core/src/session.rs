@@ -37,6 +37,9 @@ pub enum Phase {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub phase: Phase,
+    /// The client's address, as this server sees it: what a private peer
+    /// connects to (R19).
+    pub peer: core::net::IpAddr,
     /// When the connection times out unless the user acts (R9).
     pub deadline: Instant,
     /// Bad frames in a row (R25).

@@ -5,7 +5,7 @@ use core::fmt::{self, Display, Formatter};
 
 use crate::credential::{ALLOWED_PUNCTUATION, CredentialProblem};
 use crate::limits::{MAILBOX_DEPTH, MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
-use crate::protocol::{ByeReason, FrameError, Prompt, Refusal, ServerFrame};
+use crate::protocol::{ByeReason, FrameError, PeerBye, Prompt, Refusal, ServerFrame};
 
 /// The welcome line (R5).
 pub const WELCOME: &str = "Welcome to the greatest messaging application ever!";
@@ -71,6 +71,81 @@ impl Display for Refusal {
             Refusal::AlreadyBlocked { user } => write!(f, "Error. {user} is already blocked"),
             Refusal::UnblockSelf => f.write_str("Error. Cannot unblock self"),
             Refusal::NotBlocked { user } => write!(f, "Error. {user} was not blocked"),
+            Refusal::PrivateSelf => f.write_str("Error. Cannot start private messaging with self"),
+            Refusal::PrivateBlocked { user } => write!(
+                f,
+                "Error. Cannot start private messaging as {user} has blocked you"
+            ),
+            Refusal::Offline { user } => write!(f, "Error. {user} is offline"),
+            Refusal::PrivatePending { user } => write!(
+                f,
+                "Error. Your private messaging request to {user} is still waiting for an answer"
+            ),
+            Refusal::PrivateBusy { user } => write!(
+                f,
+                "Error. {user} is answering another private messaging request. Please try again later"
+            ),
+            Refusal::NoLongerOnline { user } => write!(f, "Error. {user} is no longer online"),
+        }
+    }
+}
+
+/// What the client itself says about private sessions (R19-R23). The
+/// server never sees these: private text goes straight between clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrivateNotice<'a> {
+    /// A private message from `from` (R20).
+    Message { from: &'a str, text: &'a str },
+    /// `user` ended the session, or its connection broke (`None`).
+    Ended {
+        user: &'a str,
+        reason: Option<PeerBye>,
+    },
+    /// This user typed `stopprivate user`.
+    Stopped { user: &'a str },
+    /// `private`/`stopprivate` without a session (R20, R21).
+    NotEnabled { user: &'a str },
+    /// `startprivate` with a session already up.
+    AlreadyEnabled { user: &'a str },
+    /// The introduced peer could not be reached.
+    CannotConnect { user: &'a str },
+    /// The session broke while sending (R20).
+    Gone { user: &'a str },
+    /// The answer to a request was neither y nor n.
+    AskAgain,
+}
+
+impl Display for PrivateNotice<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match *self {
+            PrivateNotice::Message { from, text } => write!(f, "{from}(private): {text}"),
+            PrivateNotice::Ended { user, reason } => match reason {
+                Some(PeerBye::Stopped) => write!(f, "{user} stopped private messaging"),
+                Some(PeerBye::LoggedOut) => {
+                    write!(f, "Private messaging with {user} ended: {user} logged out")
+                }
+                Some(PeerBye::TimedOut) => write!(
+                    f,
+                    "Private messaging with {user} ended: {user} was logged out due to inactivity"
+                ),
+                None => write!(
+                    f,
+                    "Private messaging with {user} ended: the connection was lost"
+                ),
+            },
+            PrivateNotice::Stopped { user } => write!(f, "Stopped private messaging with {user}"),
+            PrivateNotice::NotEnabled { user } => {
+                write!(f, "Error. Private messaging to {user} not enabled")
+            }
+            PrivateNotice::AlreadyEnabled { user } => {
+                write!(f, "Error. Private messaging with {user} is already enabled")
+            }
+            PrivateNotice::CannotConnect { user } => write!(
+                f,
+                "Error. Could not connect to {user} for private messaging"
+            ),
+            PrivateNotice::Gone { user } => write!(f, "Error. {user} is no longer online"),
+            PrivateNotice::AskAgain => f.write_str("Please enter y or n: "),
         }
     }
 }
@@ -137,6 +212,21 @@ impl Display for ServerFrame {
             ServerFrame::UserBlocked { user } => write!(f, "{user} is blocked"),
             ServerFrame::UserUnblocked { user } => write!(f, "{user} is unblocked"),
             ServerFrame::Refused { refusal } => refusal.fmt(f),
+            ServerFrame::PrivateAsked { user } => write!(f, "Start private messaging with {user}"),
+            ServerFrame::PrivateQuestion { user } => {
+                write!(f, "{user} would like to private message, enter y or n: ")
+            }
+            // Shown once the direct connection is up.
+            ServerFrame::PrivateAccepted { user, .. } => {
+                write!(f, "{user} accepts private messaging")
+            }
+            ServerFrame::PrivateExpect { .. } => Ok(()),
+            ServerFrame::PrivateDeclined { user } => {
+                write!(f, "{user} declines private messaging")
+            }
+            ServerFrame::PrivateWithdrawn { user } => {
+                write!(f, "{user} withdrew the private messaging request")
+            }
             ServerFrame::Bye { reason } => reason.fmt(f),
             ServerFrame::Error { error } => error.fmt(f),
         }
@@ -284,6 +374,58 @@ mod tests {
         for (frame, text) in cases {
             assert_eq!(frame.to_string(), text, "{frame:?}");
         }
+    }
+
+    #[test]
+    fn private_texts_match_the_requirements_to_the_letter() {
+        let refused = |refusal| ServerFrame::Refused { refusal }.to_string();
+        assert_eq!(
+            ServerFrame::PrivateQuestion { user: name("yoda") }.to_string(),
+            "yoda would like to private message, enter y or n: "
+        );
+        assert_eq!(
+            ServerFrame::PrivateAsked { user: name("luke") }.to_string(),
+            "Start private messaging with luke"
+        );
+        assert_eq!(
+            ServerFrame::PrivateDeclined { user: name("luke") }.to_string(),
+            "luke declines private messaging"
+        );
+        assert_eq!(
+            refused(Refusal::PrivateBlocked { user: name("luke") }),
+            "Error. Cannot start private messaging as luke has blocked you"
+        );
+        assert_eq!(
+            refused(Refusal::Offline { user: name("luke") }),
+            "Error. luke is offline"
+        );
+        assert_eq!(
+            refused(Refusal::PrivateSelf),
+            "Error. Cannot start private messaging with self"
+        );
+        let notice = |n: PrivateNotice<'_>| n.to_string();
+        assert_eq!(
+            notice(PrivateNotice::Message {
+                from: "hans",
+                text: "hey dude"
+            }),
+            "hans(private): hey dude"
+        );
+        assert_eq!(
+            notice(PrivateNotice::NotEnabled { user: "luke" }),
+            "Error. Private messaging to luke not enabled"
+        );
+        assert_eq!(
+            notice(PrivateNotice::Ended {
+                user: "hans",
+                reason: Some(PeerBye::Stopped)
+            }),
+            "hans stopped private messaging"
+        );
+        assert_eq!(
+            notice(PrivateNotice::Gone { user: "luke" }),
+            "Error. luke is no longer online"
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn spawn(
     peer: SocketAddr,
     writers: smol::channel::Sender<()>,
 ) {
-    let connected = server.borrow_mut().connect();
+    let connected = server.borrow_mut().connect(peer.ip());
     let Ok(conn) = connected else {
         debug!("{peer}: refused, every connection slot is taken");
         ex.spawn(refuse_full(stream)).detach();

@@ -1,6 +1,7 @@
 //! The one place that owns the hub: every hub call goes through here with
 //! the current time, and rings the timer so it sleeps to the right deadline.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant as StdInstant};
 
 use natter_core::hub::{Hub, ServerFull};
@@ -50,9 +51,9 @@ impl Server {
         let _ = self.timer_bell.try_send(());
     }
 
-    pub fn connect(&mut self) -> Result<ConnId, ServerFull> {
+    pub fn connect(&mut self, peer: IpAddr) -> Result<ConnId, ServerFull> {
         let now = self.now();
-        let conn = self.hub.connect(now, &mut self.world);
+        let conn = self.hub.connect(now, peer, &mut self.world);
         self.ring_timer();
         conn
     }

@@ -72,6 +72,17 @@ impl Effects for World {
         }
     }
 
+    fn random(&mut self) -> [u8; 16] {
+        let mut bytes = [0; 16];
+        if let Err(error) = getrandom::fill(&mut bytes) {
+            // The kernel's generator does not fail once booted; if it ever
+            // did, a predictable secret must not be handed out.
+            eprintln!("natter-server: no random numbers from the system: {error}");
+            std::process::exit(1);
+        }
+        bytes
+    }
+
     fn store_account(&mut self, name: &str, password: &str) -> Result<(), StoreFailed> {
         self.credentials.append(name, password).map_err(|error| {
             eprintln!("natter-server: could not save the new account {name}: {error}");

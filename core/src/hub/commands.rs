@@ -34,6 +34,22 @@ impl Hub {
                     users: self.seen_by(user, Some(since)),
                 })
             }
+            ClientFrame::StartPrivate { user: target } => {
+                self.start_private(conn, user, &target, out);
+                None
+            }
+            ClientFrame::AcceptPrivate { user: from, port } => {
+                self.answer_private(conn, user, &from, Some(port), out)
+                    .map_err(|_| NotACommand)?;
+                None
+            }
+            ClientFrame::DeclinePrivate { user: from } => {
+                self.answer_private(conn, user, &from, None, out)
+                    .map_err(|_| NotACommand)?;
+                None
+            }
+            // Activity only (R22): handled by the caller.
+            ClientFrame::PrivateActivity {} => None,
             ClientFrame::Block { user: target } => Some(self.block(user, &target)),
             ClientFrame::Unblock { user: target } => Some(self.unblock(user, &target)),
             ClientFrame::Username { .. }

@@ -23,6 +23,9 @@ pub(super) const TIMEOUT_MS: u64 = 120_000;
 /// Not zero, so a rule that confused instants with durations shows.
 pub(super) const START: Instant = Instant(7_000);
 
+/// Where every test client connects from.
+pub(super) const PEER: core::net::IpAddr = core::net::IpAddr::V4(core::net::Ipv4Addr::LOCALHOST);
+
 /// R3's sample credentials.txt.
 pub(super) const SAMPLE_ACCOUNTS: [(&str, &str); 10] = [
     ("hans", "falcon*solo"),
@@ -65,6 +68,8 @@ pub(super) struct World {
     fail_store: bool,
     /// Connections whose queue reports [`QueueFull`].
     pub(super) full: Vec<ConnId>,
+    /// How many secrets `random` gave.
+    randoms: u8,
 }
 
 impl Effects for World {
@@ -92,6 +97,12 @@ impl Effects for World {
         self.events
             .push(Event::Stored(name.to_string(), password.to_string()));
         Ok(())
+    }
+
+    fn random(&mut self) -> [u8; 16] {
+        // Deterministic: each call a different, recognisable secret.
+        self.randoms += 1;
+        [self.randoms; 16]
     }
 }
 
@@ -215,7 +226,9 @@ pub(super) fn login(
     pass: &str,
     now: Instant,
 ) -> ConnId {
-    let conn = hub.connect(now, world).expect("a free connection slot");
+    let conn = hub
+        .connect(now, PEER, world)
+        .expect("a free connection slot");
     hub.receive(conn, username(user), now, world);
     hub.receive(conn, password(pass), now, world);
     assert_eq!(
@@ -243,7 +256,7 @@ pub(super) fn at_password_prompt(
     user: &str,
     now: Instant,
 ) -> ConnId {
-    let conn = hub.connect(now, world).unwrap();
+    let conn = hub.connect(now, PEER, world).unwrap();
     hub.receive(conn, username(user), now, world);
     assert_eq!(
         world.take(conn),
@@ -254,7 +267,7 @@ pub(super) fn at_password_prompt(
 
 /// Connects and gives a username that has no account; returns it, drained.
 fn at_new_password_prompt(hub: &mut Hub, world: &mut World, user: &str, now: Instant) -> ConnId {
-    let conn = hub.connect(now, world).unwrap();
+    let conn = hub.connect(now, PEER, world).unwrap();
     hub.receive(conn, username(user), now, world);
     assert_eq!(
         world.take(conn),
@@ -295,7 +308,7 @@ fn assert_at_username_prompt(hub: &mut Hub, world: &mut World, conn: ConnId, now
 fn r4_connect_asks_for_a_username() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     assert_eq!(world.events, [Event::Sent(conn, ask(Prompt::Username))]);
     assert_eq!(world.take_text(conn), ["Username: "]);
 }
@@ -304,7 +317,7 @@ fn r4_connect_asks_for_a_username() {
 fn r5_l1_right_password_welcomes_the_user() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(conn, username("yoda"), START, &mut world);
     assert_eq!(world.take_text(conn), ["Username: ", "Password: "]);
     hub.receive(conn, password("wise@!man"), START, &mut world);
@@ -316,7 +329,7 @@ fn r5_l1_right_password_welcomes_the_user() {
     );
     assert!(world.events.is_empty(), "{:?}", world.events);
     // Online: a second login as yoda is refused (R7).
-    let other = hub.connect(START, &mut world).unwrap();
+    let other = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(other, username("yoda"), START, &mut world);
     assert_eq!(
         world.take(other)[1],
@@ -373,7 +386,7 @@ fn r5_wrong_password_says_so_and_asks_again() {
 fn r8_l2_third_wrong_password_blocks_and_closes() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(conn, username("yoda"), START, &mut world);
     // L2, line by line: (typed, what the terminal then shows).
     let transcript: [(&str, &[&str]); 3] = [
@@ -411,7 +424,7 @@ fn r8_l3_while_blocked_even_the_right_password_is_refused() {
     // L3 at several moments within the 60 s block.
     for later in [0, 1, 30_000, BLOCK_MS - 1] {
         let now = ms(START, later);
-        let conn = hub.connect(now, &mut world).unwrap();
+        let conn = hub.connect(now, PEER, &mut world).unwrap();
         hub.receive(conn, username("yoda"), now, &mut world);
         hub.receive(conn, password("wise@!man"), now, &mut world);
         assert_eq!(
@@ -582,7 +595,7 @@ fn r8_a_block_that_ended_leaves_a_fresh_count() {
 fn r6_l5_a_new_user_gets_an_account_stored_before_the_welcome() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(conn, username("jaba"), START, &mut world);
     hub.receive(conn, password("longtongue"), START, &mut world);
     let stored = world.position(&Event::Stored("jaba".into(), "longtongue".into()));
@@ -699,7 +712,7 @@ fn r6_a_bad_new_username_is_refused_and_asked_for_again() {
     for (bad, problem, text) in cases {
         let mut hub = hub_with_sample_accounts();
         let mut world = World::default();
-        let conn = hub.connect(START, &mut world).unwrap();
+        let conn = hub.connect(START, PEER, &mut world).unwrap();
         hub.receive(conn, username(bad), START, &mut world);
         let refusal = ServerFrame::BadUsername { problem };
         if !text.is_empty() {
@@ -763,7 +776,7 @@ fn r26_a_full_account_table_refuses_new_names_not_old_ones() {
         hub.add_account(&format!("clone{i}"), "pass").unwrap();
     }
     assert_eq!(hub.accounts(), MAX_ACCOUNTS);
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(conn, username("jaba"), START, &mut world);
     assert_eq!(
         world.take(conn),
@@ -849,7 +862,7 @@ fn r7_a_user_already_online_cannot_log_in_again() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let first = login_sample(&mut hub, &mut world, "yoda", START);
-    let second = hub.connect(START, &mut world).unwrap();
+    let second = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(second, username("yoda"), START, &mut world);
     assert_eq!(
         world.take_text(second),
@@ -909,9 +922,9 @@ fn r9_poll_timeout_is_the_earliest_deadline() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     assert_eq!(hub.poll_timeout(), None);
-    let a = hub.connect(START, &mut world).unwrap();
+    let a = hub.connect(START, PEER, &mut world).unwrap();
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
-    let b = hub.connect(ms(START, 5_000), &mut world).unwrap();
+    let b = hub.connect(ms(START, 5_000), PEER, &mut world).unwrap();
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     hub.disconnect(a, START, &mut world);
     assert_eq!(hub.poll_timeout(), Some(ms(START, 5_000 + TIMEOUT_MS)));
@@ -954,7 +967,7 @@ fn r9_several_deadlines_passed_at_once_all_end() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let yoda = login_sample(&mut hub, &mut world, "yoda", ms(START, 1));
     let luke = login_sample(&mut hub, &mut world, "luke", ms(START, TIMEOUT_MS));
-    let waiting = hub.connect(ms(START, 2), &mut world).unwrap();
+    let waiting = hub.connect(ms(START, 2), PEER, &mut world).unwrap();
     world.take(hans);
     world.take(yoda);
     world.take(waiting);
@@ -988,7 +1001,7 @@ fn r9_nothing_typed_at_the_login_prompts_times_out() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", ms(START, 60_000));
     let mut cases = Vec::new();
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     cases.push(("username prompt", fresh));
     cases.push((
         "password prompt",
@@ -1021,7 +1034,7 @@ fn r9_nothing_typed_at_the_login_prompts_times_out() {
 fn r9_logging_in_starts_the_idle_clock_afresh() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(conn, username("yoda"), ms(START, 10_000), &mut world);
     let login = ms(START, 20_000);
     hub.receive(conn, password("wise@!man"), login, &mut world);
@@ -1044,7 +1057,7 @@ fn r9_logging_in_starts_the_idle_clock_afresh() {
 fn r9_each_valid_frame_pushes_the_deadline() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     // (ms after START, frame) at the login prompts, each one accepted.
     let steps = [
         (100_000, username("yoda")),
@@ -1081,7 +1094,7 @@ fn r9_bad_or_out_of_place_frames_are_not_activity() {
     let hans = login_sample(&mut hub, &mut world, "hans", ms(START, 60_000));
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     world.take(fresh);
     let deadline = ms(START, TIMEOUT_MS);
     let later = ms(START, 90_000);
@@ -1122,7 +1135,7 @@ fn r11_a_login_is_announced_to_every_other_online_user_only() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     assert_eq!(world.take_text(hans), ["yoda logged in"]);
     // Connections that are still logging in hear nothing.
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
     let choosing = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
     world.take(fresh);
@@ -1164,7 +1177,7 @@ fn r18_logout_at_the_login_prompts_just_closes() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     world.take(fresh);
     let cases = [
         ("username prompt", fresh),
@@ -1228,7 +1241,7 @@ fn r11_a_connection_dropped_at_the_login_prompts_tells_nobody() {
 fn r25_out_of_place_frames_are_unexpected_and_change_nothing() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     world.take(fresh);
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
     let choosing = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
@@ -1272,7 +1285,7 @@ fn r25_reject_answers_with_the_error() {
     ];
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     world.take(fresh);
     let online = login_sample(&mut hub, &mut world, "yoda", START);
     for conn in [fresh, online] {
@@ -1325,7 +1338,7 @@ fn r25_out_of_place_frames_count_towards_the_flood() {
     for (what, bad) in [("unexpected", unexpected), ("mixed", mixed)] {
         let mut hub = hub_with_sample_accounts();
         let mut world = World::default();
-        let conn = hub.connect(START, &mut world).unwrap();
+        let conn = hub.connect(START, PEER, &mut world).unwrap();
         world.take(conn);
         for i in 0..usize::from(MAX_BAD_FRAMES) {
             assert!(!world.is_closed(conn), "{what}: closed after {i}");
@@ -1344,7 +1357,7 @@ fn r25_out_of_place_frames_count_towards_the_flood() {
 fn r25_a_good_frame_resets_the_bad_frame_count() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     world.take(conn);
     let almost = usize::from(MAX_BAD_FRAMES) - 1;
     for _ in 0..almost {
@@ -1379,26 +1392,26 @@ fn r26_connections_beyond_the_limit_are_refused_until_one_leaves() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let conns: Vec<ConnId> = (0..MAX_CONNECTIONS)
-        .map(|_| hub.connect(START, &mut world).unwrap())
+        .map(|_| hub.connect(START, PEER, &mut world).unwrap())
         .collect();
     for (i, conn) in conns.iter().enumerate() {
         assert!(conn.slot() < MAX_CONNECTIONS);
         assert!(!conns[..i].contains(conn), "{conn:?} handed out twice");
         assert_eq!(world.take(*conn), [ask(Prompt::Username)]);
     }
-    assert_eq!(hub.connect(START, &mut world), Err(ServerFull));
+    assert_eq!(hub.connect(START, PEER, &mut world), Err(ServerFull));
     assert_eq!(world.len(), 0, "a refused connection is sent nothing");
 
     hub.disconnect(conns[5], START, &mut world);
-    let again = hub.connect(START, &mut world).unwrap();
+    let again = hub.connect(START, PEER, &mut world).unwrap();
     assert!(!conns.contains(&again));
     assert_eq!(world.take(again), [ask(Prompt::Username)]);
-    assert_eq!(hub.connect(START, &mut world), Err(ServerFull));
+    assert_eq!(hub.connect(START, PEER, &mut world), Err(ServerFull));
 
     // A connection the hub ends frees its slot too.
     hub.receive(conns[0], ClientFrame::Logout {}, START, &mut world);
-    assert!(hub.connect(START, &mut world).is_ok());
-    assert_eq!(hub.connect(START, &mut world), Err(ServerFull));
+    assert!(hub.connect(START, PEER, &mut world).is_ok());
+    assert_eq!(hub.connect(START, PEER, &mut world), Err(ServerFull));
 }
 
 #[test]
@@ -1406,7 +1419,7 @@ fn r26_a_stale_connection_id_is_ignored() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let old = hub.connect(START, &mut world).unwrap();
+    let old = hub.connect(START, PEER, &mut world).unwrap();
     hub.disconnect(old, START, &mut world);
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     assert_eq!(yoda.slot(), old.slot(), "the slot is reused");
@@ -1420,7 +1433,7 @@ fn r26_a_stale_connection_id_is_ignored() {
     hub.disconnect(old, START, &mut world);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     // yoda, on the reused slot, is untouched and still online.
-    let other = hub.connect(START, &mut world).unwrap();
+    let other = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(other, username("yoda"), START, &mut world);
     assert_eq!(
         world.take(other),
@@ -1462,7 +1475,7 @@ fn a_full_queue_at_the_login_prompts_closes_quietly() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let conn = hub.connect(START, &mut world).unwrap();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
     world.take(conn);
     world.full.push(conn);
     hub.receive(conn, username("yoda"), START, &mut world);
@@ -1523,7 +1536,7 @@ fn shutdown_says_goodbye_to_everyone_and_closes_everything() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     world.take(fresh);
     let typing = at_password_prompt(&mut hub, &mut world, "luke", START);
     let all = [hans, yoda, fresh, typing];

@@ -10,7 +10,7 @@ use std::{format, slice};
 
 use crate::command::{self, CommandError};
 use crate::hub::tests::{
-    BLOCK_MS, Event, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, at_password_prompt, bye,
+    BLOCK_MS, Event, PEER, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, at_password_prompt, bye,
     error, hub_with_sample_accounts, logged_in, logged_out, login_sample, ms, name, password,
     password_of, username,
 };
@@ -54,7 +54,10 @@ fn received(id: u64) -> ClientFrame {
 
 /// `line` typed at `conn`'s prompt: parsed as the client does, then sent.
 fn typed(hub: &mut Hub, world: &mut World, conn: ConnId, line: &str, now: Instant) {
-    let frame = command::parse(line).unwrap_or_else(|e| panic!("{line:?}: {e:?}"));
+    let command = command::parse(line).unwrap_or_else(|e| panic!("{line:?}: {e:?}"));
+    let command::Command::Server(frame) = command else {
+        panic!("{line:?} is not for the server");
+    };
     hub.receive(conn, frame, now, world);
 }
 
@@ -66,7 +69,9 @@ fn login_mail(
     user: &str,
     now: Instant,
 ) -> (ConnId, Vec<ServerFrame>) {
-    let conn = hub.connect(now, world).expect("a free connection slot");
+    let conn = hub
+        .connect(now, PEER, world)
+        .expect("a free connection slot");
     hub.receive(conn, username(user), now, world);
     hub.receive(conn, password(password_of(user)), now, world);
     let mut frames = world.take(conn);
@@ -728,13 +733,7 @@ fn r13_s1_whoelse_lists_the_other_online_users() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let (hans, _, _) = hans_yoda_luke(&mut hub, &mut world);
-    let names = who(
-        &mut hub,
-        &mut world,
-        hans,
-        command::parse("whoelse").unwrap(),
-        START,
-    );
+    let names = who(&mut hub, &mut world, hans, ClientFrame::WhoElse {}, START);
     assert_eq!(names, set(&["yoda", "luke"]));
     // S1's `whatsthetime` never reaches the server.
     let invalid = command::parse("whatsthetime");
@@ -749,9 +748,9 @@ fn r13_whoelse_leaves_out_self_blockers_and_users_not_logged_in() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
     // At the login prompts, in three places.
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
-    let choosing = hub.connect(START, &mut world).unwrap();
+    let choosing = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(choosing, username("jaba"), START, &mut world);
     // Logged in and out again.
     let leia = login_sample(&mut hub, &mut world, "leia", START);
@@ -1409,9 +1408,9 @@ fn r25_messaging_frames_before_login_are_unexpected_and_do_nothing() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let luke = login_sample(&mut hub, &mut world, "luke", START);
     world.take(hans);
-    let fresh = hub.connect(START, &mut world).unwrap();
+    let fresh = hub.connect(START, PEER, &mut world).unwrap();
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
-    let choosing = hub.connect(START, &mut world).unwrap();
+    let choosing = hub.connect(START, PEER, &mut world).unwrap();
     hub.receive(choosing, username("jaba"), START, &mut world);
     world.take(fresh);
     world.take(choosing);

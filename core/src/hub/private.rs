@@ -1,0 +1,180 @@
+//! Private sessions (R19-R24, R28): the hub only introduces two clients.
+//!
+//! `startprivate` asks the target; the target's client answers with the
+//! port it listens on; the hub then gives the initiator the target's
+//! address (as the server sees it), that port and a fresh secret, and gives
+//! the target the same secret, so the target admits only the introduced
+//! peer. The private text itself never reaches the server.
+
+use core::fmt::Write;
+
+use super::Hub;
+use crate::credential::Name;
+use crate::effects::Effects;
+use crate::protocol::{Refusal, Secret, ServerFrame};
+use crate::session::ConnId;
+use crate::user::UserId;
+
+/// A `startprivate` waiting for the target's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Introduction {
+    pub from: UserId,
+    pub to: UserId,
+}
+
+impl Hub {
+    /// `startprivate` (R19).
+    pub(super) fn start_private(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        target: &Name,
+        out: &mut impl Effects,
+    ) {
+        let reply = match self.check_request(user, target) {
+            Ok(to) => {
+                let from = self.users.get(user).name.clone();
+                // One question per target at a time, so the table never
+                // holds more than one entry per online user.
+                if self
+                    .introductions
+                    .push(Introduction { from: user, to })
+                    .is_err()
+                {
+                    ServerFrame::Refused {
+                        refusal: Refusal::PrivateBusy {
+                            user: target.clone(),
+                        },
+                    }
+                } else {
+                    if let Some(target_conn) = self.users.get(to).online {
+                        self.send(
+                            target_conn,
+                            &ServerFrame::PrivateQuestion { user: from },
+                            out,
+                        );
+                    }
+                    ServerFrame::PrivateAsked {
+                        user: target.clone(),
+                    }
+                }
+            }
+            Err(refusal) => ServerFrame::Refused { refusal },
+        };
+        self.send(conn, &reply, out);
+    }
+
+    fn check_request(&self, user: UserId, target: &Name) -> Result<UserId, Refusal> {
+        let to = self.users.find(target).ok_or(Refusal::InvalidUser)?;
+        let name = || target.clone();
+        if to == user {
+            return Err(Refusal::PrivateSelf);
+        }
+        let account = self.users.get(to);
+        if account.blacklist.contains(user) {
+            return Err(Refusal::PrivateBlocked { user: name() });
+        }
+        if account.online.is_none() {
+            return Err(Refusal::Offline { user: name() });
+        }
+        let pending = |i: &&Introduction| i.from == user && i.to == to;
+        if self.introductions.iter().any(|i| pending(&i)) {
+            return Err(Refusal::PrivatePending { user: name() });
+        }
+        // The target, or the asker, is already answering a question: their
+        // next typed line belongs to it.
+        if self
+            .introductions
+            .iter()
+            .any(|i| i.to == to || i.to == user)
+        {
+            return Err(Refusal::PrivateBusy { user: name() });
+        }
+        Ok(to)
+    }
+
+    /// The target's answer to `from`'s request: `Some(port)` for yes.
+    pub(super) fn answer_private(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        from: &Name,
+        port: Option<u16>,
+        out: &mut impl Effects,
+    ) -> Result<(), NotAsked> {
+        let asker = self.users.find(from).ok_or(NotAsked)?;
+        let at = self
+            .introductions
+            .iter()
+            .position(|i| i.from == asker && i.to == user)
+            .ok_or(NotAsked)?;
+        self.introductions.swap_remove(at);
+        let Some(asker_conn) = self.users.get(asker).online else {
+            // Withdrawn on logout already; nothing to introduce.
+            return Ok(());
+        };
+        let me = self.users.get(user).name.clone();
+        let Some(port) = port else {
+            self.send(asker_conn, &ServerFrame::PrivateDeclined { user: me }, out);
+            return Ok(());
+        };
+        let Some(host) = self.sessions.get(conn).map(|s| s.peer) else {
+            return Ok(());
+        };
+        let secret = hex(&out.random());
+        let mut address = crate::protocol::Host::new();
+        // An IPv6 address is at most 45 characters: it always fits.
+        let _ = write!(address, "{host}");
+        let accepted = ServerFrame::PrivateAccepted {
+            user: me,
+            host: address,
+            port,
+            secret: secret.clone(),
+        };
+        // The target first, so it expects the peer before the peer connects.
+        self.send(
+            conn,
+            &ServerFrame::PrivateExpect {
+                user: from.clone(),
+                secret,
+            },
+            out,
+        );
+        self.send(asker_conn, &accepted, out);
+        Ok(())
+    }
+
+    /// `user` left: their pending requests and questions are void.
+    pub(super) fn cancel_introductions(&mut self, user: UserId, out: &mut impl Effects) {
+        while let Some(at) = self
+            .introductions
+            .iter()
+            .position(|i| i.from == user || i.to == user)
+        {
+            let intro = self.introductions.swap_remove(at);
+            let name = self.users.get(user).name.clone();
+            let (other, frame) = if intro.from == user {
+                (intro.to, ServerFrame::PrivateWithdrawn { user: name })
+            } else {
+                let refusal = Refusal::NoLongerOnline { user: name };
+                (intro.from, ServerFrame::Refused { refusal })
+            };
+            if let Some(conn) = self.users.get(other).online {
+                self.send(conn, &frame, out);
+            }
+        }
+    }
+}
+
+/// An answer with no request behind it.
+pub(super) struct NotAsked;
+
+/// 16 bytes as 32 lowercase hex digits.
+fn hex(bytes: &[u8; 16]) -> Secret {
+    let mut secret = Secret::new();
+    for byte in bytes {
+        // 32 digits fill the 32-byte string exactly.
+        let _ = write!(secret, "{byte:02x}");
+    }
+    secret
+}
