@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -68,9 +69,10 @@ fn qemu() -> Option<&'static str> {
     }
 }
 
-/// Collects everything a pipe delivers, on a thread.
+/// Collects everything a pipe delivers, on a thread; the flag is set once
+/// the pipe is closed (everything written is collected).
 #[derive(Clone, Default)]
-struct Transcript(Arc<Mutex<Vec<u8>>>);
+struct Transcript(Arc<Mutex<Vec<u8>>>, Arc<AtomicBool>);
 
 impl Transcript {
     fn collect(pipe: impl Read + Send + 'static) -> Self {
@@ -85,8 +87,14 @@ impl Transcript {
                 }
                 sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            sink.1.store(true, Ordering::SeqCst);
         });
         transcript
+    }
+
+    /// Whether the pipe has closed and all it delivered is collected.
+    fn closed(&self) -> bool {
+        self.1.load(Ordering::SeqCst)
     }
 
     fn text(&self) -> String {
@@ -313,6 +321,16 @@ impl Client {
         }
     }
 
+    /// Like [`Client::expect`], and returns what was printed before `text`
+    /// since the last expectation: for checking that nothing else came
+    /// first.
+    pub fn expect_after(&mut self, text: &str) -> String {
+        let start = self.seen;
+        self.expect(text);
+        let out = self.stdout.text();
+        out[start..self.seen - text.len()].to_string()
+    }
+
     /// Waits `quiet`, then checks `text` did not appear in the new output.
     pub fn expect_absent(&mut self, text: &str, quiet: Duration) {
         thread::sleep(quiet);
@@ -333,12 +351,18 @@ impl Client {
         new
     }
 
-    /// Waits for the client to exit on its own.
+    /// Waits for the client to exit on its own; then everything it printed
+    /// is collected (its pipes are read to the end, within `WAIT`).
     pub fn expect_exit(&mut self) -> ExitStatus {
         let (stdout, stderr) = (self.stdout.clone(), self.stderr.clone());
-        wait_exit(&mut self.child, "the client", || {
+        let status = wait_exit(&mut self.child, "the client", || {
             format!("stdout:\n{}\nstderr:\n{}", stdout.text(), stderr.text())
-        })
+        });
+        let deadline = Instant::now() + WAIT;
+        while !(self.stdout.closed() && self.stderr.closed()) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        status
     }
 
     /// What the client printed on stderr.

@@ -105,7 +105,8 @@ pub struct Dialogue {
     reading: bool,
     /// Welcome received: lines are commands.
     logged_in: bool,
-    /// Logout sent at the end of input; only the server's answer matters now.
+    /// Logout sent (typed, or at the end of input); only the server's
+    /// answer matters now.
     leaving: bool,
 }
 
@@ -158,6 +159,11 @@ impl Dialogue {
                     }
                     _ => {}
                 }
+                if self.leaving && matches!(frame, ServerFrame::Message { .. }) {
+                    // Crossed our logout: neither shown nor acknowledged,
+                    // so the server keeps it for the next login (R17).
+                    return out;
+                }
                 print(&mut out, &frame);
                 if let ServerFrame::Message { id, .. } = frame {
                     // Shown: the server may forget it (R17, R27).
@@ -192,6 +198,7 @@ impl Dialogue {
             }
         } else if self.logged_in && !line.trim().is_empty() {
             match command::parse(line) {
+                Ok(Command::Server(ClientFrame::Logout {})) => return self.end(),
                 Ok(Command::Server(frame)) => out.push(Action::Send(frame)),
                 Ok(Command::Private { to: user, .. } | Command::StopPrivate { user }) => {
                     let notice = PrivateNotice::NotEnabled { user: &user };
@@ -337,6 +344,23 @@ mod tests {
                 Action::Send(ClientFrame::Received { id: 42 })
             ]
         );
+    }
+
+    #[test]
+    fn a_message_that_crosses_the_logout_is_left_for_the_next_login() {
+        let mut d = logged_in();
+        assert_eq!(
+            d.line("logout"),
+            [Action::Send(ClientFrame::Logout {}), Action::Leave]
+        );
+        let frame = ServerFrame::Message {
+            id: 3,
+            from: name("hans"),
+            text: natter_core::protocol::Text::try_from("race").unwrap(),
+        };
+        assert_eq!(d.frame(frame), []);
+        // And the end of input that follows sends no second logout.
+        assert_eq!(d.end(), []);
     }
 
     #[test]
@@ -528,12 +552,10 @@ mod tests {
             [print("Error. Invalid command"), read("> ", Echo::Command)]
         );
         assert_eq!(d.line("   "), [read("> ", Echo::Command)]);
+        // No prompt after logout: only the server's goodbye matters now.
         assert_eq!(
             d.line("logout"),
-            [
-                Action::Send(ClientFrame::Logout {}),
-                read("> ", Echo::Command)
-            ]
+            [Action::Send(ClientFrame::Logout {}), Action::Leave]
         );
         assert_eq!(
             d.frame(ServerFrame::Bye {
