@@ -133,6 +133,8 @@ pub enum Refusal {
     PrivatePending { user: Name },
     /// `user` is answering someone else's request.
     PrivateBusy { user: Name },
+    /// The asker has a request of their own to answer first.
+    AnswerFirst,
     /// `user` left before answering the request.
     NoLongerOnline { user: Name },
 }

@@ -86,6 +86,9 @@ impl Display for Refusal {
                 "Error. {user} is answering another private messaging request. Please try again later"
             ),
             Refusal::NoLongerOnline { user } => write!(f, "Error. {user} is no longer online"),
+            Refusal::AnswerFirst => f.write_str(
+                "Error. Please answer the private messaging request you were sent first",
+            ),
         }
     }
 }

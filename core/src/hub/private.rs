@@ -48,11 +48,12 @@ impl Hub {
                     }
                 } else {
                     if let Some(target_conn) = self.users.get(to).online {
-                        self.send(
-                            target_conn,
-                            &ServerFrame::PrivateQuestion { user: from },
-                            out,
-                        );
+                        let question = ServerFrame::PrivateQuestion { user: from };
+                        if !self.send(target_conn, &question, out) {
+                            // The target was dropped (full queue): leaving
+                            // voided the request and told the asker.
+                            return;
+                        }
                     }
                     ServerFrame::PrivateAsked {
                         user: target.clone(),
@@ -81,13 +82,13 @@ impl Hub {
         if self.introductions.iter().any(|i| pending(&i)) {
             return Err(Refusal::PrivatePending { user: name() });
         }
-        // The target, or the asker, is already answering a question: their
-        // next typed line belongs to it.
-        if self
-            .introductions
-            .iter()
-            .any(|i| i.to == to || i.to == user)
-        {
+        // Someone being asked must answer first: their next typed line
+        // belongs to the question. (The client makes sure of it; this is for
+        // a request that crossed the question on the wire.)
+        if self.introductions.iter().any(|i| i.to == user) {
+            return Err(Refusal::AnswerFirst);
+        }
+        if self.introductions.iter().any(|i| i.to == to) {
             return Err(Refusal::PrivateBusy { user: name() });
         }
         Ok(to)
@@ -125,22 +126,25 @@ impl Hub {
         let mut address = crate::protocol::Host::new();
         // An IPv6 address is at most 45 characters: it always fits.
         let _ = write!(address, "{host}");
-        let accepted = ServerFrame::PrivateAccepted {
-            user: me,
-            host: address,
-            port,
+        let expect = ServerFrame::PrivateExpect {
+            user: from.clone(),
             secret: secret.clone(),
         };
         // The target first, so it expects the peer before the peer connects.
-        self.send(
-            conn,
-            &ServerFrame::PrivateExpect {
-                user: from.clone(),
+        let reply = if self.send(conn, &expect, out) {
+            ServerFrame::PrivateAccepted {
+                user: me,
+                host: address,
+                port,
                 secret,
-            },
-            out,
-        );
-        self.send(asker_conn, &accepted, out);
+            }
+        } else {
+            // The target was dropped (full queue) without the secret: for
+            // the asker it left before answering.
+            let refusal = Refusal::NoLongerOnline { user: me };
+            ServerFrame::Refused { refusal }
+        };
+        self.send(asker_conn, &reply, out);
         Ok(())
     }
 
@@ -178,3 +182,6 @@ fn hex(bytes: &[u8; 16]) -> Secret {
     }
     secret
 }
+
+#[cfg(test)]
+mod tests;
