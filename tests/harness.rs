@@ -8,7 +8,7 @@
 //! `qemu-<arch>`, which finds its sysroot in the inherited `QEMU_LD_PREFIX`
 //! (set by the runner in `.cargo/config.toml`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -402,4 +402,111 @@ pub fn run_server(args: &[&str], dir: &Path) -> (ExitStatus, String) {
     // The pipe may close just after the exit.
     thread::sleep(Duration::from_millis(50));
     (status, stderr.text())
+}
+
+/// A connection that speaks natter's JSON lines directly, for tests that
+/// play one side of the protocol by hand (a client that never reads, a
+/// private peer, a stranger). Every read is bounded by `WAIT`.
+pub struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    pub fn connect(addr: impl std::net::ToSocketAddrs + std::fmt::Debug) -> Raw {
+        let stream = TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect {addr:?}: {e}"));
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        Raw {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+        }
+    }
+
+    /// Sends one frame, encoded by natter-core.
+    pub fn send(&mut self, frame: &impl serde::Serialize) {
+        let mut buf = [0u8; natter_core::limits::FRAME_MAX + 1];
+        let n = natter_core::protocol::encode(frame, &mut buf).unwrap();
+        self.send_bytes(&buf[..n]);
+    }
+
+    /// Sends bytes as they are.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+    }
+
+    /// The next line, without its line feed.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => panic!("connection closed while waiting for a line"),
+            Ok(_) => line.trim_end_matches('\n').to_string(),
+            Err(e) => panic!("no line within {WAIT:?}: {e}"),
+        }
+    }
+
+    /// The next server frame.
+    pub fn frame(&mut self) -> natter_core::ServerFrame {
+        let line = self.line();
+        natter_core::protocol::decode_server(line.as_bytes())
+            .unwrap_or_else(|_| panic!("not a server frame: {line}"))
+    }
+
+    /// Server frames until one matches `wanted`, which is returned.
+    pub fn frame_where(
+        &mut self,
+        wanted: impl Fn(&natter_core::ServerFrame) -> bool,
+    ) -> natter_core::ServerFrame {
+        loop {
+            let frame = self.frame();
+            if wanted(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// The next peer frame.
+    pub fn peer_frame(&mut self) -> natter_core::protocol::PeerFrame {
+        let line = self.line();
+        natter_core::protocol::decode_peer(line.as_bytes())
+            .unwrap_or_else(|_| panic!("not a peer frame: {line}"))
+    }
+
+    /// Whether the other side closes the connection (within `WAIT`) without
+    /// sending anything more.
+    pub fn closed_silently(&mut self) -> Result<(), String> {
+        let mut rest = Vec::new();
+        match self.reader.read_to_end(&mut rest) {
+            Ok(_) if rest.is_empty() => Ok(()),
+            Ok(_) => Err(format!(
+                "sent {:?} before closing",
+                String::from_utf8_lossy(&rest)
+            )),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(format!("still open after {WAIT:?}"))
+            }
+            // A reset is a close too.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Closes the connection at once.
+    pub fn drop_connection(self) {
+        let _ = self.writer.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl Server {
+    /// A raw connection logged in as `name`.
+    pub fn raw_login(&self, name: &str, password: &str) -> Raw {
+        use natter_core::ClientFrame;
+        let mut raw = Raw::connect(("127.0.0.1", self.port));
+        raw.send(&ClientFrame::Username {
+            name: name.try_into().unwrap(),
+        });
+        raw.send(&ClientFrame::Password {
+            password: password.try_into().unwrap(),
+        });
+        raw.frame_where(|f| matches!(f, natter_core::ServerFrame::Welcome {}));
+        raw
+    }
 }

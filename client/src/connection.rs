@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use async_net::TcpStream;
@@ -80,6 +81,12 @@ impl Connection {
         })
     }
 
+    /// The local address of the connection: the interface that reaches
+    /// the server, where a private session listens (R19).
+    pub fn local_ip(&self) -> io::Result<IpAddr> {
+        Ok(self.stream.local_addr()?.ip())
+    }
+
     /// Sends one frame.
     pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), SendError> {
         let mut buf: FrameBuf = [0; FRAME_MAX + 1];
@@ -146,7 +153,7 @@ impl Connection {
 }
 
 /// `-d/--debug`: shows a frame on stderr.
-fn debug_line(direction: &str, line: &[u8]) {
+pub(crate) fn debug_line(direction: &str, line: &[u8]) {
     let text = String::from_utf8_lossy(line);
     let text = crate::safe_text::neutralise(text.trim_end_matches('\n'));
     let mut err = io::stderr().lock();

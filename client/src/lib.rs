@@ -1,21 +1,33 @@
-//! natter-client: the terminal client of natter (R2, R4-R9, R18).
+//! natter-client: the terminal client of natter (R2, R4-R9, R18-R24).
 //!
 //! The server drives the dialogue; the client shows its prompts and texts
 //! (all worded by `natter_core::text`) and sends back what the user types.
+//! Private messages go straight to the other client over a connection the
+//! server introduced (R19-R24, R28).
 //!
-//! - [`dialogue`]: what to do for each frame, line or end of input, with no
-//!   I/O (login answers checked locally, commands parsed, exit codes).
+//! - [`dialogue`]: what to do for each frame, line, private session event
+//!   or end of input, with no I/O (login answers checked locally, commands
+//!   parsed, the y/n of a private request, which private sessions are up,
+//!   exit codes).
 //! - [`session`]: the async loop that runs a [`dialogue::Dialogue`] over a
-//!   [`connection::Connection`] and a [`terminal::Terminal`].
+//!   [`connection::Connection`], a [`terminal::Terminal`] and the
+//!   [`peer::Peers`].
 //! - [`connection`]: TCP and the JSON-line framing of `natter_core`.
+//! - [`peer`]: the private sessions' sockets: listening for the introduced
+//!   peer and turning strangers away, connecting, one task per session.
 //! - [`terminal`]: reading lines on their own thread (line editor and hidden
 //!   passwords on a terminal, plain lines from a pipe) and printing safely.
-//! - [`safe_text`]: control characters from the server made harmless (R29).
+//! - [`safe_text`]: control characters from the server and peers made
+//!   harmless (R29).
 
 use std::process::ExitCode;
+use std::rc::Rc;
+
+use smol::LocalExecutor;
 
 pub mod connection;
 pub mod dialogue;
+pub mod peer;
 pub mod safe_text;
 pub mod session;
 pub mod terminal;
@@ -35,8 +47,11 @@ pub struct Config {
 
 /// Runs the client to its end. Exit status: 0 logged out (or timed out),
 /// 1 refused by the server (blocked, full, ...), 2 cannot connect,
-/// 3 connection lost or server shutting down.
+/// 3 connection lost, server shutting down, or not a natter server.
 pub fn run(config: Config) -> ExitCode {
-    let outcome = smol::block_on(session::run(&config));
+    // One thread: the session loop and the private sessions' tasks.
+    let executor = Rc::new(LocalExecutor::new());
+    let session = session::run(&config, executor.clone());
+    let outcome = smol::block_on(executor.run(session));
     ExitCode::from(outcome.code())
 }

@@ -1,38 +1,58 @@
 //! The protocol loop: one async task that waits for whichever comes first
-//! (a frame from the server, a line from the user, a termination signal,
-//! the end of the wait after logging out), feeds it to the
-//! [`Dialogue`] and carries out the [`Action`]s it returns.
+//! (a frame from the server, an event on a private session, a line from
+//! the user, a termination signal, a deadline), feeds it to the
+//! [`Dialogue`] and carries out the [`Action`]s it returns. Private
+//! sessions run as tasks of their own ([`crate::peer`]) on the same
+//! executor and report over one channel.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use async_signal::{Signal, Signals};
+use smol::LocalExecutor;
 use smol::future::{self, FutureExt};
 use smol::stream::StreamExt;
 
 use crate::Config;
 use crate::connection::{Address, Connection, Incoming, SendError};
-use crate::dialogue::{self, Action, Dialogue, Outcome};
+use crate::dialogue::{self, Action, Dialogue, Outcome, PeerReport};
+use crate::peer::{PeerEvent, Peers};
 use crate::terminal::{Input, Terminal};
 
 /// How long to wait for the server's goodbye after sending a logout at the
 /// end of input.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a server has to send its first frame: after that, whatever
+/// answers on its port is not a natter server.
+const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long private sessions get, in all, to send their goodbyes when the
+/// client ends.
+const PEER_GRACE: Duration = Duration::from_secs(1);
+
 /// What woke the loop up.
 enum Event {
     /// More bytes (`Ok(true)`), the end of the stream, or a read error.
     Received(std::io::Result<bool>),
+    /// Something happened on a private session.
+    Peer(PeerEvent),
     /// From the reader thread; `None` once it is gone.
     Typed(Option<Input>),
     /// SIGINT, SIGTERM or SIGHUP.
     Signal,
     /// The wait after logging out is over.
     Deadline,
+    /// No frame from the server in [`FIRST_FRAME_TIMEOUT`].
+    Silent,
+    /// The time asked for by [`Action::Remind`] is up.
+    Remind,
 }
 
-/// Connects, runs the session to its end, and says how it ended.
-pub async fn run(config: &Config) -> Outcome {
+/// Connects, runs the session to its end, and says how it ended. Private
+/// sessions run as tasks on `executor`, which must be running this future.
+pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outcome {
     let address = Address {
         host: config.host.clone(),
         port: config.port,
@@ -51,8 +71,11 @@ pub async fn run(config: &Config) -> Outcome {
     let mut session = Session {
         conn,
         terminal,
-        dialogue: Dialogue::new(),
+        dialogue: Dialogue::for_server(address.to_string()),
+        peers: Peers::new(executor, config.debug),
         deadline: None,
+        first_frame_by: Some(Instant::now() + FIRST_FRAME_TIMEOUT),
+        remind_at: None,
     };
     let mut input_open = true;
     loop {
@@ -66,10 +89,17 @@ pub async fn run(config: &Config) -> Outcome {
                 return outcome;
             }
         }
+        if session.dialogue.heard() {
+            session.first_frame_by = None;
+        }
         let event = session.wait(&inputs, input_open, signals.as_ref()).await;
         let actions = match event {
             Event::Received(Ok(true)) => continue,
             Event::Received(Ok(false) | Err(_)) => session.dialogue.closed(),
+            Event::Peer(event) => match session.peers.handle(event) {
+                Some(report) => session.dialogue.peer(report),
+                None => continue,
+            },
             Event::Typed(Some(Input::Line(line))) => session.dialogue.line(&line),
             Event::Typed(Some(Input::End) | None) => {
                 // The reader thread stops after the end of input.
@@ -78,6 +108,14 @@ pub async fn run(config: &Config) -> Outcome {
             }
             Event::Signal => session.dialogue.end(),
             Event::Deadline => session.dialogue.gave_up_waiting(),
+            Event::Silent => {
+                session.first_frame_by = None;
+                session.dialogue.silent_server()
+            }
+            Event::Remind => {
+                session.remind_at = None;
+                session.dialogue.remind()
+            }
         };
         if let Some(outcome) = session.perform(actions).await {
             return outcome;
@@ -89,19 +127,28 @@ struct Session {
     conn: Connection,
     terminal: Terminal,
     dialogue: Dialogue,
+    peers: Peers,
     /// Set by [`Action::Leave`].
     deadline: Option<Instant>,
+    /// Until the server's first frame: when to give up on it.
+    first_frame_by: Option<Instant>,
+    /// Set by [`Action::Remind`].
+    remind_at: Option<Instant>,
 }
 
 impl Session {
-    /// Waits for the next event; the server comes first when several are ready.
+    /// Waits for the next event; the server comes first when several are
+    /// ready, then private sessions, then the user.
     async fn wait(
         &mut self,
         inputs: &smol::channel::Receiver<Input>,
         input_open: bool,
         signals: Option<&Signals>,
     ) -> Event {
-        let received = async { Event::Received(self.conn.fill().await) };
+        let conn = &mut self.conn;
+        let peers = &self.peers;
+        let received = async { Event::Received(conn.fill().await) };
+        let peer = async { Event::Peer(peers.next().await) };
         let typed = async {
             if input_open {
                 Event::Typed(inputs.recv().await.ok())
@@ -117,17 +164,25 @@ impl Session {
             }
             future::pending().await
         };
-        let deadline = self.deadline;
-        let deadline = async {
-            match deadline {
-                Some(at) => {
+        // The earliest deadline, if any.
+        let timer = [
+            (self.deadline, Event::Deadline),
+            (self.first_frame_by, Event::Silent),
+            (self.remind_at, Event::Remind),
+        ]
+        .into_iter()
+        .filter_map(|(at, event)| Some((at?, event)))
+        .min_by_key(|(at, _)| *at);
+        let timer = async {
+            match timer {
+                Some((at, event)) => {
                     smol::Timer::at(at).await;
-                    Event::Deadline
+                    event
                 }
                 None => future::pending().await,
             }
         };
-        received.or(typed).or(signal).or(deadline).await
+        received.or(peer).or(typed).or(signal).or(timer).await
     }
 
     /// Carries out `actions` in order; `Some` when the client must end.
@@ -136,6 +191,7 @@ impl Session {
         while let Some(action) = todo.pop_front() {
             match action {
                 Action::Print(text) => self.terminal.print(&text),
+                Action::Prompt(text) => self.terminal.prompt(&text),
                 Action::Send(frame) => match self.conn.send(&frame).await {
                     Ok(()) => {}
                     Err(SendError::TooLong) => self.terminal.print(&dialogue::too_long()),
@@ -149,16 +205,53 @@ impl Session {
                     self.terminal.sync().await;
                     self.terminal.read(read);
                 }
+                Action::Listen { user } => {
+                    let port = match self.conn.local_ip() {
+                        Ok(ip) => self.peers.listen(user.clone(), ip).await.ok(),
+                        Err(_) => None,
+                    };
+                    // Accept (or decline) before whatever came next.
+                    let next = self.dialogue.listening(user, port);
+                    prepend(&mut todo, next);
+                }
+                Action::Expect { user, secret } => self.peers.expect(&user, secret),
+                Action::Connect {
+                    user,
+                    host,
+                    port,
+                    secret,
+                    from,
+                } => self.peers.connect(user, &host, port, from, secret),
+                Action::SendPeer { user, frame } => {
+                    if !self.peers.send(&user, frame) {
+                        let next = self.dialogue.peer(PeerReport::SendFailed { user });
+                        prepend(&mut todo, next);
+                    }
+                }
+                Action::ClosePeer { user } => self.peers.close(&user),
+                Action::Remind(after) => {
+                    let at = Instant::now() + after;
+                    self.remind_at = Some(self.remind_at.map_or(at, |was| was.min(at)));
+                }
                 Action::Leave => {
                     self.deadline
                         .get_or_insert_with(|| Instant::now() + LEAVE_TIMEOUT);
                 }
                 Action::Exit(outcome, text) => {
+                    // Goodbyes to private sessions are queued already.
+                    self.peers.close_all(PEER_GRACE).await;
                     self.terminal.finish(text.as_deref()).await;
                     return Some(outcome);
                 }
             }
         }
         None
+    }
+}
+
+/// Puts `actions` at the front of `todo`, in order.
+fn prepend(todo: &mut VecDeque<Action>, actions: Vec<Action>) {
+    for action in actions.into_iter().rev() {
+        todo.push_front(action);
     }
 }

@@ -9,10 +9,13 @@
 //!   without garbling it. The terminal mode is saved at start and restored
 //!   by [`Terminal::finish`], whatever the reader thread is doing.
 //! - stdin is not a terminal (pipes, scripts, tests): plain lines; login
-//!   prompts are printed without a line feed, command prompts not at all,
-//!   and stdout is flushed after every write.
+//!   prompts (and the y/n question of a private request) are printed
+//!   without a line feed, command prompts not at all, and stdout is flushed
+//!   after every write. Should the client end right after such a prompt, a
+//!   line feed ends it, so the shell's prompt starts on a line of its own.
 
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
@@ -72,7 +75,6 @@ pub struct Terminal {
     saved: Option<Termios>,
     shared: Arc<Mutex<Shared>>,
     stdin_tty: bool,
-    stdout_tty: bool,
     /// The line editor is in use (and prints its own prompts).
     editor: bool,
 }
@@ -81,7 +83,6 @@ impl Terminal {
     /// Starts the reader thread (and the printer thread on a terminal).
     pub fn start(debug: bool) -> (Terminal, smol::channel::Receiver<Input>) {
         let stdin_tty = io::stdin().is_terminal();
-        let stdout_tty = io::stdout().is_terminal();
         let saved = if stdin_tty {
             termios::tcgetattr(io::stdin()).ok()
         } else {
@@ -135,7 +136,6 @@ impl Terminal {
             saved,
             shared,
             stdin_tty,
-            stdout_tty,
             editor: has_editor,
         };
         (terminal, inputs)
@@ -150,6 +150,17 @@ impl Terminal {
         // If the thread is gone, its channel is closed and the session
         // sees the end of input.
         let _ = self.requests.send(read);
+    }
+
+    /// Shows `text` as the prompt of the line already being read: as it
+    /// is (no line feed) where prompts are plain text; as a line above the
+    /// one being edited on the line editor, whose prompt cannot change
+    /// during a read.
+    pub fn prompt(&self, text: &str) {
+        match &self.output {
+            Output::Printer(_) => self.print(text.trim_end()),
+            Output::Direct => print_direct(&neutralise(text)),
+        }
     }
 
     /// Prints one line of text, made safe (R29).
@@ -209,9 +220,12 @@ impl Terminal {
                 // The reader may have been just about to switch the mode.
                 thread::sleep(Duration::from_millis(20));
                 restore(saved);
-                // Clear the prompt line (and what was typed on it).
-                print_direct(if self.stdout_tty { "\r\x1b[K" } else { "\n" });
+                // Keep the prompt line as it is on the screen, and end it.
+                print_direct("\n");
             }
+        } else if LINE_OPEN.load(Ordering::Relaxed) {
+            // A prompt without its line feed was the last thing printed.
+            print_direct("\n");
         }
         if let Some(text) = last {
             print_direct(&format!("{}\n", neutralise(text)));
@@ -223,11 +237,18 @@ fn restore(saved: &Termios) {
     let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, saved);
 }
 
+/// Whether the last text [`print_direct`] wrote did not end its line (a
+/// prompt).
+static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+
 /// Writes and flushes at once: tests read stdout through a pipe.
 fn print_direct(text: &str) {
     let mut out = io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
+    if let Some(last) = text.chars().next_back() {
+        LINE_OPEN.store(last != '\n', Ordering::Relaxed);
+    }
 }
 
 fn spawn_printer(mut printer: impl ExternalPrinter + Send + 'static) -> mpsc::Sender<Job> {
