@@ -7,15 +7,21 @@ use clap::Parser;
 
 /// natter's terminal client: log in to a natter server and chat.
 ///
-/// The server asks for a username and a password; after the welcome line,
-/// type commands such as `logout`, or `startprivate <user>` to talk to
-/// another user directly. End of input (Ctrl-D) logs out.
+/// The server asks for a username and a password (an unknown username
+/// creates an account). After the welcome line, type commands:
+///
+///   message <user> <message>    whoelse              block <user>
+///   broadcast <message>         whoelsesince <secs>  unblock <user>
+///   startprivate <user>         private <user> <message>
+///   stopprivate <user>          logout
+///
+/// End of input (Ctrl-D) logs out.
 ///
 /// Exit status: 0 logged out, 1 refused by the server (blocked, full,
 /// login timed out), 2 cannot connect, 3 connection lost, server shutting
 /// down, or not a natter server.
 #[derive(Parser, Debug)]
-#[command(name = "natter-client", version)]
+#[command(name = "natter-client", version, verbatim_doc_comment)]
 struct Args {
     /// TCP port the server listens on
     server_port: u16,
