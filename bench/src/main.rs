@@ -44,18 +44,8 @@ impl Effects for Encoder {
 
 const PEER: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
-const ACCOUNTS: [(&str, &str); 10] = [
-    ("hans", "falcon*solo"),
-    ("yoda", "wise@!man"),
-    ("vader", "sithlord**"),
-    ("r2d2", "do*!@#dedo"),
-    ("c3p0", "droid#gold"),
-    ("leia", "$blasterpistol$"),
-    ("obiwan", "(jedimaster)"),
-    ("luke", "light==saber"),
-    ("chewy", "wookie+aaaawww"),
-    ("palpatine", "darkside_%$run"),
-];
+/// The bundled sample accounts (R3), one `username password` a line.
+const CREDENTIALS: &str = include_str!("../../credentials.txt");
 
 /// Feeds `bytes` through a framer and the hub as if read from `conn`.
 fn feed(
@@ -88,7 +78,11 @@ fn main() {
         block_ms: 60_000,
         timeout_ms: 120_000,
     });
-    for (name, password) in ACCOUNTS {
+    let accounts: Vec<(&str, &str)> = CREDENTIALS
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .collect();
+    for &(name, password) in &accounts {
         if hub.add_account(name, password).is_err() {
             eprintln!("natter-bench: could not add {name}");
             std::process::exit(1);
@@ -102,7 +96,7 @@ fn main() {
     let mut framer = LineFramer::new();
     // Nine users stay online; the tenth logs in and out, round after round.
     let mut now = Instant(0);
-    for (name, password) in &ACCOUNTS[1..] {
+    for (name, password) in &accounts[1..] {
         let Ok(conn) = hub.connect(now, PEER, &mut out) else {
             return;
         };
