@@ -84,6 +84,10 @@ fn r19_an_answer_other_than_y_or_n_is_asked_again() {
     luke.expect(&question("hans"));
     luke.send("maybe");
     luke.expect("Please enter y or n: ");
+    // A command typed meanwhile is carried out, not lost; the question stays.
+    luke.send("whoelse");
+    luke.expect("hans\n");
+    luke.expect("Please enter y or n: ");
     luke.send("y");
     hans.expect("luke accepts private messaging\n");
 }

@@ -396,42 +396,22 @@ impl Dialogue {
                         Action::Send(ClientFrame::DeclinePrivate { user })
                     });
                 }
-                None => question.again = true,
+                None => {
+                    question.again = true;
+                    // A command typed (or half typed) before the question
+                    // showed is carried out, not lost; the question stays.
+                    if let Ok(command) = command::parse(line)
+                        && let Some(leave) = self.command(command, &mut out)
+                    {
+                        return leave;
+                    }
+                }
             }
         } else if self.logged_in && !line.trim().is_empty() {
             match command::parse(line) {
-                Ok(Command::Server(ClientFrame::Logout {})) => return self.end(),
-                Ok(Command::Server(ClientFrame::StartPrivate { user }))
-                    if self.peers.contains(&user) =>
-                {
-                    out.push(notice(PrivateNotice::AlreadyEnabled { user: &user }));
-                }
-                Ok(Command::Server(frame)) => out.push(Action::Send(frame)),
-                Ok(Command::Private { to: user, text }) => {
-                    if self.peers.contains(&user) {
-                        let frame = PeerFrame::Message { text };
-                        out.push(Action::SendPeer { user, frame });
-                        // Activity (R22); the text stays between the peers.
-                        out.push(Action::Send(ClientFrame::PrivateActivity {}));
-                    } else {
-                        out.push(self.not_enabled(&user));
-                    }
-                }
-                Ok(Command::StopPrivate { user }) => {
-                    if self.peers.contains(&user) {
-                        self.peers.retain(|p| p != &user);
-                        let frame = PeerFrame::Bye {
-                            reason: PeerBye::Stopped,
-                        };
-                        out.push(Action::SendPeer {
-                            user: user.clone(),
-                            frame,
-                        });
-                        out.push(Action::ClosePeer { user: user.clone() });
-                        out.push(notice(PrivateNotice::Stopped { user: &user }));
-                        out.push(Action::Send(ClientFrame::PrivateActivity {}));
-                    } else {
-                        out.push(self.not_enabled(&user));
+                Ok(command) => {
+                    if let Some(leave) = self.command(command, &mut out) {
+                        return leave;
                     }
                 }
                 Err(error) => out.push(Action::Print(error.to_string())),
@@ -439,6 +419,46 @@ impl Dialogue {
         }
         self.read_next(&mut out);
         out
+    }
+
+    /// Carries out a command typed after login; `Some` when it ends the
+    /// session (logout).
+    fn command(&mut self, command: Command, out: &mut Vec<Action>) -> Option<Vec<Action>> {
+        match command {
+            Command::Server(ClientFrame::Logout {}) => return Some(self.end()),
+            Command::Server(ClientFrame::StartPrivate { user }) if self.peers.contains(&user) => {
+                out.push(notice(PrivateNotice::AlreadyEnabled { user: &user }));
+            }
+            Command::Server(frame) => out.push(Action::Send(frame)),
+            Command::Private { to: user, text } => {
+                if self.peers.contains(&user) {
+                    let frame = PeerFrame::Message { text };
+                    out.push(Action::SendPeer { user, frame });
+                    // Activity (R22); the text stays between the peers.
+                    out.push(Action::Send(ClientFrame::PrivateActivity {}));
+                } else {
+                    out.push(self.not_enabled(&user));
+                }
+            }
+            Command::StopPrivate { user } => {
+                if self.peers.contains(&user) {
+                    self.peers.retain(|p| p != &user);
+                    let frame = PeerFrame::Bye {
+                        reason: PeerBye::Stopped,
+                    };
+                    out.push(Action::SendPeer {
+                        user: user.clone(),
+                        frame,
+                    });
+                    out.push(Action::ClosePeer { user: user.clone() });
+                    out.push(notice(PrivateNotice::Stopped { user: &user }));
+                    out.push(Action::Send(ClientFrame::PrivateActivity {}));
+                } else {
+                    out.push(self.not_enabled(&user));
+                }
+            }
+        }
+        None
     }
 
     /// The answer to the user's y: the port listened on, or `None` if no
@@ -1194,13 +1214,22 @@ mod tests {
         }
         let mut d = logged_in();
         d.frame(question("hans"));
-        for other in ["", "maybe", "whoelse", "logout"] {
+        for other in ["", "maybe", "whoelsewhat"] {
             assert_eq!(
                 d.line(other),
                 [read("Please enter y or n: ", Echo::Visible)],
                 "{other:?}"
             );
         }
+        // A command typed while the question is open is carried out, not
+        // lost, and the question is asked again.
+        assert_eq!(
+            d.line("whoelse"),
+            [
+                Action::Send(ClientFrame::WhoElse {}),
+                read("Please enter y or n: ", Echo::Visible)
+            ]
+        );
         assert_eq!(
             d.line("n"),
             [
