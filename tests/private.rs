@@ -85,9 +85,10 @@ fn r19_an_answer_other_than_y_or_n_is_asked_again() {
     luke.send("maybe");
     luke.expect("Please enter y or n: ");
     // A command typed meanwhile is carried out, not lost; the question stays.
+    // (The question is shown again at once; the server's answer follows.)
     luke.send("whoelse");
-    luke.expect("hans\n");
     luke.expect("Please enter y or n: ");
+    luke.expect("hans\n");
     luke.send("y");
     hans.expect("luke accepts private messaging\n");
 }
