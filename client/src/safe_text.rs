@@ -1,6 +1,8 @@
 //! Text from the server is shown safely (R29): control characters, and so
 //! every terminal escape sequence, are made visible instead of reaching the
-//! terminal. Each printed line stays one line.
+//! terminal, and bidirectional-text controls (which can make a line read
+//! backwards, as in "Trojan Source") are replaced. Each printed line stays
+//! one line.
 
 use std::borrow::Cow;
 
@@ -8,7 +10,7 @@ use std::borrow::Cow;
 /// caret notation for C0 and DEL (`ESC` becomes `^[`), U+FFFD for C1, and
 /// a space for a tab.
 pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Cow::Borrowed(text);
     }
     let mut safe = String::with_capacity(text.len() + 8);
@@ -21,11 +23,17 @@ pub fn neutralise(text: &str) -> Cow<'_, str> {
                 safe.push(char::from(c as u8 + b'@'));
             }
             '\x7f' => safe.push_str("^?"),
-            c if c.is_control() => safe.push(char::REPLACEMENT_CHARACTER),
+            c if c.is_control() || is_bidi_control(c) => safe.push(char::REPLACEMENT_CHARACTER),
             c => safe.push(c),
         }
     }
     Cow::Owned(safe)
+}
+
+/// Marks, embeddings, overrides and isolates of the Unicode bidirectional
+/// algorithm: invisible, and able to reorder what follows them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -45,5 +53,10 @@ mod tests {
         assert_eq!(neutralise("\0\x07\x7f"), "^@^G^?");
         assert_eq!(neutralise("tab\there"), "tab here");
         assert_eq!(neutralise("c1\u{9b}31m"), "c1\u{fffd}31m");
+        assert_eq!(neutralise("abc\u{202e}fed"), "abc\u{fffd}fed");
+        assert_eq!(
+            neutralise("\u{2066}x\u{2069}\u{200f}"),
+            "\u{fffd}x\u{fffd}\u{fffd}"
+        );
     }
 }
