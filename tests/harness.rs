@@ -240,6 +240,14 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// How many file descriptors the server process holds (under qemu-user,
+    /// the emulator's own few are counted too: compare, don't assume).
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|dir| dir.count())
+            .unwrap_or_else(|e| panic!("cannot list the server's descriptors: {e}"))
+    }
+
     /// What the server logged so far.
     pub fn log(&self) -> String {
         self.stderr.text()

@@ -311,3 +311,35 @@ fn server_start_up_errors_are_one_line_and_non_zero() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
 }
+
+#[test]
+fn connections_dropped_without_a_word_release_their_sockets() {
+    // Health checks (`nc -z`), laptops going to sleep: a peer that vanishes
+    // must not leave its socket and writer behind.
+    let server = Server::start(60, 120);
+    let mut hans = server.login("hans", "falcon*solo");
+    let before = server.open_fds();
+    for round in 0..40 {
+        let mut raw = server.raw();
+        if round % 2 == 1 {
+            // Half of them logged in, the other half still at the prompt.
+            raw.write_all(b"{\"Username\":{\"name\":\"yoda\"}}\n{\"Password\":{\"password\":\"wise@!man\"}}\n")
+                .unwrap();
+            hans.expect("yoda logged in\n");
+        }
+        drop(raw);
+        if round % 2 == 1 {
+            hans.expect("yoda logged out\n");
+        }
+    }
+    // Give the server a moment to finish closing the last ones.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.open_fds() > before + 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let after = server.open_fds();
+    assert!(
+        after <= before + 2,
+        "the server held {before} descriptors, then {after} after 40 dropped connections"
+    );
+}

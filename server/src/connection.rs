@@ -60,7 +60,7 @@ async fn read_loop(server: Rc<RefCell<Server>>, conn: ConnId, mut stream: TcpStr
             match line {
                 // Blank lines are ignored, as a courtesy to people typing
                 // frames by hand in telnet or nc.
-                Line::Complete(b"") => {}
+                Line::Complete(blank) if blank.iter().all(u8::is_ascii_whitespace) => {}
                 Line::Complete(bytes) => match protocol::decode_client(bytes) {
                     Ok(frame) => server.receive(conn, frame),
                     Err(_) => server.reject(conn, FrameError::Malformed),

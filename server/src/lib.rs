@@ -74,8 +74,9 @@ pub fn run(config: Config) -> Result<(), Error> {
         log::enable();
     }
     let mut hub = Hub::new(HubConfig {
-        block_ms: config.block_duration.as_millis() as u64,
-        timeout_ms: config.timeout.as_millis() as u64,
+        // Saturate: a duration too long for u64 milliseconds is forever.
+        block_ms: u64::try_from(config.block_duration.as_millis()).unwrap_or(u64::MAX),
+        timeout_ms: u64::try_from(config.timeout.as_millis()).unwrap_or(u64::MAX),
     });
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;

@@ -74,10 +74,6 @@ impl Outbox {
         self.doorbell.close();
     }
 
-    pub fn is_closing(&self) -> bool {
-        self.doorbell.is_closed()
-    }
-
     /// Waits for bytes or for `close`. `false` once closed and drained.
     pub async fn wait(&self) -> bool {
         self.bell.recv().await.is_ok() || !self.queue.borrow().is_empty()

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant as StdInstant};
 
+use natter_core::effects::Effects;
 use natter_core::hub::{Hub, ServerFull};
 use natter_core::protocol::{ClientFrame, FrameError};
 use natter_core::session::ConnId;
@@ -73,6 +74,9 @@ impl Server {
     pub fn disconnect(&mut self, conn: ConnId) {
         let now = self.now();
         self.hub.disconnect(conn, now, &mut self.world);
+        // The hub forgets the connection; its writer must stop too, or the
+        // socket and the task would outlive the peer.
+        self.world.close(conn);
         self.ring_timer();
     }
 

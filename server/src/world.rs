@@ -36,16 +36,15 @@ impl World {
         match entry {
             Some((id, outbox)) if *id == conn => outbox.clone(),
             _ => {
+                if let Some((_, stale)) = entry {
+                    // Its connection is gone from the hub: let its writer end.
+                    stale.close();
+                }
                 let outbox = Rc::new(Outbox::new());
                 *entry = Some((conn, outbox.clone()));
                 outbox
             }
         }
-    }
-
-    /// Every live outbox.
-    pub fn outboxes(&self) -> impl Iterator<Item = &Rc<Outbox>> {
-        self.outboxes.iter().flatten().map(|(_, outbox)| outbox)
     }
 }
 
