@@ -514,7 +514,7 @@ impl Server {
         raw.send(&ClientFrame::Password {
             password: password.try_into().unwrap(),
         });
-        raw.frame_where(|f| matches!(f, natter_core::ServerFrame::Welcome {}));
+        raw.frame_where(|f| matches!(f, natter_core::ServerFrame::Welcome { .. }));
         raw
     }
 }

@@ -59,6 +59,39 @@ fn trio(server: &Server) -> (Client, Client, Client) {
     (hans, yoda, luke)
 }
 
+/// The notice that a message waits for `user`'s next login: shown to the
+/// sender once, until `user` logs in.
+fn kept(user: &str) -> String {
+    format!("{user} is offline; they will get your message when they next log in\n")
+}
+
+/// The header over the messages that waited for a login (R17).
+fn away(n: usize) -> String {
+    match n {
+        1 => "While you were away: 1 message\n".into(),
+        n => format!("While you were away: {n} messages\n"),
+    }
+}
+
+/// `text` with the `HH:MM ` that starts each of its lines taken off: the
+/// time each message that waited was sent. Panics if a line has none.
+fn unstamped(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let (stamp, rest) = line.split_at_checked(6).unwrap_or(("", line));
+            let b = stamp.as_bytes();
+            assert!(
+                b.len() == 6
+                    && b[2] == b':'
+                    && b[5] == b' '
+                    && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit()),
+                "no HH:MM time stamp on {line:?}"
+            );
+            format!("{rest}\n")
+        })
+        .collect()
+}
+
 /// Logs `client` out and waits for it to exit cleanly (R18).
 fn logout(client: &mut Client) {
     client.send("logout");
@@ -278,10 +311,13 @@ fn s6_an_offline_message_is_shown_at_login_exactly_once() {
     assert_eq!(hans.expect_after("yoda logged in\n"), "");
 
     hans.send("message luke Let's rock");
-    assert_eq!(sync(&mut hans, "hans"), "", "stored without a word");
+    assert_eq!(sync(&mut hans, "hans"), kept("luke"), "kept for luke");
 
+    // Under a header, with the time it was sent (R17 allows a stamp).
     let mut luke = server.login("luke", "light==saber");
-    assert_eq!(luke.expect_after("hans: Let's rock\n"), "");
+    assert_eq!(luke.expect_after(&away(1)), "");
+    let line = luke.expect_after("hans: Let's rock\n") + "hans: Let's rock\n";
+    assert_eq!(unstamped(&line), "hans: Let's rock\n");
     assert_eq!(hans.expect_after("luke logged in\n"), "");
     assert_eq!(yoda.expect_after("luke logged in\n"), "");
 
@@ -317,8 +353,10 @@ fn r17_a_message_that_crosses_a_logout_is_shown_exactly_once() {
         luke.send("logout");
         assert!(luke.expect_exit().success());
         assert_eq!(hans.expect_after("luke logged out\n"), "");
-        // The message has been handled before luke comes back.
-        assert_eq!(sync(&mut hans, "hans"), "");
+        // The message has been handled before luke comes back: delivered,
+        // or kept (and hans told so).
+        let answer = sync(&mut hans, "hans");
+        assert!(answer.is_empty() || answer == kept("luke"), "{answer:?}");
         let before = luke.take_output();
 
         let mut luke = server.login("luke", "light==saber");
@@ -341,19 +379,21 @@ fn r17_offline_messages_arrive_oldest_first() {
     let mut yoda = server.login("yoda", "wise@!man");
     assert_eq!(hans.expect_after("yoda logged in\n"), "");
     hans.send("message luke one");
-    assert_eq!(sync(&mut hans, "hans"), "");
+    assert_eq!(sync(&mut hans, "hans"), kept("luke"));
     yoda.send("message luke two");
-    assert_eq!(sync(&mut yoda, "yoda"), "");
+    assert_eq!(sync(&mut yoda, "yoda"), kept("luke"));
     hans.send("message luke three");
-    assert_eq!(sync(&mut hans, "hans"), "");
+    assert_eq!(sync(&mut hans, "hans"), "", "told once is enough");
     // R12: broadcasts are not kept for users offline.
     hans.send("broadcast not for luke");
     assert_eq!(yoda.expect_after("hans: not for luke\n"), "");
 
     let mut luke = server.login("luke", "light==saber");
+    assert_eq!(luke.expect_after(&away(3)), "");
+    let shown = luke.expect_after("hans: three\n") + "hans: three\n";
     assert_eq!(
-        luke.expect_after("hans: three\n"),
-        "hans: one\nyoda: two\n",
+        unstamped(&shown),
+        "hans: one\nyoda: two\nhans: three\n",
         "oldest first"
     );
     assert_eq!(sync(&mut luke, "luke"), "");
@@ -372,7 +412,7 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
     for letter in &letters {
         hans.send(&format!("message luke {letter}"));
     }
-    assert_eq!(sync(&mut hans, "hans"), "", "{MAILBOX_DEPTH} fit");
+    assert_eq!(sync(&mut hans, "hans"), kept("luke"), "{MAILBOX_DEPTH} fit");
     hans.send("message luke one too many");
     assert_eq!(hans.expect_after(MAILBOX_FULL), "");
     // The mailbox is luke's, whoever writes.
@@ -380,13 +420,14 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
     assert_eq!(yoda.expect_after(MAILBOX_FULL), "");
     // Others' mailboxes are not affected.
     hans.send("message vader hello");
-    assert_eq!(sync(&mut hans, "hans"), "");
+    assert_eq!(sync(&mut hans, "hans"), kept("vader"));
 
     let mut luke = server.login("luke", "light==saber");
+    assert_eq!(luke.expect_after(&away(MAILBOX_DEPTH)), "");
     let last = format!("hans: {}\n", letters[MAILBOX_DEPTH - 1]);
     let shown = luke.expect_after(&last) + &last;
     let expected: String = letters.iter().map(|l| format!("hans: {l}\n")).collect();
-    assert_eq!(shown, expected, "all {MAILBOX_DEPTH}, in order");
+    assert_eq!(unstamped(&shown), expected, "all {MAILBOX_DEPTH}, in order");
     // Nothing refused turns up.
     assert_eq!(sync(&mut luke, "luke"), "");
     assert_eq!(hans.expect_after("luke logged in\n"), "");
@@ -419,7 +460,7 @@ fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
         for i in 1..=MAILBOX_DEPTH {
             hans.send(&format!("message {user} letter {i:02}"));
         }
-        assert_eq!(sync(&mut hans, "hans"), "", "{user}");
+        assert_eq!(sync(&mut hans, "hans"), kept(user), "{user}");
     }
     let store_full = "Error. The server's message store is full; message not stored. \
                       Please try again later\n";
@@ -435,11 +476,12 @@ fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
 
     // luke reads his 16: room again.
     let mut luke = server.login("luke", "light==saber");
+    assert_eq!(luke.expect_after(&away(MAILBOX_DEPTH)), "");
     let shown = sync(&mut luke, "luke");
     let expected: String = (1..=MAILBOX_DEPTH)
         .map(|i| format!("hans: letter {i:02}\n"))
         .collect();
-    assert_eq!(shown, expected);
+    assert_eq!(unstamped(&shown), expected);
     assert_eq!(hans.expect_after("luke logged in\n"), "");
     assert_eq!(yoda.expect_after("luke logged in\n"), "");
     hans.send("message yoda are you there now?");
@@ -513,11 +555,13 @@ fn r29_escape_sequences_are_neutralised() {
     );
     // Offline too, and as a broadcast.
     hans.send("message luke \x1b[2Jcleared?");
-    assert_eq!(sync(&mut hans, "hans"), "");
+    assert_eq!(sync(&mut hans, "hans"), kept("luke"));
     hans.send("broadcast \x1b[1A\r\x1b[Kforged line");
     assert_eq!(yoda.expect_after("hans: ^[[1A^M^[[Kforged line\n"), "");
     let mut luke = server.login("luke", "light==saber");
-    assert_eq!(luke.expect_after("hans: ^[[2Jcleared?\n"), "");
+    assert_eq!(luke.expect_after(&away(1)), "");
+    let line = luke.expect_after("hans: ^[[2Jcleared?\n") + "hans: ^[[2Jcleared?\n";
+    assert_eq!(unstamped(&line), "hans: ^[[2Jcleared?\n");
     assert_eq!(yoda.expect_after("luke logged in\n"), "");
     let rest = sync(&mut luke, "luke") + &sync(&mut yoda, "yoda");
     assert!(!rest.contains('\x1b'), "{rest:?}");
@@ -574,9 +618,14 @@ fn r27_a_receiver_that_stops_reading_stalls_nobody_and_loses_nothing() {
     assert_eq!(yoda.expect_after("luke logged out\n"), "");
 
     let mut luke = server.login("luke", "light==saber");
+    assert_eq!(luke.expect_after(&away(MAILBOX_DEPTH)), "");
     let shown = sync(&mut luke, "luke");
     let expected: String = stored.iter().map(|t| format!("hans: {t}\n")).collect();
-    assert_eq!(shown, expected, "every stored message, in order, once");
+    assert_eq!(
+        unstamped(&shown),
+        expected,
+        "every stored message, in order, once"
+    );
     assert_eq!(hans.expect_after("luke logged in\n"), "");
 
     // Exactly once: nothing again at the next login.

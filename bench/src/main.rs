@@ -74,10 +74,7 @@ fn main() {
         .nth(1)
         .and_then(|arg| arg.parse().ok())
         .unwrap_or(200_000);
-    let mut hub = Hub::new(Config {
-        block_ms: 60_000,
-        timeout_ms: 120_000,
-    });
+    let mut hub = Hub::new(Config::new(60_000, 120_000));
     let accounts: Vec<(&str, &str)> = CREDENTIALS
         .lines()
         .filter_map(|line| line.split_once(' '))

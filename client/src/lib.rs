@@ -6,19 +6,19 @@
 //! server introduced (R19-R24, R28).
 //!
 //! - [`dialogue`]: what to do for each frame, line, private session event
-//!   or end of input, with no I/O (login answers checked locally, commands
-//!   parsed, the y/n of a private request, which private sessions are up,
-//!   exit codes).
+//!   or end of input, with no I/O: login, commands and help, private
+//!   sessions, exit codes.
 //! - [`session`]: the async loop that runs a [`dialogue::Dialogue`] over a
 //!   [`connection::Connection`], a [`terminal::Terminal`] and the
 //!   [`peer::Peers`].
 //! - [`connection`]: TCP and the JSON-line framing of `natter_core`.
 //! - [`peer`]: the private sessions' sockets: listening for the introduced
 //!   peer and turning strangers away, connecting, one task per session.
-//! - [`terminal`]: reading lines on their own thread (line editor and hidden
-//!   passwords on a terminal, plain lines from a pipe) and printing safely.
-//! - [`safe_text`]: control characters from the server and peers made
-//!   harmless (R29).
+//! - [`terminal`]: the keyboard and the screen: one reader for the whole
+//!   session, the client's line editor on a terminal, plain lines on a
+//!   pipe.
+//! - [`display`]: what each kind of line looks like (colours, time stamps);
+//!   [`safe_text`]: control characters from others made harmless (R29).
 
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -27,6 +27,7 @@ use smol::LocalExecutor;
 
 pub mod connection;
 pub mod dialogue;
+pub mod display;
 pub mod peer;
 pub mod safe_text;
 pub mod session;
@@ -43,6 +44,8 @@ pub struct Config {
     pub port: u16,
     /// Show every frame sent and received on stderr.
     pub debug: bool,
+    /// Start every line with the time, `HH:MM`.
+    pub timestamps: bool,
 }
 
 /// Runs the client to its end. Exit status: 0 logged out (or timed out),

@@ -15,7 +15,8 @@ use clap::Parser;
 ///   startprivate <user>         private <user> <message>
 ///   stopprivate <user>          logout
 ///
-/// End of input (Ctrl-D) logs out.
+/// End of input (Ctrl-D) logs out; Ctrl-C drops the line being typed.
+/// `help` lists the commands; Tab completes commands and usernames.
 ///
 /// Exit status: 0 logged out, 1 refused by the server (blocked, full,
 /// login timed out), 2 cannot connect, 3 connection lost, server shutting
@@ -30,6 +31,10 @@ struct Args {
     #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
     host: String,
 
+    /// Start every line with the time it was shown (HH:MM)
+    #[arg(long)]
+    timestamps: bool,
+
     /// Show every frame sent and received on stderr
     #[arg(short, long)]
     debug: bool,
@@ -41,5 +46,6 @@ fn main() -> ExitCode {
         host: args.host,
         port: args.server_port,
         debug: args.debug,
+        timestamps: args.timestamps,
     })
 }

@@ -1,9 +1,11 @@
 //! The protocol loop: one async task that waits for whichever comes first
-//! (a frame from the server, an event on a private session, a line from
-//! the user, a termination signal, a deadline), feeds it to the
-//! [`Dialogue`] and carries out the [`Action`]s it returns. Private
-//! sessions run as tasks of their own ([`crate::peer`]) on the same
-//! executor and report over one channel.
+//! (a frame from the server, an event on a private session, bytes from the
+//! user, a signal, a deadline), feeds it to the [`Dialogue`] and carries
+//! out the [`Action`]s it returns. Private sessions run as tasks of their
+//! own ([`crate::peer`]) on the same executor and report over one channel.
+//! Everything already received is handled before waiting again: server
+//! frames first, then what the user typed, one line at a time, so each
+//! line is read the way the dialogue wants the one before it answered.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -18,6 +20,7 @@ use crate::Config;
 use crate::connection::{Address, Connection, Incoming, SendError};
 use crate::dialogue::{self, Action, Dialogue, Outcome, PeerReport};
 use crate::peer::{PeerEvent, Peers};
+use crate::terminal::input::Chunk;
 use crate::terminal::{Input, Terminal};
 
 /// How long to wait for the server's goodbye after sending a logout at the
@@ -39,9 +42,11 @@ enum Event {
     /// Something happened on a private session.
     Peer(PeerEvent),
     /// From the reader thread; `None` once it is gone.
-    Typed(Option<Input>),
+    Typed(Option<Chunk>),
     /// SIGINT, SIGTERM or SIGHUP.
     Signal,
+    /// SIGWINCH: the terminal was resized.
+    Resized,
     /// The wait after logging out is over.
     Deadline,
     /// No frame from the server in [`FIRST_FRAME_TIMEOUT`].
@@ -64,10 +69,10 @@ pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outco
             return Outcome::CannotConnect;
         }
     };
-    // Ctrl-C outside the line editor (at a hidden password prompt, or while
-    // waiting for the server), or a kill, logs out like the end of input.
-    let signals = Signals::new([Signal::Int, Signal::Term, Signal::Hup]).ok();
-    let (terminal, inputs) = Terminal::start(config.debug);
+    // On a terminal Ctrl-C is a key for the line editor; a SIGINT from
+    // elsewhere, or a kill, logs out like the end of input.
+    let signals = Signals::new([Signal::Int, Signal::Term, Signal::Hup, Signal::Winch]).ok();
+    let (terminal, chunks) = Terminal::start(config.timestamps, config.debug);
     let mut session = Session {
         conn,
         terminal,
@@ -92,7 +97,18 @@ pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outco
         if session.dialogue.heard() {
             session.first_frame_by = None;
         }
-        let event = session.wait(&inputs, input_open, signals.as_ref()).await;
+        // Then what the user typed, a line at a time.
+        while let Some(input) = session.terminal.next_input() {
+            let actions = match input {
+                Input::Line(line) => session.dialogue.line(&line),
+                Input::Interrupt => session.dialogue.interrupt(),
+                Input::End => session.dialogue.end(),
+            };
+            if let Some(outcome) = session.perform(actions).await {
+                return outcome;
+            }
+        }
+        let event = session.wait(&chunks, input_open, signals.as_ref()).await;
         let actions = match event {
             Event::Received(Ok(true)) => continue,
             Event::Received(Ok(false) | Err(_)) => session.dialogue.closed(),
@@ -100,11 +116,19 @@ pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outco
                 Some(report) => session.dialogue.peer(report),
                 None => continue,
             },
-            Event::Typed(Some(Input::Line(line))) => session.dialogue.line(&line),
-            Event::Typed(Some(Input::End) | None) => {
+            Event::Typed(Some(Chunk::Bytes(bytes))) => {
+                session.terminal.push(Chunk::Bytes(bytes));
+                continue;
+            }
+            Event::Typed(Some(Chunk::End) | None) => {
                 // The reader thread stops after the end of input.
                 input_open = false;
-                session.dialogue.end()
+                session.terminal.push(Chunk::End);
+                continue;
+            }
+            Event::Resized => {
+                session.terminal.resize();
+                continue;
             }
             Event::Signal => session.dialogue.end(),
             Event::Deadline => session.dialogue.gave_up_waiting(),
@@ -141,7 +165,7 @@ impl Session {
     /// ready, then private sessions, then the user.
     async fn wait(
         &mut self,
-        inputs: &smol::channel::Receiver<Input>,
+        chunks: &smol::channel::Receiver<Chunk>,
         input_open: bool,
         signals: Option<&Signals>,
     ) -> Event {
@@ -151,16 +175,19 @@ impl Session {
         let peer = async { Event::Peer(peers.next().await) };
         let typed = async {
             if input_open {
-                Event::Typed(inputs.recv().await.ok())
+                Event::Typed(chunks.recv().await.ok())
             } else {
                 future::pending().await
             }
         };
         let signal = async {
             if let Some(mut signals) = signals
-                && signals.next().await.is_some()
+                && let Some(signal) = signals.next().await
             {
-                return Event::Signal;
+                return match signal {
+                    Ok(Signal::Winch) => Event::Resized,
+                    _ => Event::Signal,
+                };
             }
             future::pending().await
         };
@@ -190,8 +217,7 @@ impl Session {
         let mut todo = VecDeque::from(actions);
         while let Some(action) = todo.pop_front() {
             match action {
-                Action::Print(text) => self.terminal.print(&text),
-                Action::Prompt(text) => self.terminal.prompt(&text),
+                Action::Print(line) => self.terminal.print(&line),
                 Action::Send(frame) => match self.conn.send(&frame).await {
                     Ok(()) => {}
                     Err(SendError::TooLong) => self.terminal.print(&dialogue::too_long()),
@@ -200,11 +226,8 @@ impl Session {
                         todo.extend(self.dialogue.closed());
                     }
                 },
-                Action::Read(read) => {
-                    // Notices first, then the prompt.
-                    self.terminal.sync().await;
-                    self.terminal.read(read);
-                }
+                Action::Read(read) => self.terminal.read(read),
+                Action::Known(user) => self.terminal.add_name(&user),
                 Action::Listen { user } => {
                     let port = match self.conn.local_ip() {
                         Ok(ip) => self.peers.listen(user.clone(), ip).await.ok(),
@@ -237,10 +260,10 @@ impl Session {
                     self.deadline
                         .get_or_insert_with(|| Instant::now() + LEAVE_TIMEOUT);
                 }
-                Action::Exit(outcome, text) => {
+                Action::Exit(outcome, last) => {
                     // Goodbyes to private sessions are queued already.
                     self.peers.close_all(PEER_GRACE).await;
-                    self.terminal.finish(text.as_deref()).await;
+                    self.terminal.finish(&last);
                     return Some(outcome);
                 }
             }

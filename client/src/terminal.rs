@@ -1,393 +1,483 @@
-//! The user's side: reading lines and printing safely.
+//! The user's side: what is typed and what is shown.
 //!
-//! Lines are read on a dedicated blocking thread, one per [`Read`] request,
-//! and come back to the async side over a channel as [`Input`]. Two modes:
+//! - [`input`]: one thread reads stdin for the whole session; every byte
+//!   reaches [`Terminal::push`], in order.
+//! - [`keys`] and [`editor`]: on a terminal, the bytes are keys for a line
+//!   editor of the client's own (raw mode, bracketed paste), which keeps
+//!   the line being typed at the bottom and prints everything else above
+//!   it.
+//! - On a pipe (scripts, tests), the bytes are plain lines; login prompts
+//!   and the y/n question are printed without a line feed, the command
+//!   prompt not at all.
 //!
-//! - stdin is a terminal: a line editor (rustyline; history for commands
-//!   only), passwords read hidden (rpassword), and notices printed through
-//!   the editor's external printer so they appear above the line being typed
-//!   without garbling it. The terminal mode is saved at start and restored
-//!   by [`Terminal::finish`], whatever the reader thread is doing.
-//! - stdin is not a terminal (pipes, scripts, tests): plain lines; login
-//!   prompts (and the y/n question of a private request) are printed
-//!   without a line feed, command prompts not at all, and stdout is flushed
-//!   after every write. Should the client end right after such a prompt, a
-//!   line feed ends it, so the shell's prompt starts on a line of its own.
+//! Lines are never lost and never run twice. A line finished while the
+//! client is not reading (pasted after a username, before the server asks
+//! for the password) waits in a queue for the next read, in order, and is
+//! shown with that read's prompt and echo; a line typed while waiting for
+//! the password prompt is hidden, as the password it will be. What is left
+//! unsent when the session ends is printed, so it can be copied.
 
-use std::io::{self, BufRead, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
-use std::time::Duration;
+pub mod editor;
+pub mod input;
+pub mod keys;
 
-use rustix::termios::{self, OptionalActions, QueueSelector, Termios};
-use rustyline::config::Config;
-use rustyline::error::ReadlineError;
-use rustyline::{DefaultEditor, ExternalPrinter};
-use smol::future::FutureExt;
+use std::collections::VecDeque;
+use std::io::{self, IsTerminal, Write};
+use std::time::SystemTime;
 
+use rustix::termios::{
+    self, InputModes, LocalModes, OptionalActions, QueueSelector, SpecialCodeIndex, Termios,
+};
+
+use self::editor::{Edited, Editor};
+use self::input::Chunk;
+use self::keys::{Key, KeyDecoder};
 use crate::dialogue::{Echo, Read};
+use crate::display::{Line, Look, Style};
 use crate::safe_text::neutralise;
 
-/// What the reader thread hands back for a [`Read`].
+/// What the user did, for the dialogue.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Input {
-    /// The line typed, without its line feed.
+    /// A line, for the read that is out.
     Line(String),
-    /// End of input: EOF, Ctrl-D, Ctrl-C or an error reading.
+    /// Ctrl-C on an empty line.
+    Interrupt,
+    /// End of input (Ctrl-D, or the end of a pipe), after every line.
     End,
 }
 
-/// How long to wait for queued notices to reach the screen.
-const SYNC_TIMEOUT: Duration = Duration::from_secs(1);
+/// Columns assumed when the terminal does not say.
+const DEFAULT_WIDTH: usize = 80;
 
-/// Commands kept for the up arrow.
-const HISTORY: usize = 100;
+/// Turns the terminal's bracketed paste on and off.
+const PASTE_ON: &str = "\x1b[?2004h";
+const PASTE_OFF: &str = "\x1b[?2004l";
 
-/// What the reader thread and [`Terminal::finish`] share.
-#[derive(Default)]
-struct Shared {
-    /// The reader thread is in a read (the terminal may be in raw or no-echo mode).
-    reading: bool,
-    /// The client is ending: start no more reads.
-    exiting: bool,
-}
-
-/// A job for the printer thread.
-enum Job {
-    Line(String),
-    /// Acknowledge once every earlier line is printed.
-    Sync(smol::channel::Sender<()>),
-}
-
-enum Output {
-    /// Straight to stdout.
-    Direct,
-    /// Through the line editor's external printer, on its own thread so a
-    /// busy editor never blocks the async side.
-    Printer(mpsc::Sender<Job>),
-}
+/// Printed before each line typed but never sent.
+const NOT_SENT: &str = "Not sent: ";
 
 pub struct Terminal {
-    requests: mpsc::Sender<Read>,
-    output: Output,
-    /// The terminal mode at start, when stdin is a terminal.
-    saved: Option<Termios>,
-    shared: Arc<Mutex<Shared>>,
-    stdin_tty: bool,
-    /// The line editor is in use (and prints its own prompts).
-    editor: bool,
+    /// On a terminal: the editor and raw mode; `None` on a pipe.
+    tty: Option<Tty>,
+    /// A pipe's bytes not yet split into lines.
+    plain: Vec<u8>,
+    /// Lines finished while no read was out, and how they were shown.
+    queue: VecDeque<(String, Echo)>,
+    /// The read out, if any.
+    reading: Option<Read>,
+    /// How what is typed is shown while no read is out.
+    ahead: Echo,
+    /// No more input will come (after the queued lines).
+    ended: bool,
+    /// [`Input::End`] was handed over.
+    end_told: bool,
+    look: Look,
+    /// On a pipe, the last thing printed was a prompt without a line feed.
+    line_open: bool,
+}
+
+struct Tty {
+    /// The terminal's mode at start, put back by [`Terminal::finish`].
+    saved: Termios,
+    editor: Editor,
+    keys: KeyDecoder,
+    /// Between the terminal's paste markers: text only.
+    pasting: bool,
 }
 
 impl Terminal {
-    /// Starts the reader thread (and the printer thread on a terminal).
-    pub fn start(debug: bool) -> (Terminal, smol::channel::Receiver<Input>) {
-        let stdin_tty = io::stdin().is_terminal();
-        let saved = if stdin_tty {
-            termios::tcgetattr(io::stdin()).ok()
+    /// Sets the terminal up (raw mode, when stdin and stdout are one) and
+    /// starts the reader thread, whose chunks go to [`Terminal::push`].
+    pub fn start(timestamps: bool, debug: bool) -> (Terminal, smol::channel::Receiver<Chunk>) {
+        let terminal_out = io::stdout().is_terminal();
+        let tty = if io::stdin().is_terminal() && terminal_out {
+            match Tty::enter() {
+                Ok(tty) => Some(tty),
+                Err(e) => {
+                    if debug {
+                        eprintln!("[debug] no line editor: {e}");
+                    }
+                    None
+                }
+            }
         } else {
             None
         };
-        let mut editor = None;
-        if stdin_tty {
-            let config = Config::builder()
-                .auto_add_history(false)
-                .history_ignore_space(true)
-                .bracketed_paste(false)
-                .max_history_size(HISTORY)
-                .and_then(|b| b.history_ignore_dups(true))
-                .map(|b| b.build());
-            match config.and_then(DefaultEditor::with_config) {
-                Ok(e) => editor = Some(e),
-                Err(e) if debug => eprintln!("[debug] no line editor: {e}"),
-                Err(_) => {}
-            }
-        }
-        let output = match editor.as_mut().map(|e| e.create_external_printer()) {
-            Some(Ok(printer)) => Output::Printer(spawn_printer(printer)),
-            Some(Err(e)) if debug => {
-                eprintln!("[debug] printing directly: {e}");
-                Output::Direct
-            }
-            _ => Output::Direct,
-        };
-        let shared = Arc::new(Mutex::new(Shared::default()));
-        let (requests, to_read) = mpsc::channel();
-        let (lines, inputs) = smol::channel::unbounded();
-        let has_editor = editor.is_some();
-        let reader = Reader {
-            editor,
-            stdin_tty,
-            debug,
-        };
-        let thread_shared = shared.clone();
-        let spawned = thread::Builder::new()
-            .name("natter-input".into())
-            .spawn(move || reader.run(&to_read, &lines, &thread_shared));
-        if spawned.is_err() {
-            // `inputs` sees a closed channel: treated as the end of input.
-            if debug {
-                eprintln!("[debug] cannot start the input thread");
-            }
-        }
         let terminal = Terminal {
-            requests,
-            output,
+            tty,
+            plain: Vec::new(),
+            queue: VecDeque::new(),
+            reading: None,
+            ahead: Echo::Visible,
+            ended: false,
+            end_told: false,
+            look: Look::for_terminal(terminal_out, timestamps),
+            line_open: false,
+        };
+        (terminal, input::start(debug))
+    }
+
+    /// Bytes (or the end) from the reader thread.
+    pub fn push(&mut self, chunk: Chunk) {
+        match (chunk, &mut self.tty) {
+            (Chunk::Bytes(bytes), Some(tty)) => tty.keys.push(&bytes),
+            (Chunk::Bytes(bytes), None) => self.plain.extend_from_slice(&bytes),
+            (Chunk::End, _) => self.ended = true,
+        }
+    }
+
+    /// The next thing the user did, once the bytes for it are in.
+    pub fn next_input(&mut self) -> Option<Input> {
+        loop {
+            if self.reading.is_some()
+                && let Some((line, _)) = self.queue.pop_front()
+            {
+                self.consume(&line);
+                return Some(Input::Line(line));
+            }
+            match self.decode() {
+                Some(Edited::Line(line)) => self.queue.push_back((line, self.echo_now())),
+                Some(Edited::Interrupt) => return Some(Input::Interrupt),
+                Some(Edited::Eof) => self.ended = true,
+                None if self.reading.is_some() && self.ended && !self.end_told => {
+                    self.end_told = true;
+                    return Some(Input::End);
+                }
+                None => return None,
+            }
+        }
+    }
+
+    /// How a line finished now is shown.
+    fn echo_now(&self) -> Echo {
+        self.reading.as_ref().map_or(self.ahead, |read| read.echo)
+    }
+
+    /// Decodes input up to the next line end (or Ctrl-C, Ctrl-D); `None`
+    /// when the bytes so far finish nothing.
+    fn decode(&mut self) -> Option<Edited> {
+        let reading = self.reading.is_some();
+        let Some(tty) = &mut self.tty else {
+            let Some(end) = self.plain.iter().position(|&b| b == b'\n') else {
+                // A last line without its line feed is still a line.
+                let last = self.ended && !self.plain.is_empty();
+                return last.then(|| Edited::Line(plain_line(std::mem::take(&mut self.plain))));
+            };
+            let rest = self.plain.split_off(end + 1);
+            let line = std::mem::replace(&mut self.plain, rest);
+            return Some(Edited::Line(plain_line(line)));
+        };
+        let mut out = String::new();
+        let mut edited = None;
+        while let Some(key) = tty.keys.next_key() {
+            let key = match (tty.pasting, key) {
+                (_, Key::PasteStart) => {
+                    tty.pasting = true;
+                    continue;
+                }
+                (_, Key::PasteEnd) => {
+                    tty.pasting = false;
+                    continue;
+                }
+                // A paste is text: its line ends are lines, its tabs spaces.
+                (true, Key::Char(_) | Key::Enter) => key,
+                (true, Key::Tab) => Key::Char(' '),
+                (true, _) => continue,
+                (false, key) => key,
+            };
+            edited = tty.editor.key(key, &mut out);
+            if edited.is_some() {
+                if !reading {
+                    // Queued for the next read: off the screen until then.
+                    tty.editor.draw(&mut out);
+                }
+                break;
+            }
+        }
+        write_out(&out);
+        edited
+    }
+
+    /// Shows the line the read out takes (prompt, then the line unless it
+    /// is hidden), and what is typed next as the read says.
+    fn consume(&mut self, line: &str) {
+        let Some(read) = self.reading.take() else {
+            return;
+        };
+        self.ahead = read.ahead;
+        if let Some(tty) = &mut self.tty {
+            let shown = match read.echo {
+                Echo::Hidden => String::new(),
+                _ => neutralise(line).into_owned(),
+            };
+            let mut out = String::new();
+            tty.editor.set_prompt("", read.ahead);
+            tty.editor
+                .print_above(&format!("{}{shown}", read.prompt), &mut out);
+            write_out(&out);
+        }
+    }
+
+    /// The dialogue wants a line: shown with `read.prompt`, or taken at
+    /// once from the lines typed ahead.
+    pub fn read(&mut self, read: Read) {
+        match &mut self.tty {
+            Some(tty) => {
+                let mut out = String::new();
+                tty.editor.set_prompt(&read.prompt, read.echo);
+                tty.editor.draw(&mut out);
+                write_out(&out);
+            }
+            None if read.echo != Echo::Command => self.print_plain(&neutralise(&read.prompt)),
+            None => {}
+        }
+        self.reading = Some(read);
+    }
+
+    /// A new prompt for the read out (a private request came while a
+    /// command was typed: the line typed answers it).
+    pub fn prompt(&mut self, text: &str) {
+        if let Some(read) = &mut self.reading {
+            read.prompt = text.into();
+            read.echo = Echo::Visible;
+        }
+        match &mut self.tty {
+            Some(tty) => {
+                let mut out = String::new();
+                tty.editor.set_prompt(text, Echo::Visible);
+                tty.editor.draw(&mut out);
+                write_out(&out);
+            }
+            None => self.print_plain(&neutralise(text)),
+        }
+    }
+
+    /// Prints one line above what is being typed.
+    pub fn print(&mut self, line: &Line) {
+        let text = self.look.render(line, SystemTime::now());
+        match &mut self.tty {
+            Some(tty) => {
+                let mut out = String::new();
+                tty.editor.print_above(&text, &mut out);
+                write_out(&out);
+            }
+            None => self.print_plain(&(text + "\n")),
+        }
+    }
+
+    /// A username seen, for Tab to complete.
+    pub fn add_name(&mut self, name: &str) {
+        if let Some(tty) = &mut self.tty {
+            tty.editor.add_name(name);
+        }
+    }
+
+    /// The window changed size: the line being typed is drawn again.
+    pub fn resize(&mut self) {
+        if let Some(tty) = &mut self.tty {
+            let mut out = String::new();
+            tty.editor.resize(width(), &mut out);
+            write_out(&out);
+        }
+    }
+
+    /// Prints the last lines and what was typed but never sent, and puts
+    /// the terminal back as it was.
+    pub fn finish(&mut self, last: &[Line]) {
+        let now = SystemTime::now();
+        let mut unsent: Vec<String> = self
+            .queue
+            .drain(..)
+            .filter(|(_, echo)| *echo != Echo::Hidden)
+            .map(|(line, _)| line)
+            .collect();
+        match &mut self.tty {
+            Some(tty) => {
+                let mut out = String::new();
+                tty.editor.erase(&mut out);
+                unsent.extend(tty.editor.typed());
+                for line in last {
+                    out.push_str(&self.look.render(line, now));
+                    out.push_str("\r\n");
+                }
+                for line in &unsent {
+                    let line = Line::new(Style::Warning, format!("{NOT_SENT}{line}"));
+                    out.push_str(&self.look.render(&line, now));
+                    out.push_str("\r\n");
+                }
+                out.push_str(PASTE_OFF);
+                write_out(&out);
+                // What was typed and not yet read belongs to this client, not
+                // to the shell that gets the terminal back.
+                let _ = termios::tcflush(io::stdin(), QueueSelector::IFlush);
+                let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, &tty.saved);
+            }
+            None => {
+                if self.line_open {
+                    // End the prompt line, so the shell's starts on its own.
+                    self.print_plain("\n");
+                }
+                for line in last {
+                    let text = self.look.render(line, now) + "\n";
+                    self.print_plain(&text);
+                }
+                for line in &unsent {
+                    let line = Line::new(Style::Warning, format!("{NOT_SENT}{line}"));
+                    let text = self.look.render(&line, now) + "\n";
+                    self.print_plain(&text);
+                }
+            }
+        }
+    }
+
+    /// Writes to a pipe at once (tests read stdout through one).
+    fn print_plain(&mut self, text: &str) {
+        write_out(text);
+        if let Some(last) = text.chars().next_back() {
+            self.line_open = last != '\n';
+        }
+    }
+}
+
+impl Tty {
+    /// Raw mode: keys one at a time, no echo, no signals from Ctrl-C (the
+    /// editor handles it), CR left as CR; output as it was.
+    fn enter() -> io::Result<Tty> {
+        let saved = termios::tcgetattr(io::stdin())?;
+        let mut raw = saved.clone();
+        raw.input_modes -= InputModes::ICRNL
+            | InputModes::INLCR
+            | InputModes::IGNCR
+            | InputModes::IXON
+            | InputModes::BRKINT
+            | InputModes::ISTRIP;
+        raw.local_modes -=
+            LocalModes::ICANON | LocalModes::ECHO | LocalModes::ISIG | LocalModes::IEXTEN;
+        raw.special_codes[SpecialCodeIndex::VMIN] = 1;
+        raw.special_codes[SpecialCodeIndex::VTIME] = 0;
+        termios::tcsetattr(io::stdin(), OptionalActions::Now, &raw)?;
+        write_out(PASTE_ON);
+        Ok(Tty {
             saved,
-            shared,
-            stdin_tty,
-            editor: has_editor,
-        };
-        (terminal, inputs)
-    }
-
-    /// Asks the reader thread for one line.
-    pub fn read(&self, read: Read) {
-        if !self.reader_prompts(read.echo) && (read.echo != Echo::Command || self.stdin_tty) {
-            // Printed here, in order with everything else printed.
-            print_direct(&read.prompt);
-        }
-        // If the thread is gone, its channel is closed and the session
-        // sees the end of input.
-        let _ = self.requests.send(read);
-    }
-
-    /// Shows `text` as the prompt of the line already being read: as it
-    /// is (no line feed) where prompts are plain text; as a line above the
-    /// one being edited on the line editor, whose prompt cannot change
-    /// during a read.
-    pub fn prompt(&self, text: &str) {
-        match &self.output {
-            Output::Printer(_) => self.print(text.trim_end()),
-            Output::Direct => print_direct(&neutralise(text)),
-        }
-    }
-
-    /// Prints one line of text, made safe (R29).
-    pub fn print(&self, text: &str) {
-        let text = neutralise(text);
-        match &self.output {
-            Output::Printer(jobs) => {
-                if let Err(mpsc::SendError(Job::Line(text))) = jobs.send(Job::Line(text.into())) {
-                    print_direct(&format!("{text}\n"));
-                }
-            }
-            Output::Direct => print_direct(&format!("{text}\n")),
-        }
-    }
-
-    /// Waits (briefly) until every line printed so far is on the screen.
-    pub async fn sync(&self) {
-        if let Output::Printer(jobs) = &self.output {
-            let (done, wait) = smol::channel::bounded(1);
-            if jobs.send(Job::Sync(done)).is_ok() {
-                let timeout = async {
-                    smol::Timer::after(SYNC_TIMEOUT).await;
-                };
-                let _ = async {
-                    let _ = wait.recv().await;
-                }
-                .or(timeout)
-                .await;
-            }
-        }
-    }
-
-    /// Whether the reader thread shows the prompt itself: the line editor
-    /// does; a hidden password is prompted for right before it is read.
-    fn reader_prompts(&self, echo: Echo) -> bool {
-        self.stdin_tty && (self.editor || echo == Echo::Hidden)
-    }
-
-    /// Puts the terminal back as it was and prints the last line, if any.
-    /// The reader thread may be blocked in a read that cannot be cancelled;
-    /// it is left behind, harmless, for the process to end.
-    pub async fn finish(&self, last: Option<&str>) {
-        self.sync().await;
-        let reading = match self.shared.lock() {
-            Ok(mut shared) => {
-                shared.exiting = true;
-                shared.reading
-            }
-            Err(_) => true,
-        };
-        if let Some(saved) = &self.saved {
-            // What was typed and not yet read belongs to this client, not
-            // to the shell that gets the terminal back.
-            let _ = termios::tcflush(io::stdin(), QueueSelector::IFlush);
-            restore(saved);
-            if reading {
-                // The reader may have been just about to switch the mode.
-                thread::sleep(Duration::from_millis(20));
-                restore(saved);
-                // Keep the prompt line as it is on the screen, and end it.
-                print_direct("\n");
-            }
-        } else if LINE_OPEN.load(Ordering::Relaxed) {
-            // A prompt without its line feed was the last thing printed.
-            print_direct("\n");
-        }
-        if let Some(text) = last {
-            print_direct(&format!("{}\n", neutralise(text)));
-        }
+            editor: Editor::new(width()),
+            keys: KeyDecoder::default(),
+            pasting: false,
+        })
     }
 }
 
-fn restore(saved: &Termios) {
-    let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, saved);
+/// The terminal's width in columns.
+fn width() -> usize {
+    termios::tcgetwinsize(io::stdout())
+        .ok()
+        .map(|size| usize::from(size.ws_col))
+        .filter(|&cols| cols > 0)
+        .unwrap_or(DEFAULT_WIDTH)
 }
 
-/// Whether the last text [`print_direct`] wrote did not end its line (a
-/// prompt).
-static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+/// One line from a pipe, without its line feed (or CR LF). Invalid UTF-8
+/// is replaced, never refused.
+fn plain_line(mut bytes: Vec<u8>) -> String {
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    if bytes.last() == Some(&b'\r') {
+        bytes.pop();
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
 
-/// Writes and flushes at once: tests read stdout through a pipe.
-fn print_direct(text: &str) {
+/// Writes and flushes at once.
+fn write_out(text: &str) {
+    if text.is_empty() {
+        return;
+    }
     let mut out = io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-    if let Some(last) = text.chars().next_back() {
-        LINE_OPEN.store(last != '\n', Ordering::Relaxed);
-    }
-}
-
-fn spawn_printer(mut printer: impl ExternalPrinter + Send + 'static) -> mpsc::Sender<Job> {
-    let (jobs, todo) = mpsc::channel::<Job>();
-    let spawned = thread::Builder::new()
-        .name("natter-print".into())
-        .spawn(move || {
-            for job in todo {
-                match job {
-                    Job::Line(mut line) => {
-                        line.push('\n');
-                        if let Err(_unprinted) = printer.print(line.clone()) {
-                            print_direct(&line);
-                        }
-                    }
-                    Job::Sync(done) => {
-                        let _ = done.try_send(());
-                    }
-                }
-            }
-        });
-    // Without the thread, its receiver is gone and `print` writes directly.
-    drop(spawned);
-    jobs
-}
-
-/// The reader thread's state.
-struct Reader {
-    editor: Option<DefaultEditor>,
-    stdin_tty: bool,
-    debug: bool,
-}
-
-impl Reader {
-    fn run(
-        mut self,
-        requests: &mpsc::Receiver<Read>,
-        lines: &smol::channel::Sender<Input>,
-        shared: &Mutex<Shared>,
-    ) {
-        for read in requests {
-            match shared.lock() {
-                Ok(mut s) if !s.exiting => s.reading = true,
-                _ => return,
-            }
-            let line = self.read(&read);
-            if let Ok(mut s) = shared.lock() {
-                s.reading = false;
-            }
-            let end = line.is_none();
-            if lines
-                .send_blocking(line.map_or(Input::End, Input::Line))
-                .is_err()
-                || end
-            {
-                return;
-            }
-        }
-    }
-
-    /// One line, or `None` at the end of input.
-    fn read(&mut self, read: &Read) -> Option<String> {
-        if read.echo == Echo::Hidden && self.stdin_tty {
-            print_direct(&read.prompt);
-            return match rpassword::read_password() {
-                Ok(password) => Some(password),
-                Err(e) => {
-                    if e.kind() == io::ErrorKind::UnexpectedEof {
-                        // Ctrl-D: rpassword leaves the cursor after the prompt.
-                        print_direct("\n");
-                    } else if self.debug && e.kind() != io::ErrorKind::Interrupted {
-                        eprintln!("[debug] reading a password: {e}");
-                    }
-                    None
-                }
-            };
-        }
-        if let Some(editor) = &mut self.editor {
-            return match editor.readline(&read.prompt) {
-                Ok(line) => {
-                    if read.echo == Echo::Command && !line.trim().is_empty() {
-                        let _ = editor.add_history_entry(line.as_str());
-                    }
-                    Some(line)
-                }
-                Err(ReadlineError::Eof | ReadlineError::Interrupted) => None,
-                Err(e) => {
-                    if self.debug {
-                        eprintln!("[debug] reading a line: {e}");
-                    }
-                    None
-                }
-            };
-        }
-        // The prompt was printed by `Terminal::read`.
-        read_plain_line(&mut io::stdin().lock())
-    }
-}
-
-/// One line from a pipe or file, without its line feed (or CR LF); `None`
-/// at the end. Invalid UTF-8 is replaced, never refused.
-fn read_plain_line(input: &mut impl BufRead) -> Option<String> {
-    let mut bytes = Vec::new();
-    match input.read_until(b'\n', &mut bytes) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => {
-            if bytes.last() == Some(&b'\n') {
-                bytes.pop();
-                if bytes.last() == Some(&b'\r') {
-                    bytes.pop();
-                }
-            }
-            Some(String::from_utf8_lossy(&bytes).into_owned())
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn read(prompt: &str, echo: Echo, ahead: Echo) -> Read {
+        Read {
+            prompt: prompt.into(),
+            echo,
+            ahead,
+        }
+    }
+
+    /// A terminal on a pipe, without the reader thread.
+    fn piped() -> Terminal {
+        Terminal {
+            tty: None,
+            plain: Vec::new(),
+            queue: VecDeque::new(),
+            reading: None,
+            ahead: Echo::Visible,
+            ended: false,
+            end_told: false,
+            look: Look::default(),
+            line_open: false,
+        }
+    }
+
     #[test]
     fn plain_lines_lose_their_line_ends_only() {
-        let mut input = io::Cursor::new(&b"yoda\nwise@!man\r\n  spaced \nlast"[..]);
-        let lines: Vec<_> = std::iter::from_fn(|| read_plain_line(&mut input)).collect();
+        let mut t = piped();
+        t.push(Chunk::Bytes(b"yoda\nwise@!man\r\n  spaced \n".to_vec()));
+        t.push(Chunk::Bytes(b"la".to_vec()));
+        t.push(Chunk::Bytes(b"st".to_vec()));
+        t.push(Chunk::End);
+        let mut lines = Vec::new();
+        loop {
+            t.reading = Some(read("", Echo::Command, Echo::Command));
+            match t.next_input() {
+                Some(Input::Line(line)) => lines.push(line),
+                Some(Input::End) => break,
+                other => panic!("{other:?}"),
+            }
+        }
         assert_eq!(lines, ["yoda", "wise@!man", "  spaced ", "last"]);
     }
 
     #[test]
-    fn invalid_utf8_is_replaced() {
-        let mut input = io::Cursor::new(&b"a\xffb\n"[..]);
-        assert_eq!(read_plain_line(&mut input).as_deref(), Some("a\u{fffd}b"));
-        assert_eq!(read_plain_line(&mut input), None);
+    fn lines_typed_before_a_read_wait_for_it_in_order() {
+        let mut t = piped();
+        t.push(Chunk::Bytes(b"luke\nlight==saber\nwhoelse\n".to_vec()));
+        assert_eq!(
+            t.next_input(),
+            None,
+            "nothing is read before the server asks"
+        );
+        t.reading = Some(read("Username: ", Echo::Visible, Echo::Hidden));
+        assert_eq!(t.next_input(), Some(Input::Line("luke".into())));
+        assert_eq!(t.next_input(), None);
+        t.reading = Some(read("Password: ", Echo::Hidden, Echo::Hidden));
+        assert_eq!(t.next_input(), Some(Input::Line("light==saber".into())));
+        t.reading = Some(read("> ", Echo::Command, Echo::Command));
+        assert_eq!(t.next_input(), Some(Input::Line("whoelse".into())));
+        assert_eq!(t.next_input(), None);
     }
 
     #[test]
-    fn an_empty_line_is_a_line_not_the_end() {
-        let mut input = io::Cursor::new(&b"\n"[..]);
-        assert_eq!(read_plain_line(&mut input).as_deref(), Some(""));
-        assert_eq!(read_plain_line(&mut input), None);
+    fn the_end_comes_after_every_line_and_only_once() {
+        let mut t = piped();
+        t.push(Chunk::Bytes(b"one\n".to_vec()));
+        t.push(Chunk::End);
+        t.reading = Some(read("> ", Echo::Command, Echo::Command));
+        assert_eq!(t.next_input(), Some(Input::Line("one".into())));
+        t.reading = Some(read("> ", Echo::Command, Echo::Command));
+        assert_eq!(t.next_input(), Some(Input::End));
+        assert_eq!(t.next_input(), None);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        assert_eq!(plain_line(b"a\xffb\n".to_vec()), "a\u{fffd}b");
+        assert_eq!(plain_line(b"\n".to_vec()), "", "an empty line is a line");
     }
 }

@@ -20,6 +20,8 @@ pub enum Command {
     Private { to: Name, text: Text },
     /// `stopprivate <user>` (R21).
     StopPrivate { user: Name },
+    /// `help`, or `help <command>`: shown by the client, never sent.
+    Help(Option<&'static CommandHelp>),
 }
 
 /// A line the user typed that is not a command.
@@ -33,6 +35,8 @@ pub enum CommandError {
     InvalidUser,
     /// Message text over `TEXT_MAX` bytes.
     TooLong,
+    /// `help` about a word that is no command.
+    NoSuchCommand,
 }
 
 impl Display for CommandError {
@@ -43,6 +47,9 @@ impl Display for CommandError {
             CommandError::InvalidUser => Refusal::InvalidUser.fmt(f),
             CommandError::TooLong => {
                 write!(f, "Error. Message too long (at most {TEXT_MAX} bytes)")
+            }
+            CommandError::NoSuchCommand => {
+                f.write_str("Error. No such command; type help for the list")
             }
         }
     }
@@ -58,12 +65,120 @@ const LOGOUT: &str = "logout";
 const STARTPRIVATE: &str = "startprivate <user>";
 const PRIVATE: &str = "private <user> <message>";
 const STOPPRIVATE: &str = "stopprivate <user>";
+const HELP: &str = "help [command]";
+
+/// What `help` says about a command; the names are what Tab completes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CommandHelp {
+    pub name: &'static str,
+    pub usage: &'static str,
+    /// One line, for the list `help` shows.
+    pub summary: &'static str,
+    /// What `help <name>` adds to the summary.
+    pub details: &'static str,
+    /// The first argument is a username.
+    pub takes_user: bool,
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: [CommandHelp; 11] = [
+    CommandHelp {
+        name: "message",
+        usage: MESSAGE,
+        summary: "send <message> to <user>",
+        details: "If <user> is offline, the message is kept and shown when they next log in.",
+        takes_user: true,
+    },
+    CommandHelp {
+        name: "broadcast",
+        usage: BROADCAST,
+        summary: "send <message> to everyone online",
+        details: "Users who blocked you do not get it, and you are told so. Nothing is kept for users who are offline.",
+        takes_user: false,
+    },
+    CommandHelp {
+        name: "whoelse",
+        usage: WHOELSE,
+        summary: "list the other users online",
+        details: "Users who blocked you are not listed.",
+        takes_user: false,
+    },
+    CommandHelp {
+        name: "whoelsesince",
+        usage: WHOELSESINCE,
+        summary: "list the users online at any time in the last <seconds>",
+        details: "Those still online and those who have logged out since; users who blocked you are not listed.",
+        takes_user: false,
+    },
+    CommandHelp {
+        name: "block",
+        usage: BLOCK,
+        summary: "stop <user>'s messages reaching you",
+        details: "<user> is not told. They no longer see you online nor hear of your logins, and cannot start a private chat with you.",
+        takes_user: true,
+    },
+    CommandHelp {
+        name: "unblock",
+        usage: UNBLOCK,
+        summary: "let <user>'s messages reach you again",
+        details: "Reverses block.",
+        takes_user: true,
+    },
+    CommandHelp {
+        name: "startprivate",
+        usage: STARTPRIVATE,
+        summary: "ask <user> for a private chat",
+        details: "<user> answers y or n. Private messages then go straight to their client, not through the server. stopprivate <user> withdraws the request.",
+        takes_user: true,
+    },
+    CommandHelp {
+        name: "private",
+        usage: PRIVATE,
+        summary: "send <message> to <user> in your private chat",
+        details: "Needs a private chat started with startprivate.",
+        takes_user: true,
+    },
+    CommandHelp {
+        name: "stopprivate",
+        usage: STOPPRIVATE,
+        summary: "end the private chat with <user>",
+        details: "Also withdraws a request <user> has not answered yet.",
+        takes_user: true,
+    },
+    CommandHelp {
+        name: "logout",
+        usage: LOGOUT,
+        summary: "log out and leave (so does Ctrl-D)",
+        details: "Your private chats end too.",
+        takes_user: false,
+    },
+    CommandHelp {
+        name: "help",
+        usage: HELP,
+        summary: "this list, or more about one command",
+        details: "Also ? and /help. Tab completes commands and usernames; Ctrl-C clears the line.",
+        takes_user: false,
+    },
+];
+
+/// The help about `name`, if it is a command.
+pub fn help(name: &str) -> Option<&'static CommandHelp> {
+    COMMANDS.iter().find(|command| command.name == name)
+}
 
 /// Parses one typed line.
 pub fn parse(line: &str) -> Result<Command, CommandError> {
     let line = line.trim();
     let (word, rest) = split_word(line);
     let server = match word {
+        "help" | "?" | "/help" => {
+            return match rest {
+                "" => Ok(Command::Help(None)),
+                topic => help(topic)
+                    .map(|help| Command::Help(Some(help)))
+                    .ok_or(CommandError::NoSuchCommand),
+            };
+        }
         "private" => {
             let (to, text) = split_word(rest);
             if to.is_empty() || text.is_empty() {
@@ -226,6 +341,45 @@ mod tests {
             ("stopprivate", STOPPRIVATE),
         ] {
             assert_eq!(parse(line), Err(CommandError::Usage(usage)), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn help_lists_every_command_or_explains_one() {
+        for line in ["help", "?", "/help", "  help  "] {
+            assert_eq!(parse(line), Ok(Command::Help(None)), "{line:?}");
+        }
+        assert_eq!(parse("help message"), Ok(Command::Help(Some(&COMMANDS[0]))));
+        assert_eq!(
+            parse("? block").map(|c| matches!(c, Command::Help(Some(h)) if h.name == "block")),
+            Ok(true)
+        );
+        assert_eq!(parse("help shout"), Err(CommandError::NoSuchCommand));
+        // Every command has help, and every usage names its command.
+        for line in [
+            "message",
+            "broadcast",
+            "whoelse",
+            "whoelsesince",
+            "block",
+            "unblock",
+            "startprivate",
+            "private",
+            "stopprivate",
+            "logout",
+            "help",
+        ] {
+            let help = help(line).unwrap_or_else(|| panic!("no help for {line}"));
+            assert!(help.usage.starts_with(line));
+        }
+        for command in &COMMANDS {
+            let parsed = parse(command.name);
+            assert_ne!(
+                parsed,
+                Err(CommandError::Invalid),
+                "{} is not parsed",
+                command.name
+            );
         }
     }
 

@@ -10,7 +10,9 @@ use crate::credential::{self, CredentialProblem};
 use crate::effects::Effects;
 use core::net::IpAddr;
 
-use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS};
+use crate::limits::{
+    IDLE_WARNING_MS, MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, PRIVATE_ANSWER_MS,
+};
 use crate::mailbox::Mailboxes;
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase, Session, Sessions};
@@ -24,6 +26,24 @@ pub struct Config {
     pub block_ms: u64,
     /// How long a user may stay idle before being logged out (R9).
     pub timeout_ms: u64,
+    /// How long before that logout the user is warned; 0: never.
+    pub warning_ms: u64,
+    /// How long a private messaging request waits for its answer (R19).
+    pub answer_ms: u64,
+}
+
+impl Config {
+    /// The settings for these durations, with the warning `IDLE_WARNING_MS`
+    /// before the idle logout (or a tenth of the timeout if that is
+    /// shorter), and `PRIVATE_ANSWER_MS` to answer a private request.
+    pub fn new(block_ms: u64, timeout_ms: u64) -> Config {
+        Config {
+            block_ms,
+            timeout_ms,
+            warning_ms: IDLE_WARNING_MS.min(timeout_ms / 10),
+            answer_ms: PRIVATE_ANSWER_MS,
+        }
+    }
 }
 
 /// Why an account from the credentials file was not added.
@@ -92,12 +112,7 @@ impl Hub {
         out: &mut impl Effects,
     ) -> Result<ConnId, ServerFull> {
         self.now = now;
-        let session = Session {
-            phase: Phase::Username,
-            peer,
-            deadline: now.after(self.config.timeout_ms),
-            bad_frames: 0,
-        };
+        let session = Session::new(peer, now, self.config.timeout_ms);
         let conn = self.sessions.insert(session).map_err(|_| ServerFull)?;
         self.ask(conn, Prompt::Username, out);
         Ok(conn)
@@ -141,7 +156,7 @@ impl Hub {
         // (R25), if the connection is still there.
         if let Some(session) = self.sessions.get_mut(conn) {
             session.bad_frames = 0;
-            session.deadline = now.after(self.config.timeout_ms);
+            session.active(now, self.config.timeout_ms);
         }
     }
 
@@ -174,15 +189,47 @@ impl Hub {
 
     /// When [`Hub::handle_timeout`] must next be called, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions
+        let lead = self.config.warning_ms;
+        let sessions = self
+            .sessions
             .iter()
-            .map(|(_, session)| session.deadline)
-            .min()
+            .map(|(_, session)| session.warn_at(lead).unwrap_or(session.deadline));
+        let requests = self.introductions.iter().map(|i| i.expires);
+        sessions.chain(requests).min()
+    }
+
+    /// Ends every session whose deadline has passed (R9), warns those whose
+    /// deadline is near, and voids private requests left unanswered.
+    pub fn handle_timeout(&mut self, now: Instant, out: &mut impl Effects) {
+        self.now = now;
+        self.end_idle(now, out);
+        self.warn_idle(now, out);
+        self.expire_introductions(now, out);
+    }
+
+    /// Warns every user whose idle logout is near (R9).
+    fn warn_idle(&mut self, now: Instant, out: &mut impl Effects) {
+        let lead = self.config.warning_ms;
+        loop {
+            let due = self
+                .sessions
+                .iter()
+                .find(|(_, session)| session.warn_at(lead).is_some_and(|at| at <= now))
+                .map(|(conn, session)| (conn, session.deadline));
+            let Some((conn, deadline)) = due else {
+                return;
+            };
+            if let Some(session) = self.sessions.get_mut(conn) {
+                session.warned = true;
+            }
+            let left = deadline.millis().saturating_sub(now.millis());
+            let seconds = left.div_ceil(1000);
+            self.send(conn, &ServerFrame::IdleWarning { seconds }, out);
+        }
     }
 
     /// Ends every session whose deadline has passed (R9).
-    pub fn handle_timeout(&mut self, now: Instant, out: &mut impl Effects) {
-        self.now = now;
+    fn end_idle(&mut self, now: Instant, out: &mut impl Effects) {
         loop {
             let expired = self
                 .sessions

@@ -40,6 +40,13 @@ pub const MAX_BAD_FRAMES: u8 = 8;
 /// Wrong passwords in a row that block a username (R8).
 pub const MAX_PASSWORD_FAILURES: u8 = 3;
 
+/// How long before an idle logout (R9) the user is warned, at most: a
+/// tenth of the timeout when that is shorter.
+pub const IDLE_WARNING_MS: u64 = 10_000;
+
+/// How long a private messaging request waits for its answer (R19).
+pub const PRIVATE_ANSWER_MS: u64 = 60_000;
+
 /// The most memory the whole hub may take with the limits above: checked by
 /// `core/tests/size.rs` on every target CI builds. Most of it is the
 /// message store (`MAX_LETTERS` letters of up to `TEXT_MAX` bytes).

@@ -11,6 +11,7 @@
 use crate::credential::Name;
 use crate::limits::{MAILBOX_DEPTH, MAX_LETTERS};
 use crate::protocol::{ServerFrame, Text};
+use crate::time::Instant;
 use crate::user::UserId;
 
 /// One message in a mailbox.
@@ -22,17 +23,33 @@ pub struct Letter {
     pub to: UserId,
     pub from: Name,
     pub text: Text,
+    /// Sent to everyone online, not to `to` alone.
+    pub broadcast: bool,
+    /// When it was stored: the client shows when it was sent.
+    pub posted: Instant,
 }
 
 impl Letter {
-    /// The frame that shows this letter to its reader.
-    pub fn frame(&self) -> ServerFrame {
+    /// The frame that shows this letter to its reader at `now`.
+    pub fn frame(&self, now: Instant) -> ServerFrame {
         ServerFrame::Message {
             id: self.id,
             from: self.from.clone(),
             text: self.text.clone(),
+            broadcast: self.broadcast,
+            age: now.millis().saturating_sub(self.posted.millis()) / 1000,
         }
     }
+}
+
+/// A letter to be posted.
+#[derive(Clone, Copy, Debug)]
+pub struct Post<'a> {
+    pub to: UserId,
+    pub from: &'a Name,
+    pub text: &'a Text,
+    pub broadcast: bool,
+    pub now: Instant,
 }
 
 /// Why a letter was not posted.
@@ -61,8 +78,9 @@ impl Default for Mailboxes {
 }
 
 impl Mailboxes {
-    /// Posts `text` from `from` to `to`; returns the stored letter.
-    pub fn post(&mut self, to: UserId, from: &Name, text: &Text) -> Result<&Letter, PostError> {
+    /// Stores a letter; returns it as stored.
+    pub fn post(&mut self, post: Post<'_>) -> Result<&Letter, PostError> {
+        let Post { to, from, text, .. } = post;
         if self.waiting(to) >= MAILBOX_DEPTH {
             return Err(PostError::MailboxFull);
         }
@@ -78,6 +96,8 @@ impl Mailboxes {
             to,
             from: from.clone(),
             text: text.clone(),
+            broadcast: post.broadcast,
+            posted: post.now,
         }))
     }
 
@@ -129,14 +149,24 @@ mod tests {
         Text::try_from(s).unwrap()
     }
 
+    fn post<'a>(to: UserId, from: &'a Name, text: &'a Text) -> Post<'a> {
+        Post {
+            to,
+            from,
+            text,
+            broadcast: false,
+            now: Instant(0),
+        }
+    }
+
     #[test]
     fn letters_come_out_oldest_first_and_go_once_acknowledged() {
         let mut boxes = Mailboxes::default();
         let (luke, yoda) = (UserId::from_index(7), UserId::from_index(1));
         let hans = Name::try_from("hans").unwrap();
-        let first = boxes.post(luke, &hans, &text("one")).unwrap().id;
-        boxes.post(yoda, &hans, &text("for yoda")).unwrap();
-        let second = boxes.post(luke, &hans, &text("two")).unwrap().id;
+        let first = boxes.post(post(luke, &hans, &text("one"))).unwrap().id;
+        boxes.post(post(yoda, &hans, &text("for yoda"))).unwrap();
+        let second = boxes.post(post(luke, &hans, &text("two"))).unwrap().id;
         assert_eq!(boxes.ids(luke).as_slice(), [first, second]);
         assert!(boxes.acknowledge(luke, first));
         assert!(!boxes.acknowledge(luke, first), "only once");
@@ -146,29 +176,49 @@ mod tests {
     }
 
     #[test]
+    fn a_letter_says_how_long_ago_it_was_stored_and_whether_it_was_a_broadcast() {
+        let mut boxes = Mailboxes::default();
+        let hans = Name::try_from("hans").unwrap();
+        let hi = text("hi");
+        let letter = boxes
+            .post(Post {
+                broadcast: true,
+                now: Instant(5_000),
+                ..post(UserId::from_index(7), &hans, &hi)
+            })
+            .unwrap();
+        let frame = letter.frame(Instant(67_999));
+        let ServerFrame::Message { broadcast, age, .. } = frame else {
+            panic!("{frame:?}");
+        };
+        assert!(broadcast);
+        assert_eq!(age, 62, "whole seconds, rounded down");
+    }
+
+    #[test]
     fn a_full_mailbox_and_a_full_store_refuse_letters() {
         let mut boxes = Mailboxes::default();
         let hans = Name::try_from("hans").unwrap();
         let luke = UserId::from_index(7);
         for _ in 0..MAILBOX_DEPTH {
-            boxes.post(luke, &hans, &text("x")).unwrap();
+            boxes.post(post(luke, &hans, &text("x"))).unwrap();
         }
         assert_eq!(
-            boxes.post(luke, &hans, &text("x")),
+            boxes.post(post(luke, &hans, &text("x"))),
             Err(PostError::MailboxFull)
         );
         // Fill the store with other users' letters, a mailbox at a time.
         let mut posted = MAILBOX_DEPTH;
         let mut user = 8;
         while posted < MAX_LETTERS {
-            match boxes.post(UserId::from_index(user), &hans, &text("x")) {
+            match boxes.post(post(UserId::from_index(user), &hans, &text("x"))) {
                 Ok(_) => posted += 1,
                 Err(PostError::MailboxFull) => user += 1,
                 Err(PostError::StoreFull) => panic!("store full after {posted}"),
             }
         }
         assert_eq!(
-            boxes.post(UserId::from_index(0), &hans, &text("x")),
+            boxes.post(post(UserId::from_index(0), &hans, &text("x"))),
             Err(PostError::StoreFull)
         );
     }

@@ -58,6 +58,9 @@ pub enum ClientFrame {
     /// The user typed `private` or `stopprivate`: activity (R22). The text
     /// itself never reaches the server.
     PrivateActivity {},
+    /// `stopprivate <user>` while the request to `user` is unanswered: it
+    /// is withdrawn.
+    WithdrawPrivate { user: Name },
 }
 
 /// What the server asks the user to type next.
@@ -73,10 +76,10 @@ pub enum Prompt {
 pub enum ByeReason {
     /// `logout` (R18).
     LoggedOut,
-    /// The third wrong password in a row (R8).
-    NowBlocked,
-    /// A login attempt while the username is blocked (R8).
-    Blocked,
+    /// The third wrong password in a row (R8); the block lasts `seconds`.
+    NowBlocked { seconds: u64 },
+    /// A login attempt while the username is blocked (R8), for `seconds` more.
+    Blocked { seconds: u64 },
     /// No valid command for `timeout` seconds (R9).
     TimedOut,
     /// Nothing typed at the login prompts for `timeout` seconds.
@@ -137,6 +140,11 @@ pub enum Refusal {
     AnswerFirst,
     /// `user` left before answering the request.
     NoLongerOnline { user: Name },
+    /// `user` let the request expire unanswered.
+    NoAnswer { user: Name },
+    /// `stopprivate` of a request that is no longer waiting (answered,
+    /// expired, or never made).
+    NoRequest { user: Name },
 }
 
 /// What the server sends to a client.
@@ -144,8 +152,9 @@ pub enum Refusal {
 pub enum ServerFrame {
     /// Read a line from the user with this prompt and send it back.
     Ask { prompt: Prompt },
-    /// Login succeeded (R5, R6).
-    Welcome {},
+    /// Login succeeded (R5, R6); `waiting` messages kept for the user
+    /// follow at once (R17).
+    Welcome { waiting: u32 },
     /// Wrong password, try again (R5).
     WrongPassword {},
     /// The user is already online elsewhere (R7).
@@ -165,8 +174,18 @@ pub enum ServerFrame {
     /// Presence (R11).
     LoggedOut { user: Name },
     /// A message or broadcast (R10, R12), live or kept while offline (R17).
-    /// The client answers [`ClientFrame::Received`] with its id.
-    Message { id: u64, from: Name, text: Text },
+    /// `age` is how many seconds ago the server stored it, so the client
+    /// can show when it was sent without trusting the server's clock. The
+    /// client answers [`ClientFrame::Received`] with its id.
+    Message {
+        id: u64,
+        from: Name,
+        text: Text,
+        broadcast: bool,
+        age: u64,
+    },
+    /// A message to `user`, who is offline, is kept for their next login.
+    Stored { user: Name },
     /// The answer to `whoelse` or `whoelsesince` (R13, R14).
     Users { users: Names },
     /// `block` done (R15).
@@ -190,8 +209,16 @@ pub enum ServerFrame {
     PrivateExpect { user: Name, secret: Secret },
     /// `user` declined (R19).
     PrivateDeclined { user: Name },
-    /// `user`'s request is void: they left before it was answered.
+    /// `user`'s request is void: they left or withdrew it before it was
+    /// answered.
     PrivateWithdrawn { user: Name },
+    /// `user`'s request went unanswered for too long and is void.
+    PrivateExpired { user: Name },
+    /// The request to `user` is withdrawn, as asked.
+    PrivateCancelled { user: Name },
+    /// The user will be logged out for inactivity in `seconds` (R9) unless
+    /// they enter a command.
+    IdleWarning { seconds: u64 },
     /// The session ends; the client exits.
     Bye { reason: ByeReason },
     /// The last frame was refused.
@@ -318,6 +345,8 @@ mod tests {
             id: u64::MAX,
             from: Name::try_from("yoda").unwrap(),
             text: Text::try_from(raw).unwrap(),
+            broadcast: true,
+            age: u64::MAX,
         };
         let text = line(&frame);
         assert_eq!(text.matches('\n').count(), 1, "one line: {text}");
@@ -334,6 +363,8 @@ mod tests {
             id: u64::MAX,
             from: from.clone(),
             text,
+            broadcast: false,
+            age: u64::MAX,
         };
         assert!(encode(&message, &mut buf).is_ok());
         let users: Names = core::iter::repeat_n(from, MAX_ACCOUNTS).collect();

@@ -42,8 +42,37 @@ pub struct Session {
     pub peer: core::net::IpAddr,
     /// When the connection times out unless the user acts (R9).
     pub deadline: Instant,
+    /// The user was warned that `deadline` is near.
+    pub warned: bool,
     /// Bad frames in a row (R25).
     pub bad_frames: u8,
+}
+
+impl Session {
+    /// A new connection from `peer` at `now`, asked for a username.
+    pub fn new(peer: core::net::IpAddr, now: Instant, timeout_ms: u64) -> Session {
+        Session {
+            phase: Phase::Username,
+            peer,
+            deadline: now.after(timeout_ms),
+            warned: false,
+            bad_frames: 0,
+        }
+    }
+
+    /// The user acted at `now`: the idle clock starts again (R9).
+    pub fn active(&mut self, now: Instant, timeout_ms: u64) {
+        self.deadline = now.after(timeout_ms);
+        self.warned = false;
+    }
+
+    /// When to warn a logged-in user, `lead_ms` (not 0) before the idle
+    /// logout, unless they were warned already.
+    pub fn warn_at(&self, lead_ms: u64) -> Option<Instant> {
+        let online = matches!(self.phase, Phase::Online(_));
+        (online && !self.warned && lead_ms > 0)
+            .then(|| Instant(self.deadline.millis().saturating_sub(lead_ms)))
+    }
 }
 
 #[derive(Clone, Debug, Default)]

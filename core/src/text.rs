@@ -24,10 +24,10 @@ impl Display for ByeReason {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ByeReason::LoggedOut => "",
-            ByeReason::NowBlocked => {
+            ByeReason::NowBlocked { .. } => {
                 "Invalid Password. Your account has been blocked. Please try again later"
             }
-            ByeReason::Blocked => {
+            ByeReason::Blocked { .. } => {
                 "Your account is blocked due to multiple login failures. Please try again later"
             }
             ByeReason::TimedOut => "You have been logged out due to inactivity",
@@ -36,6 +36,56 @@ impl Display for ByeReason {
             ByeReason::TooManyErrors => "Error. Too many invalid requests; disconnected",
             ByeReason::ShuttingDown => "The server is shutting down",
         })
+    }
+}
+
+impl ByeReason {
+    /// How long until the username may log in again, for a block (R8).
+    pub fn retry_in(self) -> Option<RetryIn> {
+        match self {
+            ByeReason::NowBlocked { seconds } | ByeReason::Blocked { seconds } => {
+                Some(RetryIn(seconds))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The line after a block's (R8), which keeps its words: when to retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryIn(pub u64);
+
+impl Display for RetryIn {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("You can try again in ")?;
+        Seconds(self.0).fmt(f)
+    }
+}
+
+/// A wait, as a person reads it: `1 second`, `42 seconds`, `3 minutes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seconds(pub u64);
+
+impl Display for Seconds {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 second"),
+            s if s < 120 => write!(f, "{s} seconds"),
+            s => write!(f, "{} minutes", s.div_ceil(60)),
+        }
+    }
+}
+
+/// The header over the messages kept for a user while offline (R17).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WhileAway(pub u32);
+
+impl Display for WhileAway {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("While you were away: 1 message"),
+            n => write!(f, "While you were away: {n} messages"),
+        }
     }
 }
 
@@ -89,6 +139,14 @@ impl Display for Refusal {
             Refusal::AnswerFirst => f.write_str(
                 "Error. Please answer the private messaging request you were sent first",
             ),
+            Refusal::NoAnswer { user } => write!(
+                f,
+                "Error. {user} did not answer your private messaging request in time"
+            ),
+            Refusal::NoRequest { user } => write!(
+                f,
+                "Error. No private messaging request to {user} is waiting"
+            ),
         }
     }
 }
@@ -104,6 +162,8 @@ pub enum PrivateNotice<'a> {
         user: &'a str,
         reason: Option<PeerBye>,
     },
+    /// This user accepted `user`'s request and `user` connected.
+    Started { user: &'a str },
     /// This user typed `stopprivate user`.
     Stopped { user: &'a str },
     /// `private`/`stopprivate` without a session (R20, R21).
@@ -136,6 +196,7 @@ impl Display for PrivateNotice<'_> {
                     "Private messaging with {user} ended: the connection was lost"
                 ),
             },
+            PrivateNotice::Started { user } => write!(f, "Private messaging with {user} started"),
             PrivateNotice::Stopped { user } => write!(f, "Stopped private messaging with {user}"),
             PrivateNotice::NotEnabled { user } => {
                 write!(f, "Error. Private messaging to {user} not enabled")
@@ -179,7 +240,7 @@ impl Display for ServerFrame {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             ServerFrame::Ask { prompt } => prompt.fmt(f),
-            ServerFrame::Welcome {} => f.write_str(WELCOME),
+            ServerFrame::Welcome { .. } => f.write_str(WELCOME),
             ServerFrame::WrongPassword {} => f.write_str("Invalid Password. Please try again"),
             ServerFrame::AlreadyLoggedIn { user } => {
                 write!(f, "Error. {user} is already logged in")
@@ -202,6 +263,10 @@ impl Display for ServerFrame {
             ServerFrame::LoggedIn { user } => write!(f, "{user} logged in"),
             ServerFrame::LoggedOut { user } => write!(f, "{user} logged out"),
             ServerFrame::Message { from, text, .. } => write!(f, "{from}: {text}"),
+            ServerFrame::Stored { user } => write!(
+                f,
+                "{user} is offline; they will get your message when they next log in"
+            ),
             ServerFrame::Users { users } => {
                 // One name per line (R13, R14).
                 for (i, user) in users.iter().enumerate() {
@@ -230,6 +295,17 @@ impl Display for ServerFrame {
             ServerFrame::PrivateWithdrawn { user } => {
                 write!(f, "{user} withdrew the private messaging request")
             }
+            ServerFrame::PrivateExpired { user } => {
+                write!(f, "The private messaging request from {user} expired")
+            }
+            ServerFrame::PrivateCancelled { user } => {
+                write!(f, "Private messaging request to {user} withdrawn")
+            }
+            ServerFrame::IdleWarning { seconds } => write!(
+                f,
+                "You will be logged out due to inactivity in {} unless you enter a command",
+                Seconds(*seconds)
+            ),
             ServerFrame::Bye { reason } => reason.fmt(f),
             ServerFrame::Error { error } => error.fmt(f),
         }
@@ -268,7 +344,7 @@ mod tests {
                 "This is a new user. Enter a password: ",
             ),
             (
-                ServerFrame::Welcome {},
+                ServerFrame::Welcome { waiting: 0 },
                 "Welcome to the greatest messaging application ever!",
             ),
             (
@@ -277,13 +353,13 @@ mod tests {
             ),
             (
                 ServerFrame::Bye {
-                    reason: ByeReason::NowBlocked,
+                    reason: ByeReason::NowBlocked { seconds: 60 },
                 },
                 "Invalid Password. Your account has been blocked. Please try again later",
             ),
             (
                 ServerFrame::Bye {
-                    reason: ByeReason::Blocked,
+                    reason: ByeReason::Blocked { seconds: 60 },
                 },
                 "Your account is blocked due to multiple login failures. Please try again later",
             ),
@@ -326,6 +402,8 @@ mod tests {
                     id: 7,
                     from: name("hans"),
                     text: crate::protocol::Text::try_from("Hey Dude").unwrap(),
+                    broadcast: false,
+                    age: 0,
                 },
                 "hans: Hey Dude",
             ),

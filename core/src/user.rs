@@ -40,6 +40,15 @@ impl LoginAttempts {
         self.blocked_until.is_some_and(|until| now < until)
     }
 
+    /// How long the block has left, in whole seconds rounded up (a block
+    /// that ends in 200 ms still has "1 second" to go); 0 when not blocked.
+    pub fn seconds_left(&self, now: Instant) -> u64 {
+        let left = self
+            .blocked_until
+            .map_or(0, |until| until.millis().saturating_sub(now.millis()));
+        left.div_ceil(1000)
+    }
+
     /// Counts a wrong password; the last allowed one blocks for `block_ms`.
     pub fn fail(&mut self, now: Instant, block_ms: u64) -> Failure {
         self.failures += 1;

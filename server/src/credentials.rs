@@ -164,6 +164,8 @@ mod tests {
     const CONFIG: Config = Config {
         block_ms: 1000,
         timeout_ms: 1000,
+        warning_ms: 100,
+        answer_ms: 1000,
     };
 
     fn load(contents: &[u8]) -> (Result<CredentialsFile, LoadError>, Hub, tempfile::TempDir) {

@@ -73,11 +73,12 @@ pub fn run(config: Config) -> Result<(), Error> {
     if config.debug {
         log::enable();
     }
-    let mut hub = Hub::new(HubConfig {
-        // Saturate: a duration too long for u64 milliseconds is forever.
-        block_ms: u64::try_from(config.block_duration.as_millis()).unwrap_or(u64::MAX),
-        timeout_ms: u64::try_from(config.timeout.as_millis()).unwrap_or(u64::MAX),
-    });
+    // Saturate: a duration too long for u64 milliseconds is forever.
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let mut hub = Hub::new(HubConfig::new(
+        millis(config.block_duration),
+        millis(config.timeout),
+    ));
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;
     debug!(

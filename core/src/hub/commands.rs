@@ -3,7 +3,7 @@
 use super::{Hub, NotACommand};
 use crate::credential::Name;
 use crate::effects::Effects;
-use crate::mailbox::PostError;
+use crate::mailbox::{Post, PostError};
 use crate::protocol::{ClientFrame, Names, Refusal, ServerFrame, Text};
 use crate::session::ConnId;
 use crate::time::Instant;
@@ -48,6 +48,10 @@ impl Hub {
                     .map_err(|_| NotACommand)?;
                 None
             }
+            ClientFrame::WithdrawPrivate { user: target } => {
+                self.withdraw_private(conn, user, &target, out);
+                None
+            }
             // Activity only (R22): handled by the caller.
             ClientFrame::PrivateActivity {} => None,
             ClientFrame::Block { user: target } => Some(self.block(user, &target)),
@@ -80,7 +84,11 @@ impl Hub {
         if self.users.get(recipient).blacklist.contains(sender) {
             return Some(refused(Refusal::BlockedByRecipient));
         }
-        match self.deliver(sender, recipient, text, out) {
+        match self.deliver(sender, recipient, text, false, out) {
+            // Kept for the next login: the sender is told.
+            Ok(()) if self.users.get(recipient).online.is_none() => Some(ServerFrame::Stored {
+                user: self.users.get(recipient).name.clone(),
+            }),
             Ok(()) => None,
             Err(PostError::MailboxFull) => Some(refused(Refusal::MailboxFull {
                 user: self.users.get(recipient).name.clone(),
@@ -106,7 +114,7 @@ impl Hub {
         let mut missed = false;
         for recipient in online {
             missed |= self.users.get(recipient).blacklist.contains(sender)
-                || self.deliver(sender, recipient, text, out).is_err();
+                || self.deliver(sender, recipient, text, true, out).is_err();
         }
         missed.then(|| refused(Refusal::NotDeliveredToSome))
     }
@@ -117,10 +125,18 @@ impl Hub {
         sender: UserId,
         recipient: UserId,
         text: &Text,
+        broadcast: bool,
         out: &mut impl Effects,
     ) -> Result<(), PostError> {
         let from = self.users.get(sender).name.clone();
-        let frame = self.mailboxes.post(recipient, &from, text)?.frame();
+        let post = Post {
+            to: recipient,
+            from: &from,
+            text,
+            broadcast,
+            now: self.now,
+        };
+        let frame = self.mailboxes.post(post)?.frame(self.now);
         if let Some(conn) = self.users.get(recipient).online {
             // If the recipient's queue is full they are dropped, and the
             // letter waits in their mailbox for the next login.

@@ -43,11 +43,15 @@ impl Hub {
         let block_ms = self.config.block_ms;
         let account = self.users.get_mut(user);
         if account.attempts.is_blocked(now) {
-            return self.end(conn, ByeReason::Blocked, out);
+            let seconds = account.attempts.seconds_left(now);
+            return self.end(conn, ByeReason::Blocked { seconds }, out);
         }
         if account.password != password {
             match account.attempts.fail(now, block_ms) {
-                Failure::NowBlocked => self.end(conn, ByeReason::NowBlocked, out),
+                Failure::NowBlocked => {
+                    let seconds = account.attempts.seconds_left(now);
+                    self.end(conn, ByeReason::NowBlocked { seconds }, out)
+                }
                 Failure::TryAgain => {
                     self.send(conn, &ServerFrame::WrongPassword {}, out);
                     self.ask(conn, Prompt::Password, out);
@@ -104,21 +108,23 @@ impl Hub {
 
     /// `user` is online on `conn`: welcome them and tell the others (R5, R11).
     fn log_in(&mut self, conn: ConnId, user: UserId, now: Instant, out: &mut impl Effects) {
-        self.send(conn, &ServerFrame::Welcome {}, out);
+        let ids = self.mailboxes.ids(user);
+        let waiting = ids.len() as u32;
+        self.send(conn, &ServerFrame::Welcome { waiting }, out);
         // Gone if its queue was full: then it never was online, and nobody
         // hears of it.
         let Some(session) = self.sessions.get_mut(conn) else {
             return;
         };
         session.phase = Phase::Online(user);
-        session.deadline = now.after(self.config.timeout_ms);
+        session.active(now, self.config.timeout_ms);
         self.users.get_mut(user).online = Some(conn);
         let name = self.users.get(user).name.clone();
         self.tell_others(user, &ServerFrame::LoggedIn { user: name }, out);
         // Everything kept for the user, oldest first (R17); letters sent
         // before but never acknowledged come again (R27).
-        for id in self.mailboxes.ids(user) {
-            let Some(frame) = self.mailboxes.get(id).map(|letter| letter.frame()) else {
+        for id in ids {
+            let Some(frame) = self.mailboxes.get(id).map(|letter| letter.frame(now)) else {
                 continue;
             };
             if !self.send(conn, &frame, out) {

@@ -13,6 +13,7 @@ use crate::credential::Name;
 use crate::effects::Effects;
 use crate::protocol::{Refusal, Secret, ServerFrame};
 use crate::session::ConnId;
+use crate::time::Instant;
 use crate::user::UserId;
 
 /// A `startprivate` waiting for the target's answer.
@@ -20,6 +21,8 @@ use crate::user::UserId;
 pub struct Introduction {
     pub from: UserId,
     pub to: UserId,
+    /// Unanswered by then, the request is void.
+    pub expires: Instant,
 }
 
 impl Hub {
@@ -36,9 +39,14 @@ impl Hub {
                 let from = self.users.get(user).name.clone();
                 // One question per target at a time, so the table never
                 // holds more than one entry per online user.
+                let expires = self.now.after(self.config.answer_ms);
                 if self
                     .introductions
-                    .push(Introduction { from: user, to })
+                    .push(Introduction {
+                        from: user,
+                        to,
+                        expires,
+                    })
                     .is_err()
                 {
                     ServerFrame::Refused {
@@ -146,6 +154,63 @@ impl Hub {
         };
         self.send(asker_conn, &reply, out);
         Ok(())
+    }
+
+    /// `stopprivate` of `user`'s request to `target`, still unanswered: it
+    /// is withdrawn, and the target told.
+    pub(super) fn withdraw_private(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        target: &Name,
+        out: &mut impl Effects,
+    ) {
+        let found = self.users.find(target).and_then(|to| {
+            self.introductions
+                .iter()
+                .position(|i| i.from == user && i.to == to)
+        });
+        let Some(at) = found else {
+            let refusal = Refusal::NoRequest {
+                user: target.clone(),
+            };
+            self.send(conn, &ServerFrame::Refused { refusal }, out);
+            return;
+        };
+        let intro = self.introductions.swap_remove(at);
+        let name = self.users.get(user).name.clone();
+        if let Some(target_conn) = self.users.get(intro.to).online {
+            self.send(
+                target_conn,
+                &ServerFrame::PrivateWithdrawn { user: name },
+                out,
+            );
+        }
+        let user = target.clone();
+        self.send(conn, &ServerFrame::PrivateCancelled { user }, out);
+    }
+
+    /// Voids the requests left unanswered for too long, telling both sides.
+    pub(super) fn expire_introductions(&mut self, now: Instant, out: &mut impl Effects) {
+        while let Some(at) = self.introductions.iter().position(|i| i.expires <= now) {
+            let intro = self.introductions.swap_remove(at);
+            let (from, to) = (self.users.get(intro.from), self.users.get(intro.to));
+            let expired = ServerFrame::PrivateExpired {
+                user: from.name.clone(),
+            };
+            let unanswered = ServerFrame::Refused {
+                refusal: Refusal::NoAnswer {
+                    user: to.name.clone(),
+                },
+            };
+            let (from_conn, to_conn) = (from.online, to.online);
+            if let Some(conn) = to_conn {
+                self.send(conn, &expired, out);
+            }
+            if let Some(conn) = from_conn {
+                self.send(conn, &unanswered, out);
+            }
+        }
     }
 
     /// `user` left: their pending requests and questions are void.

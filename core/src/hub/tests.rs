@@ -166,9 +166,14 @@ impl World {
 // Helpers.
 
 pub(super) fn hub() -> Hub {
+    // No idle warnings, and private requests that outlast every idle
+    // timeout: the tests of deadlines see only those deadlines. Warnings
+    // and expiry have tests of their own.
     Hub::new(Config {
         block_ms: BLOCK_MS,
         timeout_ms: TIMEOUT_MS,
+        warning_ms: 0,
+        answer_ms: 100 * TIMEOUT_MS,
     })
 }
 
@@ -236,7 +241,7 @@ pub(super) fn login(
         [
             ask(Prompt::Username),
             ask(Prompt::Password),
-            ServerFrame::Welcome {}
+            ServerFrame::Welcome { waiting: 0 }
         ],
         "{user} logs in"
     );
@@ -289,7 +294,7 @@ fn block(hub: &mut Hub, world: &mut World, user: &str, now: Instant) {
             ask(Prompt::Password),
             ServerFrame::WrongPassword {},
             ask(Prompt::Password),
-            bye(ByeReason::NowBlocked),
+            bye(ByeReason::NowBlocked { seconds: 60 }),
         ]
     );
     assert!(world.is_closed(conn));
@@ -321,8 +326,8 @@ fn r5_l1_right_password_welcomes_the_user() {
     hub.receive(conn, username("yoda"), START, &mut world);
     assert_eq!(world.take_text(conn), ["Username: ", "Password: "]);
     hub.receive(conn, password("wise@!man"), START, &mut world);
-    assert_eq!(world.take(conn), [ServerFrame::Welcome {}]);
-    assert_eq!(ServerFrame::Welcome {}.to_string(), WELCOME);
+    assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
+    assert_eq!(ServerFrame::Welcome { waiting: 0 }.to_string(), WELCOME);
     assert_eq!(
         WELCOME,
         "Welcome to the greatest messaging application ever!"
@@ -353,7 +358,11 @@ fn r3_r5_every_sample_account_logs_in_with_its_own_password_only() {
             "{user}"
         );
         hub.receive(conn, password(pass), START, &mut world);
-        assert_eq!(world.take(conn), [ServerFrame::Welcome {}], "{user}");
+        assert_eq!(
+            world.take(conn),
+            [ServerFrame::Welcome { waiting: 0 }],
+            "{user}"
+        );
     }
 }
 
@@ -373,7 +382,11 @@ fn r5_wrong_password_says_so_and_asks_again() {
         assert!(!world.is_closed(conn));
         // Still at the password prompt: the right one gets in.
         hub.receive(conn, password("wise@!man"), START, &mut world);
-        assert_eq!(world.take(conn), [ServerFrame::Welcome {}], "{wrong}");
+        assert_eq!(
+            world.take(conn),
+            [ServerFrame::Welcome { waiting: 0 }],
+            "{wrong}"
+        );
         hub.receive(conn, ClientFrame::Logout {}, START, &mut world);
         world.take(conn);
     }
@@ -442,7 +455,7 @@ fn r8_l3_while_blocked_even_the_right_password_is_refused() {
     // block does not spread to other users.
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", START);
     hub.receive(conn, password("weird"), START, &mut world);
-    assert_eq!(world.take(conn), [bye(ByeReason::Blocked)]);
+    assert_eq!(world.take(conn), [bye(ByeReason::Blocked { seconds: 60 })]);
     login_sample(&mut hub, &mut world, "luke", START);
 }
 
@@ -470,9 +483,9 @@ fn r8_block_ends_exactly_at_block_duration() {
         let conn = at_password_prompt(&mut hub, &mut world, "yoda", now);
         hub.receive(conn, password("wise@!man"), now, &mut world);
         let expected = if blocked {
-            bye(ByeReason::Blocked)
+            bye(ByeReason::Blocked { seconds: 1 })
         } else {
-            ServerFrame::Welcome {}
+            ServerFrame::Welcome { waiting: 0 }
         };
         assert_eq!(world.take(conn), [expected], "{later} ms after blocking");
         assert_eq!(world.is_closed(conn), blocked, "{later} ms after blocking");
@@ -498,11 +511,14 @@ fn r8_failures_count_per_username_across_connections() {
         ]
     );
     hub.receive(second, password("password"), START, &mut world);
-    assert_eq!(world.take(second), [bye(ByeReason::NowBlocked)]);
+    assert_eq!(
+        world.take(second),
+        [bye(ByeReason::NowBlocked { seconds: 60 })]
+    );
     assert!(world.is_closed(second));
     // The first connection is still at its prompt, but yoda is blocked now.
     hub.receive(first, password("wise@!man"), START, &mut world);
-    assert_eq!(world.take(first), [bye(ByeReason::Blocked)]);
+    assert_eq!(world.take(first), [bye(ByeReason::Blocked { seconds: 60 })]);
     assert!(world.is_closed(first));
 }
 
@@ -527,7 +543,7 @@ fn r8_failures_of_one_user_do_not_count_against_another() {
         ]
     );
     hub.receive(luke, password("light==saber"), START, &mut world);
-    assert_eq!(world.take(luke), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(luke), [ServerFrame::Welcome { waiting: 0 }]);
 }
 
 #[test]
@@ -550,7 +566,7 @@ fn r8_a_successful_login_resets_the_count() {
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", START);
     two_failures(&mut hub, &mut world, conn);
     hub.receive(conn, password("wise@!man"), START, &mut world);
-    assert_eq!(world.take(conn), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     hub.receive(conn, ClientFrame::Logout {}, START, &mut world);
     assert_eq!(world.take(conn), [bye(ByeReason::LoggedOut)]);
 
@@ -558,7 +574,7 @@ fn r8_a_successful_login_resets_the_count() {
     two_failures(&mut hub, &mut world, conn);
     assert!(!world.is_closed(conn), "not blocked after 2 + 2 failures");
     hub.receive(conn, password("wise@!man"), START, &mut world);
-    assert_eq!(world.take(conn), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
 }
 
 #[test]
@@ -577,7 +593,10 @@ fn r8_a_block_that_ended_leaves_a_fresh_count() {
     }
     // The third in a row blocks again, from now.
     hub.receive(conn, password("weird"), now, &mut world);
-    assert_eq!(world.take(conn), [bye(ByeReason::NowBlocked)]);
+    assert_eq!(
+        world.take(conn),
+        [bye(ByeReason::NowBlocked { seconds: 60 })]
+    );
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", ms(now, BLOCK_MS - 1));
     hub.receive(
         conn,
@@ -585,7 +604,7 @@ fn r8_a_block_that_ended_leaves_a_fresh_count() {
         ms(now, BLOCK_MS - 1),
         &mut world,
     );
-    assert_eq!(world.take(conn), [bye(ByeReason::Blocked)]);
+    assert_eq!(world.take(conn), [bye(ByeReason::Blocked { seconds: 1 })]);
 }
 
 // ---------------------------------------------------------------------------
@@ -599,7 +618,7 @@ fn r6_l5_a_new_user_gets_an_account_stored_before_the_welcome() {
     hub.receive(conn, username("jaba"), START, &mut world);
     hub.receive(conn, password("longtongue"), START, &mut world);
     let stored = world.position(&Event::Stored("jaba".into(), "longtongue".into()));
-    let welcome = world.position(&Event::Sent(conn, ServerFrame::Welcome {}));
+    let welcome = world.position(&Event::Sent(conn, ServerFrame::Welcome { waiting: 0 }));
     assert!(
         stored < welcome,
         "stored at {stored}, welcomed at {welcome}"
@@ -625,7 +644,7 @@ fn r6_l5_a_new_user_gets_an_account_stored_before_the_welcome() {
         [ServerFrame::WrongPassword {}, ask(Prompt::Password)]
     );
     hub.receive(conn, password("longtongue"), START, &mut world);
-    assert_eq!(world.take(conn), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored().len(), 1);
     assert_eq!(
         hub.add_account("jaba", "other"),
@@ -675,7 +694,11 @@ fn r6_a_bad_new_password_is_refused_and_asked_for_again() {
         assert_eq!(hub.accounts(), SAMPLE_ACCOUNTS.len(), "{bad:?}");
         // Still choosing jaba's password.
         hub.receive(conn, password("longtongue"), START, &mut world);
-        assert_eq!(world.take(conn), [ServerFrame::Welcome {}], "{bad:?}");
+        assert_eq!(
+            world.take(conn),
+            [ServerFrame::Welcome { waiting: 0 }],
+            "{bad:?}"
+        );
         assert_eq!(world.stored(), [("jaba".into(), "longtongue".into())]);
     }
 }
@@ -687,7 +710,7 @@ fn r6_the_longest_allowed_new_password_is_accepted() {
     let long = "x".repeat(PASSWORD_MAX);
     let conn = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
     hub.receive(conn, password(&long), START, &mut world);
-    assert_eq!(world.take(conn), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [("jaba".into(), long)]);
 }
 
@@ -735,7 +758,7 @@ fn r6_the_longest_allowed_new_username_is_accepted() {
     let long = "j".repeat(NAME_MAX);
     let conn = at_new_password_prompt(&mut hub, &mut world, &long, START);
     hub.receive(conn, password("longtongue"), START, &mut world);
-    assert_eq!(world.take(conn), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [(long, "longtongue".into())]);
 }
 
@@ -764,7 +787,7 @@ fn r6_an_account_that_cannot_be_stored_is_not_created() {
     hub.receive(conn, username("jaba"), START, &mut world);
     assert_eq!(world.take(conn), [ask(Prompt::NewPassword)]);
     hub.receive(conn, password("longtongue"), START, &mut world);
-    assert_eq!(world.take(conn), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [("jaba".into(), "longtongue".into())]);
 }
 
@@ -798,7 +821,7 @@ fn r26_a_full_account_table_refuses_new_names_not_old_ones() {
     hub.receive(conn, password("pass"), START, &mut world);
     assert_eq!(
         world.take(conn),
-        [ask(Prompt::Password), ServerFrame::Welcome {}]
+        [ask(Prompt::Password), ServerFrame::Welcome { waiting: 0 }]
     );
     login_sample(&mut hub, &mut world, "yoda", START);
 }
@@ -813,7 +836,7 @@ fn r26_the_last_free_account_goes_to_whoever_sends_a_password_first() {
     let anakin = at_new_password_prompt(&mut hub, &mut world, "anakin", START);
     let padme = at_new_password_prompt(&mut hub, &mut world, "padme", START);
     hub.receive(padme, password("naboo"), START, &mut world);
-    assert_eq!(world.take(padme), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(padme), [ServerFrame::Welcome { waiting: 0 }]);
     hub.receive(anakin, password("tatooine"), START, &mut world);
     assert_eq!(
         world.take(anakin),
@@ -833,7 +856,7 @@ fn r6_two_connections_choosing_the_same_new_name_second_is_told_it_is_taken() {
     let late = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
     // The later one to choose a name is the first to send a password.
     hub.receive(late, password("longtongue"), START, &mut world);
-    assert_eq!(world.take(late), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(late), [ServerFrame::Welcome { waiting: 0 }]);
     hub.receive(early, password("slimy"), START, &mut world);
     let taken = ServerFrame::UsernameTaken { user: name("jaba") };
     assert_eq!(
@@ -879,7 +902,7 @@ fn r7_a_user_already_online_cannot_log_in_again() {
     hub.receive(second, password("light==saber"), START, &mut world);
     assert_eq!(
         world.take(second),
-        [ask(Prompt::Password), ServerFrame::Welcome {}]
+        [ask(Prompt::Password), ServerFrame::Welcome { waiting: 0 }]
     );
     assert_eq!(world.take(first), [logged_in("luke")]);
 }
@@ -891,7 +914,7 @@ fn r7_both_at_the_password_prompt_the_first_to_answer_wins() {
     let first = at_password_prompt(&mut hub, &mut world, "yoda", START);
     let second = at_password_prompt(&mut hub, &mut world, "yoda", START);
     hub.receive(first, password("wise@!man"), START, &mut world);
-    assert_eq!(world.take(first), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(first), [ServerFrame::Welcome { waiting: 0 }]);
     hub.receive(second, password("wise@!man"), START, &mut world);
     assert_eq!(
         world.take(second),
@@ -909,7 +932,7 @@ fn r7_both_at_the_password_prompt_the_first_to_answer_wins() {
     hub.receive(second, password("light==saber"), START, &mut world);
     assert_eq!(
         world.take(second),
-        [ask(Prompt::Password), ServerFrame::Welcome {}]
+        [ask(Prompt::Password), ServerFrame::Welcome { waiting: 0 }]
     );
     assert_eq!(world.take(first), [logged_in("luke")]);
 }
@@ -958,6 +981,92 @@ fn r9_r11_an_idle_user_is_logged_out_at_the_deadline_and_others_told() {
     // yoda is offline: he can log in again.
     login_sample(&mut hub, &mut world, "yoda", deadline);
     assert_eq!(world.take(luke), [logged_in("yoda")]);
+}
+
+/// The sample accounts on a hub that warns, as the server's does.
+fn warning_hub() -> Hub {
+    let mut hub = Hub::new(Config::new(BLOCK_MS, TIMEOUT_MS));
+    for (name, password) in SAMPLE_ACCOUNTS {
+        hub.add_account(name, password).unwrap();
+    }
+    hub
+}
+
+#[test]
+fn r9_the_warning_comes_ten_seconds_or_a_tenth_of_the_timeout_before() {
+    assert_eq!(Config::new(BLOCK_MS, 300_000).warning_ms, 10_000);
+    assert_eq!(Config::new(BLOCK_MS, 120_000).warning_ms, 10_000);
+    assert_eq!(Config::new(BLOCK_MS, 30_000).warning_ms, 3_000);
+    assert_eq!(Config::new(BLOCK_MS, 5).warning_ms, 0, "too short to warn");
+}
+
+#[test]
+fn r9_an_idle_user_is_warned_once_before_the_logout_and_only_them() {
+    let mut hub = warning_hub();
+    let mut world = World::default();
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", ms(START, 10_000));
+    world.take(yoda);
+    let deadline = ms(START, TIMEOUT_MS);
+    let warning = ms(START, TIMEOUT_MS - 10_000);
+    assert_eq!(hub.poll_timeout(), Some(warning));
+    hub.handle_timeout(ms(START, TIMEOUT_MS - 10_001), &mut world);
+    assert_eq!(world.len(), 0);
+    hub.handle_timeout(warning, &mut world);
+    assert_eq!(
+        world.take_text(yoda),
+        ["You will be logged out due to inactivity in 10 seconds unless you enter a command"]
+    );
+    assert_eq!(
+        world.len(),
+        0,
+        "nobody else hears of it: {:?}",
+        world.events
+    );
+    // Once: the next wake-up is the logout itself, then luke's warning.
+    assert_eq!(hub.poll_timeout(), Some(deadline));
+    hub.handle_timeout(ms(START, TIMEOUT_MS - 1), &mut world);
+    assert_eq!(world.len(), 0);
+    hub.handle_timeout(deadline, &mut world);
+    assert_eq!(
+        world.take_text(yoda),
+        ["You have been logged out due to inactivity"]
+    );
+    // luke, who logged in 10 s later, is warned at that moment.
+    assert_eq!(
+        world.take(luke),
+        [logged_out("yoda"), ServerFrame::IdleWarning { seconds: 10 }]
+    );
+    assert_eq!(hub.poll_timeout(), Some(ms(deadline, 10_000)));
+}
+
+#[test]
+fn r9_a_late_warning_says_how_long_is_left_and_a_command_starts_afresh() {
+    let mut hub = warning_hub();
+    let mut world = World::default();
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    // The server woke late: 2.5 s are left, shown as 3 (rounded up).
+    hub.handle_timeout(ms(START, TIMEOUT_MS - 2_500), &mut world);
+    assert_eq!(world.take(yoda), [ServerFrame::IdleWarning { seconds: 3 }]);
+    // A command: the deadline moves, and the next warning is before it.
+    let now = ms(START, TIMEOUT_MS - 1_000);
+    hub.receive(yoda, ClientFrame::WhoElse {}, now, &mut world);
+    world.take(yoda);
+    assert_eq!(hub.poll_timeout(), Some(ms(now, TIMEOUT_MS - 10_000)));
+    hub.handle_timeout(ms(now, TIMEOUT_MS - 10_000), &mut world);
+    assert_eq!(world.take(yoda), [ServerFrame::IdleWarning { seconds: 10 }]);
+    assert!(!world.is_closed(yoda));
+}
+
+#[test]
+fn r9_nobody_at_the_login_prompts_is_warned() {
+    let mut hub = warning_hub();
+    let mut world = World::default();
+    let conn = hub.connect(START, PEER, &mut world).unwrap();
+    world.take(conn);
+    assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
+    hub.handle_timeout(ms(START, TIMEOUT_MS), &mut world);
+    assert_eq!(world.take_text(conn), ["Login timed out due to inactivity"]);
 }
 
 #[test]
@@ -1047,7 +1156,7 @@ fn r9_logging_in_starts_the_idle_clock_afresh() {
         [
             ask(Prompt::Username),
             ask(Prompt::Password),
-            ServerFrame::Welcome {},
+            ServerFrame::Welcome { waiting: 0 },
             bye(ByeReason::TimedOut)
         ]
     );
@@ -1269,9 +1378,9 @@ fn r25_out_of_place_frames_are_unexpected_and_change_nothing() {
     // Every connection is where it was.
     assert_at_username_prompt(&mut hub, &mut world, fresh, START);
     hub.receive(typing, password("sithlord**"), START, &mut world);
-    assert_eq!(world.take(typing), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     hub.receive(choosing, password("longtongue"), START, &mut world);
-    assert_eq!(world.take(choosing), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(choosing), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [("jaba".into(), "longtongue".into())]);
     assert_eq!(world.take(online), [logged_in("vader"), logged_in("jaba")]);
 }

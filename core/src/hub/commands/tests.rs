@@ -15,7 +15,7 @@ use crate::hub::tests::{
     password_of, username,
 };
 use crate::hub::{Config, Hub};
-use crate::limits::{MAILBOX_DEPTH, MAX_BAD_FRAMES, MAX_LETTERS};
+use crate::limits::{MAILBOX_DEPTH, MAX_BAD_FRAMES, MAX_LETTERS, PRIVATE_ANSWER_MS};
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, Refusal, ServerFrame, Text};
 use crate::session::ConnId;
 use crate::time::Instant;
@@ -35,13 +35,35 @@ fn message(to: &str, s: &str) -> ClientFrame {
     }
 }
 
-/// A message frame as the server sends it.
+/// A message frame as the server sends it, with its age and kind as in
+/// `like` (tests of those say so; the rest are about who and what).
 fn letter(id: u64, from: &str, s: &str) -> ServerFrame {
     ServerFrame::Message {
         id,
         from: name(from),
         text: text(s),
+        broadcast: false,
+        age: 0,
     }
+}
+
+/// `frame`, a message, with its age and kind cleared for comparing.
+fn plain(frame: &ServerFrame) -> ServerFrame {
+    match frame.clone() {
+        ServerFrame::Message { id, from, text, .. } => ServerFrame::Message {
+            id,
+            from,
+            text,
+            broadcast: false,
+            age: 0,
+        },
+        other => other,
+    }
+}
+
+/// The sender's notice that a message waits for `user`, who is offline.
+fn stored(user: &str) -> ServerFrame {
+    ServerFrame::Stored { user: name(user) }
 }
 
 fn refused(refusal: Refusal) -> ServerFrame {
@@ -77,12 +99,17 @@ fn login_mail(
     let mut frames = world.take(conn);
     assert!(frames.len() >= 3, "{user}: {frames:?}");
     let after: Vec<ServerFrame> = frames.split_off(3);
+    // The welcome says how many kept messages follow (R17).
+    let waiting = after
+        .iter()
+        .take_while(|f| matches!(f, ServerFrame::Message { .. }))
+        .count() as u32;
     assert_eq!(
         frames,
         [
             ask(Prompt::Username),
             ask(Prompt::Password),
-            ServerFrame::Welcome {}
+            ServerFrame::Welcome { waiting }
         ],
         "{user} logs in"
     );
@@ -101,7 +128,7 @@ fn letters(frames: &[ServerFrame], expected: &[(&str, &str)]) -> Vec<u64> {
             let ServerFrame::Message { id, .. } = frame else {
                 panic!("not a message: {frame:?}");
             };
-            assert_eq!(*frame, letter(*id, from, s));
+            assert_eq!(plain(frame), letter(*id, from, s));
             *id
         })
         .collect();
@@ -209,6 +236,17 @@ fn r10_s2_a_message_to_an_online_user_is_delivered_at_once() {
     let got = world.take(yoda);
     letters(&got, &[("hans", "Hey Dude")]);
     assert_eq!(got[0].to_string(), "hans: Hey Dude");
+    assert!(
+        matches!(
+            got[0],
+            ServerFrame::Message {
+                broadcast: false,
+                age: 0,
+                ..
+            }
+        ),
+        "a message, sent just now: {got:?}"
+    );
     // Nothing to the sender, nothing to anyone else.
     shown(&mut world, &[(hans, &[]), (luke, &[])], "message yoda");
 
@@ -229,13 +267,32 @@ fn r10_r17_s6_a_message_to_an_offline_user_comes_at_their_next_login() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
     typed(&mut hub, &mut world, hans, "message luke Let's rock", START);
-    // Stored: nobody is told anything yet, the sender included.
-    assert_quiet(&world);
+    // Stored: only the sender is told, that it waits for luke.
+    shown(
+        &mut world,
+        &[(
+            hans,
+            &["luke is offline; they will get your message when they next log in"],
+        )],
+        "kept for luke",
+    );
 
     let later = ms(START, 30_000);
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", later);
     letters(&mail, &[("hans", "Let's rock")]);
     assert_eq!(mail[0].to_string(), "hans: Let's rock");
+    // It says when it was sent: 30 s before it is shown.
+    assert!(
+        matches!(
+            mail[0],
+            ServerFrame::Message {
+                age: 30,
+                broadcast: false,
+                ..
+            }
+        ),
+        "{mail:?}"
+    );
     shown(
         &mut world,
         &[(hans, &["luke logged in"]), (yoda, &["luke logged in"])],
@@ -266,6 +323,7 @@ fn r17_stored_messages_come_oldest_first_from_every_sender() {
         hub.receive(*conn, message("luke", s), ms(START, i as u64), &mut world);
     }
     world.take(hans);
+    world.take(yoda);
     assert_quiet(&world);
     let (_, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 10));
     let expected: Vec<(&str, &str)> = sent.iter().map(|(_, from, s)| (*from, *s)).collect();
@@ -339,7 +397,14 @@ fn r27_a_message_not_acknowledged_before_a_disconnect_comes_again() {
     assert_eq!(world.take(hans), [logged_out("luke")]);
 
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 2_000));
-    assert_eq!(mail, [letter(ids[1], "hans", "lost on the way")]);
+    let again = ServerFrame::Message {
+        id: ids[1],
+        from: name("hans"),
+        text: text("lost on the way"),
+        broadcast: false,
+        age: 2,
+    };
+    assert_eq!(mail, [again], "with its age");
     // Shown at login but not acknowledged, of three: only those come again.
     for s in ["x", "y", "z"] {
         hub.receive(hans, message("obiwan", s), START, &mut world);
@@ -349,6 +414,7 @@ fn r27_a_message_not_acknowledged_before_a_disconnect_comes_again() {
     hub.receive(obiwan, received(stored[1]), ms(START, 3_000), &mut world);
     logout(&mut hub, &mut world, obiwan, ms(START, 4_000));
     let (_, mail) = login_mail(&mut hub, &mut world, "obiwan", ms(START, 5_000));
+    let mail: Vec<ServerFrame> = mail.iter().map(plain).collect();
     assert_eq!(
         mail,
         [
@@ -404,7 +470,7 @@ fn r10_s4_a_recipient_who_blocked_the_sender_gets_nothing_and_nothing_is_stored(
     assert_eq!(world.take(hans), [refused(Refusal::BlockedByRecipient)]);
     // Others can still reach luke.
     hub.receive(yoda, message("luke", "from yoda"), START, &mut world);
-    assert_eq!(world.take(yoda), []);
+    assert_eq!(world.take(yoda), [stored("luke")]);
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
     letters(&mail, &[("yoda", "from yoda")]);
     acknowledge(&mut hub, &mut world, luke, &mail, START);
@@ -426,7 +492,7 @@ fn r26_a_full_mailbox_refuses_with_the_exact_text() {
     world.take(hans);
     for i in 0..MAILBOX_DEPTH {
         hub.receive(hans, message("luke", &format!("m{i}")), START, &mut world);
-        assert_eq!(world.take(hans), [], "m{i} is stored");
+        assert_eq!(world.take(hans), [stored("luke")], "m{i} is stored");
     }
     hub.receive(hans, message("luke", "one too many"), START, &mut world);
     let full = refused(Refusal::MailboxFull { user: name("luke") });
@@ -439,7 +505,7 @@ fn r26_a_full_mailbox_refuses_with_the_exact_text() {
     hub.receive(yoda, message("luke", "me too"), START, &mut world);
     assert_eq!(world.take(yoda), [full]);
     hub.receive(hans, message("vader", "fine"), START, &mut world);
-    assert_eq!(world.take(hans), []);
+    assert_eq!(world.take(hans), [stored("vader")]);
     assert_quiet(&world);
     // luke gets exactly the ones that were stored, in order.
     let (_, mail) = login_mail(&mut hub, &mut world, "luke", START);
@@ -507,7 +573,7 @@ fn r26_a_full_message_store_refuses_until_space_is_freed() {
                 START,
                 &mut world,
             );
-            assert_eq!(world.take(hans), [], "{user} {i}");
+            assert_eq!(world.take(hans), [stored(user)], "{user} {i}");
             posted += 1;
         }
     }
@@ -534,7 +600,7 @@ fn r26_a_full_message_store_refuses_until_space_is_freed() {
     world.take(hans);
     acknowledge(&mut hub, &mut world, first, &mail[..1], START);
     hub.receive(hans, message(roomy, "room now"), START, &mut world);
-    assert_eq!(world.take(hans), []);
+    assert_eq!(world.take(hans), [stored(roomy)]);
     hub.receive(hans, message(roomy, "and no more"), START, &mut world);
     assert_eq!(world.take(hans), [store_full]);
     let (_, mail) = login_mail(&mut hub, &mut world, roomy, START);
@@ -556,14 +622,15 @@ fn r27_a_recipient_with_a_full_queue_is_dropped_and_gets_the_message_later() {
     world.full.push(luke);
     hub.receive(hans, message("luke", "are you there?"), START, &mut world);
     assert_eq!(world.closed(), [luke]);
-    // The others hear luke left; the sender gets no error.
-    assert_eq!(world.take(hans), [logged_out("luke")]);
+    // The others hear luke left; the sender gets no error, only the news
+    // that the message waits for luke's next login.
+    assert_eq!(world.take(hans), [logged_out("luke"), stored("luke")]);
     assert_eq!(world.take(yoda), [logged_out("luke")]);
     assert_eq!(world.take(luke), []);
     assert_eq!(world.len(), 1, "only the close: {:?}", world.events);
     // luke is offline: messages to him are kept now.
     hub.receive(yoda, message("luke", "later then"), START, &mut world);
-    assert_eq!(world.take(yoda), []);
+    assert_eq!(world.take(yoda), [stored("luke")]);
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 5_000));
     letters(&mail, &[("hans", "are you there?"), ("yoda", "later then")]);
     assert_eq!(world.take(hans), [logged_in("luke")]);
@@ -586,13 +653,24 @@ fn r12_s3_a_broadcast_reaches_everyone_online_but_the_sender() {
         let got = world.take(conn);
         letters(&got, &[("hans", "vader is evil")]);
         assert_eq!(got[0].to_string(), "hans: vader is evil");
+        // Marked as a broadcast, for the client to show it as one.
+        assert!(
+            matches!(
+                got[0],
+                ServerFrame::Message {
+                    broadcast: true,
+                    ..
+                }
+            ),
+            "{got:?}"
+        );
         acknowledge(&mut hub, &mut world, conn, &got, START);
     }
     // hans sees nothing more: nobody blocked him.
     shown(&mut world, &[(hans, &[]), (vader, &[])], "broadcast");
     // Never stored for those who were not online.
     hub.receive(vader, password(password_of("vader")), START, &mut world);
-    assert_eq!(world.take(vader), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(vader), [ServerFrame::Welcome { waiting: 0 }]);
     let (_, mail) = login_mail(&mut hub, &mut world, "r2d2", START);
     assert_eq!(mail, []);
 }
@@ -798,7 +876,7 @@ fn r13_whoelse_leaves_out_self_blockers_and_users_not_logged_in() {
     assert_quiet(&world);
     // vader, once past the password prompt, is listed.
     hub.receive(typing, password(password_of("vader")), START, &mut world);
-    assert_eq!(world.take(typing), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     for conn in [hans, yoda, luke] {
         assert_eq!(world.take(conn), [logged_in("vader")]);
     }
@@ -831,6 +909,8 @@ fn patient_hub() -> Hub {
     let mut hub = Hub::new(Config {
         block_ms: BLOCK_MS,
         timeout_ms: 3_600_000,
+        warning_ms: 0,
+        answer_ms: PRIVATE_ANSWER_MS,
     });
     for (user, pass) in SAMPLE_ACCOUNTS {
         hub.add_account(user, pass).unwrap();
@@ -1172,7 +1252,7 @@ fn r15_blocking_works_one_way() {
         "message hans while you were out",
         START,
     );
-    assert_eq!(world.take(luke), []);
+    assert_eq!(world.take(luke), [stored("hans")]);
     let (_, mail) = login_mail(&mut hub, &mut world, "hans", START);
     // Shown at login: the two live ones were never acknowledged (R27).
     letters(
@@ -1344,7 +1424,10 @@ fn r9_every_command_is_activity_even_a_refused_one() {
     let steps: [(&str, &[&str]); 12] = [
         ("whoelse", &[""]),
         ("whoelsesince 60", &[""]),
-        ("message vader hi", &[]),
+        (
+            "message vader hi",
+            &["vader is offline; they will get your message when they next log in"],
+        ),
         ("broadcast anyone?", &[]),
         ("block vader", &["vader is blocked"]),
         ("unblock vader", &["vader is unblocked"]),
@@ -1446,7 +1529,7 @@ fn r25_messaging_frames_before_login_are_unexpected_and_do_nothing() {
     letters(&world.take(luke), &[("hans", "still friends")]);
     // And every connection is still at its prompt.
     hub.receive(typing, password(password_of("vader")), START, &mut world);
-    assert_eq!(world.take(typing), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     hub.receive(fresh, username("obiwan"), START, &mut world);
     assert_eq!(world.take(fresh), [ask(Prompt::Password)]);
 }

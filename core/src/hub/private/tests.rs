@@ -65,6 +65,24 @@ fn withdrawn(user: &str) -> ServerFrame {
     ServerFrame::PrivateWithdrawn { user: name(user) }
 }
 
+fn withdraw(user: &str) -> ClientFrame {
+    ClientFrame::WithdrawPrivate { user: name(user) }
+}
+
+/// The sample accounts on a hub where private requests expire after
+/// `answer_ms` (and nobody is warned before an idle logout).
+fn hub_answering_within(answer_ms: u64) -> Hub {
+    let mut hub = Hub::new(crate::hub::Config {
+        answer_ms,
+        warning_ms: 0,
+        ..crate::hub::Config::new(crate::hub::tests::BLOCK_MS, TIMEOUT_MS)
+    });
+    for (user, pass) in crate::hub::tests::SAMPLE_ACCOUNTS {
+        hub.add_account(user, pass).unwrap();
+    }
+    hub
+}
+
 fn no_longer_online(user: &str) -> ServerFrame {
     refused(Refusal::NoLongerOnline { user: name(user) })
 }
@@ -106,7 +124,7 @@ fn login_from(hub: &mut Hub, world: &mut World, user: &str, peer: IpAddr, now: I
         [
             ask(Prompt::Username),
             ask(Prompt::Password),
-            ServerFrame::Welcome {}
+            ServerFrame::Welcome { waiting: 0 }
         ],
         "{user} logs in"
     );
@@ -345,6 +363,107 @@ fn r19_declining_tells_the_asker_and_draws_no_secret() {
 }
 
 #[test]
+fn r21_stopprivate_withdraws_an_unanswered_request_and_tells_the_target() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
+    request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
+    let later = ms(START, 5_000);
+    hub.receive(hans, withdraw("luke"), later, &mut world);
+    // luke hears first (its next line is a command again), then hans.
+    assert_eq!(
+        world.events,
+        [
+            Event::Sent(luke, withdrawn("hans")),
+            Event::Sent(hans, ServerFrame::PrivateCancelled { user: name("luke") }),
+        ]
+    );
+    assert_eq!(
+        world.take_text(luke),
+        ["hans withdrew the private messaging request"]
+    );
+    assert_eq!(
+        world.take_text(hans),
+        ["Private messaging request to luke withdrawn"]
+    );
+    assert_eq!(world.take(yoda), []);
+    // The answer has no request left to answer, and no secret is drawn.
+    hub.receive(luke, accept("hans", PORT), later, &mut world);
+    assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
+    assert_quiet(&world, "after the withdrawal");
+    // A request can be made again, and answered.
+    request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), later);
+    hub.receive(luke, accept("hans", PORT), later, &mut world);
+    assert_eq!(world.take(luke), [expect("hans", 1)]);
+    world.events.clear();
+    // Withdrawing was activity (R22): at the deadline of those who logged
+    // in at START, only yoda, idle since, is logged out.
+    hub.handle_timeout(ms(START, TIMEOUT_MS), &mut world);
+    assert_eq!(world.closed(), [yoda]);
+}
+
+#[test]
+fn r21_withdrawing_a_request_that_is_not_waiting_is_refused() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let (hans, _yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
+    let no_request = |user| refused(Refusal::NoRequest { user: name(user) });
+    // Never asked; a stranger; someone else's request.
+    hub.receive(hans, withdraw("luke"), START, &mut world);
+    assert_eq!(world.take(hans), [no_request("luke")]);
+    hub.receive(hans, withdraw("bob"), START, &mut world);
+    assert_eq!(world.take(hans), [no_request("bob")]);
+    request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
+    hub.receive(luke, withdraw("hans"), START, &mut world);
+    assert_eq!(world.take(luke), [no_request("hans")]);
+    assert_eq!(
+        no_request("luke").to_string(),
+        "Error. No private messaging request to luke is waiting"
+    );
+    // Answered already.
+    hub.receive(luke, decline("hans"), START, &mut world);
+    world.take(hans);
+    hub.receive(hans, withdraw("luke"), START, &mut world);
+    assert_eq!(world.take(hans), [no_request("luke")]);
+    assert_quiet(&world, "end");
+}
+
+#[test]
+fn r19_an_unanswered_request_expires_with_a_line_on_both_sides() {
+    let mut hub = hub_answering_within(60_000);
+    let mut world = World::default();
+    let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
+    request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
+    // The expiry is the next thing the hub waits for.
+    let expires = ms(START, 60_000);
+    assert_eq!(hub.poll_timeout(), Some(expires));
+    hub.handle_timeout(ms(START, 59_999), &mut world);
+    assert_quiet(&world, "not yet");
+    hub.handle_timeout(expires, &mut world);
+    assert_eq!(
+        world.events,
+        [
+            Event::Sent(luke, ServerFrame::PrivateExpired { user: name("hans") }),
+            Event::Sent(hans, refused(Refusal::NoAnswer { user: name("luke") })),
+        ]
+    );
+    assert_eq!(
+        world.take_text(luke),
+        ["The private messaging request from hans expired"]
+    );
+    assert_eq!(
+        world.take_text(hans),
+        ["Error. luke did not answer your private messaging request in time"]
+    );
+    assert_eq!(world.take(yoda), []);
+    // Nobody was logged out, and a late answer is out of place.
+    assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
+    hub.receive(luke, accept("hans", PORT), expires, &mut world);
+    assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
+    assert_quiet(&world, "end");
+}
+
+#[test]
 fn r19_after_an_introduction_the_same_pair_may_be_introduced_again() {
     // The hub keeps no sessions: refusing a second session while the first
     // is up is the client's job.
@@ -476,7 +595,7 @@ fn r19_an_offline_target_is_refused_and_nobody_is_asked() {
     assert_quiet(&world, "nobody was asked");
     // Nothing was left pending: once luke is online he can be asked.
     hub.receive(typing, password(password_of("luke")), START, &mut world);
-    assert_eq!(world.take(typing), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     world.take(hans);
     world.take(yoda);
     request(
@@ -739,14 +858,14 @@ fn r25_private_frames_before_login_are_unexpected_and_do_nothing() {
     assert_eq!(hub.poll_timeout(), Some(deadline));
     // hans was not asked, and every connection is still at its prompt.
     hub.receive(typing, password(password_of("luke")), START, &mut world);
-    assert_eq!(world.take(typing), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.take(hans), [logged_in("luke")]);
     hub.receive(typing, accept("hans", PORT), START, &mut world);
     assert_eq!(world.take(typing), [error(FrameError::Unexpected)]);
     hub.receive(fresh, username("obiwan"), START, &mut world);
     assert_eq!(world.take(fresh), [ask(Prompt::Password)]);
     hub.receive(choosing, password("longtongue"), START, &mut world);
-    assert_eq!(world.take(choosing), [ServerFrame::Welcome {}]);
+    assert_eq!(world.take(choosing), [ServerFrame::Welcome { waiting: 0 }]);
 }
 
 // ---------------------------------------------------------------------------
