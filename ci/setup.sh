@@ -84,7 +84,8 @@ for target in "$@"; do
     grep -qx "$target" <<<"$installed" || rustup target add "$target" \
         || setup_fail "rustup target add $target failed"
 done
-for component in clippy rustfmt; do
+# rust-src: ci/release.sh rebuilds the standard library (-Z build-std).
+for component in clippy rustfmt rust-src; do
     rustup component list --installed | grep -q "^$component" || rustup component add "$component" \
         || setup_fail "rustup component add $component failed"
 done
