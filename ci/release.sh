@@ -117,7 +117,7 @@ for target in "${TARGETS[@]}"; do
         [ "$bytes" -le "$BUDGET" ] || over+=("$target/$binary ($bytes bytes)")
     done
 done
-# (enabled once the client is within budget) [ ${#over[@]} -eq 0 ] || fail "over the size budget of $BUDGET bytes: ${over[*]}"
+[ ${#over[@]} -eq 0 ] || fail "over the size budget of $BUDGET bytes: ${over[*]}"
 echo
 ls -l "$DIST"/*.tar.gz
 cat "$DIST/SHA256SUMS"

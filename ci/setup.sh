@@ -5,9 +5,13 @@
 # program with the project's own .cargo/config.toml (linker and runner), so
 # a broken toolchain fails here in seconds, naming the package to install.
 
-# What a target's build uses, as "path-or-command package" pairs.
+# What a target's build uses, as "path-or-command package" pairs; "host"
+# is what the tests use whatever the target: tmux is the terminal that the
+# client's terminal tests (tests/terminal.rs) run it in.
 setup_needs() {
     case "$1" in
+        host)
+            echo "tmux tmux" ;;
         aarch64-unknown-linux-gnu)
             echo "aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu"
             echo "/usr/aarch64-linux-gnu/lib/Scrt1.o libc6-dev-arm64-cross"
@@ -65,7 +69,7 @@ $out"
     fi
 }
 
-missing=$(setup_missing "$@")
+missing=$(setup_missing host "$@")
 if [ -n "$missing" ]; then
     echo "installing" $missing
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -75,7 +79,7 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing \
         >/dev/null || setup_fail "apt-get install $missing failed"
-    still=$(setup_missing "$@")
+    still=$(setup_missing host "$@")
     [ -z "$still" ] || setup_fail "still missing after apt-get install:" $still
 fi
 

@@ -7,6 +7,8 @@
 //! and client binaries beside it are ARM too: they are started through
 //! `qemu-<arch>`, which finds its sysroot in the inherited `QEMU_LD_PREFIX`
 //! (set by the runner in `.cargo/config.toml`).
+//!
+//! [`screen`] runs a client in a real terminal (tmux) instead of a pipe.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -24,8 +26,10 @@ pub const WAIT: Duration = Duration::from_secs(15);
 /// The sample credentials of R3, as shipped.
 pub const CREDENTIALS: &str = include_str!("../credentials.txt");
 
+pub mod screen;
+
 /// Where the workspace's binaries are: beside the test binary's `deps/`.
-fn bin(name: &str) -> PathBuf {
+pub(crate) fn bin(name: &str) -> PathBuf {
     let dir = std::env::var_os("NATTER_BIN_DIR")
         .map(PathBuf::from)
         .or_else(|| {
@@ -58,7 +62,7 @@ fn command(name: &str) -> Command {
 }
 
 /// `qemu-<arch>` when this test runs emulated (the runner sets QEMU_LD_PREFIX).
-fn qemu() -> Option<&'static str> {
+pub(crate) fn qemu() -> Option<&'static str> {
     std::env::var_os("QEMU_LD_PREFIX")?;
     if cfg!(target_arch = "aarch64") {
         Some("qemu-aarch64")

@@ -132,8 +132,14 @@ struct LocalTime {
 /// `at` in the local time zone (`TZ`, `/etc/localtime`), from the C
 /// library, which knows the zone's rules; `None` if it cannot tell.
 fn local(at: SystemTime) -> Option<LocalTime> {
-    let seconds = at.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    let seconds = libc::time_t::try_from(seconds).ok()?;
+    // `time_t`'s width is the C library's (32 bits on older armv7 glibc):
+    // inferred from `localtime_r`, and a time it cannot hold is no time.
+    let seconds = at
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_secs()
+        .try_into()
+        .ok()?;
     // SAFETY: `localtime_r` reads `seconds` and writes only the `tm` we
     // pass it, which is plain data (all zeros is a valid value). It is the
     // reentrant form: nothing is shared with other threads, and this

@@ -20,18 +20,16 @@
 pub mod editor;
 pub mod input;
 pub mod keys;
+mod mode;
 
 use std::collections::VecDeque;
 use std::io::{self, IsTerminal, Write};
 use std::time::SystemTime;
 
-use rustix::termios::{
-    self, InputModes, LocalModes, OptionalActions, QueueSelector, SpecialCodeIndex, Termios,
-};
-
 use self::editor::{Edited, Editor};
 use self::input::Chunk;
 use self::keys::{Key, KeyDecoder};
+use self::mode::Mode;
 use crate::dialogue::{Echo, Read};
 use crate::display::{Line, Look, Style};
 use crate::safe_text::neutralise;
@@ -79,7 +77,7 @@ pub struct Terminal {
 
 struct Tty {
     /// The terminal's mode at start, put back by [`Terminal::finish`].
-    saved: Termios,
+    saved: Mode,
     editor: Editor,
     keys: KeyDecoder,
     /// Between the terminal's paste markers: text only.
@@ -308,10 +306,8 @@ impl Terminal {
                 }
                 out.push_str(PASTE_OFF);
                 write_out(&out);
-                // What was typed and not yet read belongs to this client, not
-                // to the shell that gets the terminal back.
-                let _ = termios::tcflush(io::stdin(), QueueSelector::IFlush);
-                let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, &tty.saved);
+                mode::flush_input();
+                let _ = mode::set(&tty.saved);
             }
             None => {
                 if self.line_open {
@@ -341,22 +337,10 @@ impl Terminal {
 }
 
 impl Tty {
-    /// Raw mode: keys one at a time, no echo, no signals from Ctrl-C (the
-    /// editor handles it), CR left as CR; output as it was.
+    /// Raw mode (see [`Mode::raw`]), and bracketed paste on.
     fn enter() -> io::Result<Tty> {
-        let saved = termios::tcgetattr(io::stdin())?;
-        let mut raw = saved.clone();
-        raw.input_modes -= InputModes::ICRNL
-            | InputModes::INLCR
-            | InputModes::IGNCR
-            | InputModes::IXON
-            | InputModes::BRKINT
-            | InputModes::ISTRIP;
-        raw.local_modes -=
-            LocalModes::ICANON | LocalModes::ECHO | LocalModes::ISIG | LocalModes::IEXTEN;
-        raw.special_codes[SpecialCodeIndex::VMIN] = 1;
-        raw.special_codes[SpecialCodeIndex::VTIME] = 0;
-        termios::tcsetattr(io::stdin(), OptionalActions::Now, &raw)?;
+        let saved = mode::get()?;
+        mode::set(&saved.raw())?;
         write_out(PASTE_ON);
         Ok(Tty {
             saved,
@@ -369,11 +353,7 @@ impl Tty {
 
 /// The terminal's width in columns.
 fn width() -> usize {
-    termios::tcgetwinsize(io::stdout())
-        .ok()
-        .map(|size| usize::from(size.ws_col))
-        .filter(|&cols| cols > 0)
-        .unwrap_or(DEFAULT_WIDTH)
+    mode::columns().unwrap_or(DEFAULT_WIDTH)
 }
 
 /// One line from a pipe, without its line feed (or CR LF). Invalid UTF-8

@@ -58,6 +58,8 @@ pub struct Editor {
     names: Vec<String>,
     /// Terminal columns.
     width: usize,
+    /// Rows the edit area on screen takes (0: none drawn).
+    rows: usize,
     /// Rows from the top of the edit area on screen to the cursor.
     cursor_row: usize,
     /// What the edit area on screen shows, to know how it reflows.
@@ -86,6 +88,7 @@ impl Editor {
             listing: false,
             names: Vec::new(),
             width: width.max(2),
+            rows: 0,
             cursor_row: 0,
             drawn: Vec::new(),
             drawn_cursor: 0,
@@ -168,6 +171,7 @@ impl Editor {
             }
             Key::Ctrl(b'l') => {
                 out.push_str("\x1b[H\x1b[2J");
+                self.rows = 0;
                 self.cursor_row = 0;
             }
             Key::Up | Key::Ctrl(b'p') if self.echo == Echo::Command => self.history_step(true),
@@ -379,13 +383,23 @@ impl Editor {
         self.draw(out);
     }
 
-    /// Takes the edit area off the screen, leaving the cursor where it began.
+    /// Takes the edit area off the screen, leaving the cursor where it
+    /// began. Row by row with "erase line", never "erase the screen": a
+    /// terminal may keep what an erased screen held (tmux's scroll-on-clear
+    /// does), and the scrollback would fill with copies of the line.
     pub fn erase(&mut self, out: &mut String) {
-        out.push('\r');
-        if self.cursor_row > 0 {
-            let _ = write!(out, "\x1b[{}A", self.cursor_row);
+        let rows = self.rows.max(1);
+        let below = rows - 1 - self.cursor_row.min(rows - 1);
+        if below > 0 {
+            let _ = write!(out, "\x1b[{below}B");
         }
-        out.push_str("\x1b[J");
+        for row in (0..rows).rev() {
+            out.push_str("\r\x1b[K");
+            if row > 0 {
+                out.push_str("\x1b[A");
+            }
+        }
+        self.rows = 0;
         self.cursor_row = 0;
         self.drawn.clear();
         self.drawn_cursor = 0;
@@ -393,10 +407,12 @@ impl Editor {
 
     /// The terminal is now `width` columns wide. Terminals reflow wrapped
     /// lines on a resize (tmux, VTE, kitty, ...): where the edit area now
-    /// starts follows from the new width; then it is drawn again.
+    /// is follows from the new width; then it is drawn again.
     pub fn resize(&mut self, width: usize, out: &mut String) {
         self.width = width.max(2);
-        self.cursor_row = place(&self.drawn, self.width, self.drawn_cursor).0;
+        let layout = Layout::of(&self.drawn, self.drawn_cursor, self.width);
+        self.rows = layout.rows;
+        self.cursor_row = layout.cursor.0;
         self.draw(out);
     }
 
@@ -407,26 +423,21 @@ impl Editor {
         for cell in &cells {
             out.push_str(&cell.text);
         }
-        let end = place(&cells, self.width, cells.len());
-        let mut end_row = end.0;
-        if end.1 == self.width {
+        let layout = Layout::of(&cells, cursor, self.width);
+        if layout.full {
             // A full last row: go to the next one, where typing continues.
             out.push_str("\r\n");
-            end_row += 1;
         }
-        let (row, col) = place(&cells, self.width, cursor);
-        let (row, col) = if cursor == cells.len() {
-            (end_row, if end.1 == self.width { 0 } else { col })
-        } else {
-            (row, col)
-        };
-        if end_row > row {
-            let _ = write!(out, "\x1b[{}A", end_row - row);
+        let (row, col) = layout.cursor;
+        let up = layout.rows - 1 - row;
+        if up > 0 {
+            let _ = write!(out, "\x1b[{up}A");
         }
         out.push('\r');
         if col > 0 {
             let _ = write!(out, "\x1b[{col}C");
         }
+        self.rows = layout.rows;
         self.cursor_row = row;
         self.drawn = cells;
         self.drawn_cursor = cursor;
@@ -505,6 +516,34 @@ fn shown_char(c: char) -> String {
         '\x7f' => "^?".into(),
         c if c.is_control() => char::REPLACEMENT_CHARACTER.into(),
         c => c.into(),
+    }
+}
+
+/// Where the edit area's cells land on a terminal of some width.
+struct Layout {
+    /// Rows taken, with the empty one after a full last row.
+    rows: usize,
+    /// The last row is full: the cursor goes to the start of the next.
+    full: bool,
+    /// The cursor's row and column.
+    cursor: (usize, usize),
+}
+
+impl Layout {
+    fn of(cells: &[Cell], cursor: usize, width: usize) -> Layout {
+        let end = place(cells, width, cells.len());
+        let full = !cells.is_empty() && end.1 >= width;
+        let end_row = end.0 + usize::from(full);
+        let cursor = if cursor >= cells.len() {
+            (end_row, if full { 0 } else { end.1 })
+        } else {
+            place(cells, width, cursor)
+        };
+        Layout {
+            rows: end_row + 1,
+            full,
+            cursor,
+        }
     }
 }
 
@@ -775,7 +814,12 @@ mod tests {
         assert_eq!(e.cursor_row, 2);
         let mut out = String::new();
         e.draw(&mut out);
-        assert!(out.starts_with("\r\x1b[2A\x1b[J"), "{out:?}");
+        // Erased bottom up, a line at a time.
+        assert!(
+            out.starts_with("\r\x1b[K\x1b[A\r\x1b[K\x1b[A\r\x1b[K>"),
+            "{out:?}"
+        );
+        assert!(!out.contains("\x1b[J"), "never erases the screen");
         // Exactly full rows: the cursor goes to the next row.
         let mut e = editor("> ", Echo::Command);
         type_in(&mut e, &"x".repeat(38));
@@ -794,12 +838,13 @@ mod tests {
         // Twice as wide: the 47 columns now take rows 0 and 1.
         let mut out = String::new();
         e.resize(40, &mut out);
-        assert!(out.starts_with("\r\x1b[1A\x1b[J"), "{out:?}");
+        assert!(out.starts_with("\r\x1b[K\x1b[A\r\x1b[K>"), "{out:?}");
         assert_eq!(e.cursor_row, 1);
         // Narrower: five rows of 10.
         let mut out = String::new();
         e.resize(10, &mut out);
-        assert!(out.starts_with("\r\x1b[4A\x1b[J"), "{out:?}");
+        assert_eq!(out.matches("\r\x1b[K").count(), 5, "{out:?}");
+        assert_eq!(out.split('>').next().unwrap().matches("\x1b[A").count(), 4);
     }
 
     #[test]
@@ -808,7 +853,7 @@ mod tests {
         type_in(&mut e, "half");
         let mut out = String::new();
         e.print_above("hans: Hey Dude", &mut out);
-        assert_eq!(out, "\r\x1b[Jhans: Hey Dude\r\n\r\x1b[J> half\r\x1b[6C");
+        assert_eq!(out, "\r\x1b[Khans: Hey Dude\r\n\r\x1b[K> half\r\x1b[6C");
         assert_eq!(line(&e), "half");
     }
 }
