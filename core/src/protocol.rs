@@ -326,6 +326,34 @@ mod tests {
             }),
             "{\"Bye\":{\"reason\":\"TimedOut\"}}\n"
         );
+        // As docs/PROTOCOL.md shows them.
+        assert_eq!(
+            line(&ServerFrame::Bye {
+                reason: ByeReason::NowBlocked { seconds: 60 }
+            }),
+            "{\"Bye\":{\"reason\":{\"NowBlocked\":{\"seconds\":60}}}}\n"
+        );
+        assert_eq!(
+            line(&ServerFrame::Message {
+                id: 17,
+                from: Name::try_from("hans").unwrap(),
+                text: Text::try_from("Hey Dude").unwrap(),
+                broadcast: false,
+                age: 0,
+            }),
+            "{\"Message\":{\"id\":17,\"from\":\"hans\",\"text\":\"Hey Dude\",\"broadcast\":false,\"age\":0}}\n"
+        );
+        assert_eq!(
+            line(&ServerFrame::Welcome { waiting: 3 }),
+            "{\"Welcome\":{\"waiting\":3}}\n"
+        );
+        let decoded = decode_server(b"{\"Bye\":{\"reason\":{\"Blocked\":{\"seconds\":42}}}}");
+        assert_eq!(
+            decoded,
+            Ok(ServerFrame::Bye {
+                reason: ByeReason::Blocked { seconds: 42 }
+            })
+        );
     }
 
     #[test]
