@@ -231,6 +231,26 @@ fn r19_a_request_withdrawn_by_logout_frees_the_next_line() {
     luke.expect_absent("Please enter y or n", QUIET);
 }
 
+#[test]
+fn r21_stopprivate_withdraws_a_request_not_yet_answered() {
+    let server = Server::start(60, 120);
+    let mut hans = server.login("hans", "falcon*solo");
+    let mut luke = server.login("luke", "light==saber");
+    hans.send("startprivate luke");
+    hans.expect("Start private messaging with luke\n");
+    luke.expect(&question("hans"));
+    hans.send("stopprivate luke");
+    hans.expect("Private messaging request to luke withdrawn\n");
+    luke.expect("hans withdrew the private messaging request\n");
+    // luke's next line is a command again, and hans may ask again.
+    luke.send("whoelse");
+    luke.expect("hans\n");
+    hans.send("stopprivate luke");
+    hans.expect("Error. Private messaging to luke not enabled\n");
+    open_session(&mut hans, &mut luke);
+    luke.expect("Private messaging with hans started\n");
+}
+
 /// A raw hans asks the real luke, who accepts: returns what the server
 /// gave hans to connect (R19).
 fn introduce(server: &Server, luke: &mut Client) -> (Raw, String, u16, Secret) {

@@ -181,9 +181,9 @@ fn a_message_arriving_mid_line_is_drawn_above_and_the_line_stays_intact() {
         ]
     );
     // The cursor is still at the end of what was typed.
-    let rows = luke.rows();
-    let (col, row) = luke.cursor();
-    assert_eq!((col, row), ("> message yoda half".len(), rows.len() - 1));
+    luke.wait_for("the cursor at the end of the typed line", |s| {
+        s.cursor() == ("> message yoda half".len(), s.rows().len() - 1)
+    });
     luke.type_text(" done");
     luke.press(&["Enter"]);
     yoda.expect("luke: half done\n");
@@ -258,6 +258,26 @@ fn a_resize_redraws_a_long_line_once_without_stale_copies() {
     }
     luke.press(&["Enter"]);
     yoda.expect(&format!("luke: {}\n", &text["message yoda ".len()..]));
+}
+
+#[test]
+fn combining_marks_and_wide_characters_take_their_display_width() {
+    let server = Server::start(60, 120);
+    let (mut yoda, luke) = yoda_and_luke(&server, &[], &[]);
+    yoda.expect("luke logged in\n");
+    // e with two combining acute accents, then three wide characters.
+    let text = "message yoda e\u{301}\u{301}x 日本語";
+    luke.type_text(text);
+    luke.wait_for("the line", |s| s.last_line().ends_with("語"));
+    // "> message yoda " 15, "é́x " 3, three wide characters 6: column 24.
+    luke.wait_for("the cursor after the line", |s| {
+        s.cursor() == (24, s.rows().len() - 1)
+    });
+    luke.press(&["Left", "Left", "Left", "Left", "Left", "Left"]);
+    // Back over 語, 本, 日, the space, x, and e with its marks at once.
+    luke.wait_for("the cursor before the e", |s| s.cursor().0 == 15);
+    luke.press(&["End", "Enter"]);
+    yoda.expect("luke: e\u{301}\u{301}x 日本語\n");
 }
 
 #[test]
