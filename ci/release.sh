@@ -59,7 +59,8 @@ smoke_test() {
     done
     [ -n "$port" ] || { kill "$server"; fail "$target: the server did not start: $(cat "$log")"; }
     local out
-    out=$(printf 'yoda\nwise@!man\nwhoelse\nlogout\n' | timeout 30 $run "$bin/natter-client" "$port")
+    out=$(printf 'yoda\nwise@!man\nwhoelse\nlogout\n' | timeout 30 $run "$bin/natter-client" "$port") \
+        || { kill "$server"; fail "$target: the client failed: $out"; }
     kill -TERM "$server"; wait "$server" || fail "$target: the server did not exit 0 on SIGTERM"
     rm -rf "$work"
     grep -q 'Welcome to the greatest messaging application ever!' <<<"$out" \

@@ -71,7 +71,11 @@ impl Look {
     pub fn render(&self, line: &Line, now: SystemTime) -> String {
         let text = neutralise(&line.text);
         let stamp = match line.age {
-            Some(age) => Some(stamp(now - Duration::from_secs(age), now)),
+            // An age from before the clock's epoch is no time at all.
+            Some(age) => Some(match now.checked_sub(Duration::from_secs(age)) {
+                Some(sent) => stamp(sent, now),
+                None => NO_TIME.into(),
+            }),
             None if self.timestamps => Some(stamp(now, now)),
             None => None,
         };
@@ -104,10 +108,13 @@ fn colour(style: Style) -> Option<&'static str> {
     }
 }
 
+/// Shown for a time that cannot be told.
+const NO_TIME: &str = "--:--";
+
 /// `HH:MM` in local time, with the date before it if `at` is not today.
 fn stamp(at: SystemTime, now: SystemTime) -> String {
     let (Some(at), Some(today)) = (local(at), local(now)) else {
-        return "--:--".into();
+        return NO_TIME.into();
     };
     if (at.year, at.month, at.day) == (today.year, today.month, today.day) {
         format!("{:02}:{:02}", at.hour, at.minute)
@@ -245,5 +252,17 @@ mod tests {
             format!("{} hans: hi", stamp(now, now))
         );
         assert_eq!(plain.render(&live, now), "hans: hi");
+    }
+
+    #[test]
+    fn an_age_older_than_the_clock_is_no_time_not_a_crash() {
+        let line = Line {
+            age: Some(u64::MAX),
+            ..Line::new(Style::Message, "hans: hi")
+        };
+        assert_eq!(
+            Look::default().render(&line, at(1_800_000_000)),
+            "--:-- hans: hi"
+        );
     }
 }

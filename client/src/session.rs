@@ -35,6 +35,10 @@ const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 /// client ends.
 const PEER_GRACE: Duration = Duration::from_secs(1);
 
+/// How long the rest of a key may take after its first byte: an ESC alone
+/// for this long is the Escape key (terminals send a sequence in one go).
+const KEY_TIMEOUT: Duration = Duration::from_millis(50);
+
 /// What woke the loop up.
 enum Event {
     /// More bytes (`Ok(true)`), the end of the stream, or a read error.
@@ -53,6 +57,8 @@ enum Event {
     Silent,
     /// The time asked for by [`Action::Remind`] is up.
     Remind,
+    /// The rest of a key begun did not come in [`KEY_TIMEOUT`].
+    KeyTimeout,
 }
 
 /// Connects, runs the session to its end, and says how it ended. Private
@@ -81,6 +87,7 @@ pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outco
         deadline: None,
         first_frame_by: Some(Instant::now() + FIRST_FRAME_TIMEOUT),
         remind_at: None,
+        key_by: None,
     };
     let mut input_open = true;
     loop {
@@ -108,6 +115,11 @@ pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outco
                 return outcome;
             }
         }
+        session.key_by = match (session.terminal.keys_waiting(), session.key_by) {
+            (false, _) => None,
+            (true, Some(by)) => Some(by),
+            (true, None) => Some(Instant::now() + KEY_TIMEOUT),
+        };
         let event = session.wait(&chunks, input_open, signals.as_ref()).await;
         let actions = match event {
             Event::Received(Ok(true)) => continue,
@@ -140,6 +152,11 @@ pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outco
                 session.remind_at = None;
                 session.dialogue.remind()
             }
+            Event::KeyTimeout => {
+                session.key_by = None;
+                session.terminal.keys_timed_out();
+                continue;
+            }
         };
         if let Some(outcome) = session.perform(actions).await {
             return outcome;
@@ -158,6 +175,8 @@ struct Session {
     first_frame_by: Option<Instant>,
     /// Set by [`Action::Remind`].
     remind_at: Option<Instant>,
+    /// While a key is begun and not finished: when to take it as it is.
+    key_by: Option<Instant>,
 }
 
 impl Session {
@@ -196,6 +215,7 @@ impl Session {
             (self.deadline, Event::Deadline),
             (self.first_frame_by, Event::Silent),
             (self.remind_at, Event::Remind),
+            (self.key_by, Event::KeyTimeout),
         ]
         .into_iter()
         .filter_map(|(at, event)| Some((at?, event)))

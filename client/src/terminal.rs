@@ -55,6 +55,11 @@ const PASTE_OFF: &str = "\x1b[?2004l";
 /// Printed before each line typed but never sent.
 const NOT_SENT: &str = "Not sent: ";
 
+/// Printed instead of a line typed where a password was expected, when the
+/// server asks for something else (the username again): a password is
+/// never shown, nor sent as anything but a password.
+pub const DROPPED: &str = "(A line typed for a password was not used)";
+
 pub struct Terminal {
     /// On a terminal: the editor and raw mode; `None` on a pipe.
     tty: Option<Tty>,
@@ -102,7 +107,12 @@ impl Terminal {
         } else {
             None
         };
-        let terminal = Terminal {
+        let look = Look::for_terminal(terminal_out, timestamps);
+        (Terminal::new(tty, look), input::start(debug))
+    }
+
+    fn new(tty: Option<Tty>, look: Look) -> Terminal {
+        Terminal {
             tty,
             plain: Vec::new(),
             queue: VecDeque::new(),
@@ -110,10 +120,9 @@ impl Terminal {
             ahead: Echo::Visible,
             ended: false,
             end_told: false,
-            look: Look::for_terminal(terminal_out, timestamps),
+            look,
             line_open: false,
-        };
-        (terminal, input::start(debug))
+        }
     }
 
     /// Bytes (or the end) from the reader thread.
@@ -128,11 +137,21 @@ impl Terminal {
     /// The next thing the user did, once the bytes for it are in.
     pub fn next_input(&mut self) -> Option<Input> {
         loop {
-            if self.reading.is_some()
-                && let Some((line, _)) = self.queue.pop_front()
+            if let Some(read) = &self.reading
+                && let Some((line, typed)) = self.queue.pop_front()
             {
+                if typed == Echo::Hidden && read.echo != Echo::Hidden {
+                    self.print(&Line::new(Style::Warning, DROPPED));
+                    continue;
+                }
                 self.consume(&line);
                 return Some(Input::Line(line));
+            }
+            if self.reading.is_none() && !self.queue.is_empty() {
+                // One line ahead at a time: the next is decoded once this one
+                // is taken, with the echo that read says is next (a line
+                // typed after a password is a command, not another one).
+                return None;
             }
             match self.decode() {
                 Some(Edited::Line(line)) => self.queue.push_back((line, self.echo_now())),
@@ -171,6 +190,8 @@ impl Terminal {
         while let Some(key) = tty.keys.next_key() {
             let key = match (tty.pasting, key) {
                 (_, Key::PasteStart) => {
+                    // The editor ends a search: the paste is text to insert.
+                    tty.editor.key(Key::PasteStart, &mut out);
                     tty.pasting = true;
                     continue;
                 }
@@ -211,18 +232,27 @@ impl Terminal {
             };
             let mut out = String::new();
             tty.editor.set_prompt("", read.ahead);
-            tty.editor
-                .print_above(&format!("{}{shown}", read.prompt), &mut out);
+            let committed = format!("{}{shown}", neutralise(&read.prompt));
+            tty.editor.print_above(&committed, &mut out);
             write_out(&out);
         }
     }
 
     /// The dialogue wants a line: shown with `read.prompt`, or taken at
-    /// once from the lines typed ahead.
+    /// once from the lines typed ahead. A read while one is out changes its
+    /// prompt (a private request came while a command was typed: the line
+    /// typed answers it); what was typed stays.
     pub fn read(&mut self, read: Read) {
         match &mut self.tty {
             Some(tty) => {
                 let mut out = String::new();
+                if read.echo != Echo::Hidden && tty.editor.clear_hidden() {
+                    // Half a password, and the server asks for a username.
+                    let dropped = self
+                        .look
+                        .render(&Line::new(Style::Warning, DROPPED), SystemTime::now());
+                    tty.editor.print_above(&dropped, &mut out);
+                }
                 tty.editor.set_prompt(&read.prompt, read.echo);
                 tty.editor.draw(&mut out);
                 write_out(&out);
@@ -233,21 +263,16 @@ impl Terminal {
         self.reading = Some(read);
     }
 
-    /// A new prompt for the read out (a private request came while a
-    /// command was typed: the line typed answers it).
-    pub fn prompt(&mut self, text: &str) {
-        if let Some(read) = &mut self.reading {
-            read.prompt = text.into();
-            read.echo = Echo::Visible;
-        }
-        match &mut self.tty {
-            Some(tty) => {
-                let mut out = String::new();
-                tty.editor.set_prompt(text, Echo::Visible);
-                tty.editor.draw(&mut out);
-                write_out(&out);
-            }
-            None => self.print_plain(&neutralise(text)),
+    /// Whether the start of a key is waiting for the rest: a lone Escape
+    /// is only known as such once nothing follows it for a moment.
+    pub fn keys_waiting(&self) -> bool {
+        self.tty.as_ref().is_some_and(|tty| tty.keys.waiting())
+    }
+
+    /// Nothing followed the start of a key: it is taken as it is.
+    pub fn keys_timed_out(&mut self) {
+        if let Some(tty) = &mut self.tty {
+            tty.keys.expire();
         }
     }
 
@@ -290,40 +315,31 @@ impl Terminal {
             .filter(|(_, echo)| *echo != Echo::Hidden)
             .map(|(line, _)| line)
             .collect();
-        match &mut self.tty {
+        let mut out = String::new();
+        if let Some(tty) = &mut self.tty {
+            tty.editor.erase(&mut out);
+            unsent.extend(tty.editor.typed());
+        } else if self.line_open {
+            // End the prompt line, so the shell's starts on its own.
+            out.push('\n');
+        }
+        let unsent = unsent
+            .into_iter()
+            .map(|line| Line::new(Style::Warning, format!("{NOT_SENT}{line}")));
+        // On the terminal CR LF, as the editor writes.
+        let end = if self.tty.is_some() { "\r\n" } else { "\n" };
+        for line in last.iter().cloned().chain(unsent) {
+            out.push_str(&self.look.render(&line, now));
+            out.push_str(end);
+        }
+        match &self.tty {
             Some(tty) => {
-                let mut out = String::new();
-                tty.editor.erase(&mut out);
-                unsent.extend(tty.editor.typed());
-                for line in last {
-                    out.push_str(&self.look.render(line, now));
-                    out.push_str("\r\n");
-                }
-                for line in &unsent {
-                    let line = Line::new(Style::Warning, format!("{NOT_SENT}{line}"));
-                    out.push_str(&self.look.render(&line, now));
-                    out.push_str("\r\n");
-                }
                 out.push_str(PASTE_OFF);
                 write_out(&out);
                 mode::flush_input();
                 let _ = mode::set(&tty.saved);
             }
-            None => {
-                if self.line_open {
-                    // End the prompt line, so the shell's starts on its own.
-                    self.print_plain("\n");
-                }
-                for line in last {
-                    let text = self.look.render(line, now) + "\n";
-                    self.print_plain(&text);
-                }
-                for line in &unsent {
-                    let line = Line::new(Style::Warning, format!("{NOT_SENT}{line}"));
-                    let text = self.look.render(&line, now) + "\n";
-                    self.print_plain(&text);
-                }
-            }
+            None => self.print_plain(&out),
         }
     }
 
@@ -341,6 +357,7 @@ impl Tty {
     fn enter() -> io::Result<Tty> {
         let saved = mode::get()?;
         mode::set(&saved.raw())?;
+        mode::restore_on_panic(saved, PASTE_OFF);
         write_out(PASTE_ON);
         Ok(Tty {
             saved,
@@ -392,17 +409,7 @@ mod tests {
 
     /// A terminal on a pipe, without the reader thread.
     fn piped() -> Terminal {
-        Terminal {
-            tty: None,
-            plain: Vec::new(),
-            queue: VecDeque::new(),
-            reading: None,
-            ahead: Echo::Visible,
-            ended: false,
-            end_told: false,
-            look: Look::default(),
-            line_open: false,
-        }
+        Terminal::new(None, Look::default())
     }
 
     #[test]
@@ -441,6 +448,20 @@ mod tests {
         t.reading = Some(read("> ", Echo::Command, Echo::Command));
         assert_eq!(t.next_input(), Some(Input::Line("whoelse".into())));
         assert_eq!(t.next_input(), None);
+    }
+
+    #[test]
+    fn a_line_typed_for_a_password_is_never_taken_as_a_username() {
+        let mut t = piped();
+        t.reading = Some(read("Username: ", Echo::Visible, Echo::Hidden));
+        t.push(Chunk::Bytes(b"yoda\nwise@!man\nluke\n".to_vec()));
+        assert_eq!(t.next_input(), Some(Input::Line("yoda".into())));
+        // Waiting for the server: the next line is typed for a password.
+        assert_eq!(t.next_input(), None);
+        // yoda is online elsewhere: the server asks for a username again.
+        // The password typed ahead is dropped, not sent as one.
+        t.reading = Some(read("Username: ", Echo::Visible, Echo::Hidden));
+        assert_eq!(t.next_input(), Some(Input::Line("luke".into())));
     }
 
     #[test]

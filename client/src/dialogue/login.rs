@@ -22,9 +22,10 @@ pub(super) fn read(prompt: Prompt) -> Read {
         Prompt::Password | Prompt::NewPassword => Read {
             prompt: prompt.to_string(),
             echo: Echo::Hidden,
-            // A wrong password is asked for again: stay hidden until the
-            // server says which.
-            ahead: Echo::Hidden,
+            // What is pasted after a password is most likely commands; a
+            // second password typed ahead is hidden anyway if the server
+            // asks for one (the read that takes it is hidden).
+            ahead: Echo::Command,
         },
     }
 }
@@ -136,7 +137,7 @@ mod tests {
         );
         assert_eq!(
             d.frame(ask(Prompt::Password)),
-            [read("Password: ", Echo::Hidden, Echo::Hidden)]
+            [read("Password: ", Echo::Hidden, Echo::Command)]
         );
         assert_eq!(
             d.line("wise@!man"),
@@ -166,7 +167,7 @@ mod tests {
         );
         assert_eq!(
             d.frame(ask(Prompt::Password)),
-            [read("Password: ", Echo::Hidden, Echo::Hidden)]
+            [read("Password: ", Echo::Hidden, Echo::Command)]
         );
         d.line("password");
         // The sample's words, then when to try again.
@@ -219,7 +220,7 @@ mod tests {
             [read(
                 "This is a new user. Enter a password: ",
                 Echo::Hidden,
-                Echo::Hidden
+                Echo::Command
             )]
         );
         assert_eq!(
@@ -270,7 +271,7 @@ mod tests {
                 read(
                     "This is a new user. Enter a password: ",
                     Echo::Hidden,
-                    Echo::Hidden
+                    Echo::Command
                 )
             ]
         );
@@ -293,7 +294,7 @@ mod tests {
             plain(d.line(&"a".repeat(65))),
             [
                 print("Error. Password is too long (at most 64 characters)"),
-                read("Password: ", Echo::Hidden, Echo::Hidden)
+                read("Password: ", Echo::Hidden, Echo::Command)
             ]
         );
     }

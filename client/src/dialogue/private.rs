@@ -11,6 +11,7 @@ use natter_core::protocol::{ClientFrame, Host, PeerBye, PeerFrame, Secret, Serve
 use natter_core::text::PrivateNotice;
 
 use super::{Action, Dialogue, HOLD, PeerReport, notice, show, voids_request};
+use crate::display::{Line, Style};
 
 /// A private messaging request waiting for this user's y or n (R19).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,10 +249,7 @@ impl Dialogue {
                 }
                 if !self.leaving {
                     out.push(if initiated {
-                        super::Action::Print(crate::display::Line::new(
-                            crate::display::Style::Notice,
-                            accepted(&user),
-                        ))
+                        Action::Print(Line::new(Style::Notice, accepted(&user)))
                     } else {
                         notice(PrivateNotice::Started { user: &user })
                     });

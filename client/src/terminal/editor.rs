@@ -106,8 +106,15 @@ impl Editor {
         self.echo = echo;
     }
 
-    pub fn echo(&self) -> Echo {
-        self.echo
+    /// Drops what was typed, if it was typed hidden: half a password is
+    /// never shown as anything else. Whether there was any.
+    pub fn clear_hidden(&mut self) -> bool {
+        if self.echo != Echo::Hidden || self.line.is_empty() {
+            return false;
+        }
+        self.line.clear();
+        self.cursor = 0;
+        true
     }
 
     /// Adds a username to those Tab completes.
@@ -145,11 +152,11 @@ impl Editor {
             Key::Ctrl(b'c') if self.line.is_empty() => return Some(Edited::Interrupt),
             Key::Ctrl(b'c') => {
                 // Dropped, and left on screen as dropped, as a shell does.
-                let shown = self.shown_line() + "^C";
+                let prompt: String = self.prompt.chars().map(shown_char).collect();
+                let committed = format!("{prompt}{}^C", self.shown_line());
                 self.line.clear();
                 self.cursor = 0;
                 self.browsing = None;
-                let committed = format!("{}{shown}", self.prompt);
                 self.print_above(&committed, out);
                 return None;
             }
@@ -722,6 +729,32 @@ mod tests {
         type_in(&mut e, "who");
         press(&mut e, Key::Ctrl(b'g'));
         assert_eq!(line(&e), "");
+    }
+
+    #[test]
+    fn a_paste_during_a_search_ends_it_and_is_inserted() {
+        let mut e = editor("> ", Echo::Command);
+        type_in(&mut e, "whoelse");
+        press(&mut e, Key::Enter);
+        press(&mut e, Key::Ctrl(b'r'));
+        type_in(&mut e, "who");
+        press(&mut e, Key::PasteStart);
+        assert!(e.search.is_none());
+        type_in(&mut e, " pasted");
+        assert_eq!(line(&e), "whoelse pasted");
+    }
+
+    #[test]
+    fn half_a_password_is_dropped_not_shown_when_the_prompt_changes() {
+        let mut e = editor("Password: ", Echo::Hidden);
+        type_in(&mut e, "secr");
+        assert!(e.clear_hidden());
+        e.set_prompt("Username: ", Echo::Visible);
+        assert_eq!(line(&e), "");
+        // Nothing hidden, nothing dropped.
+        type_in(&mut e, "luke");
+        assert!(!e.clear_hidden());
+        assert_eq!(line(&e), "luke");
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct KeyDecoder {
     pending: VecDeque<u8>,
     /// The last key was a CR: a LF right after it belongs to it.
     after_cr: bool,
+    /// Nothing more came for the key begun: take it as it is.
+    expired: bool,
 }
 
 impl KeyDecoder {
@@ -61,15 +63,28 @@ impl KeyDecoder {
         self.pending.extend(bytes);
     }
 
-    /// Whether bytes are waiting to be decoded.
-    pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+    /// Whether the start of a key waits for the rest (an Escape, or a
+    /// sequence or character split across reads).
+    pub fn waiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Nothing more came for the key begun: the next call takes what there
+    /// is, a lone ESC as Escape.
+    pub fn expire(&mut self) {
+        self.expired = self.waiting();
     }
 
     /// The next complete key, or `None` until more bytes come.
     pub fn next_key(&mut self) -> Option<Key> {
         loop {
-            let (key, used) = decode(self.pending.make_contiguous())?;
+            let bytes = self.pending.make_contiguous();
+            let (key, used) = match decode(bytes) {
+                Some(decoded) => decoded,
+                None if std::mem::take(&mut self.expired) && !bytes.is_empty() => incomplete(bytes),
+                None => return None,
+            };
+            self.expired = false;
             self.pending.drain(..used);
             let after_cr = std::mem::replace(&mut self.after_cr, false);
             match key {
@@ -108,6 +123,19 @@ fn decode(bytes: &[u8]) -> Option<(Decoded, usize)> {
         0x00 | 0x1c..=0x1f => key(Key::Ignored),
         _ => utf8(bytes),
     }
+}
+
+/// What a key begun and never finished is taken as: Escape for a lone
+/// ESC (Alt and a letter typed slowly is two keys), a sequence without its
+/// end ignored, half a character U+FFFD.
+fn incomplete(bytes: &[u8]) -> (Decoded, usize) {
+    let key = match bytes {
+        [ESC] => Key::Escape,
+        [ESC, ..] => Key::Ignored,
+        _ => Key::Char(char::REPLACEMENT_CHARACTER),
+    };
+    let used = if bytes[0] == ESC { bytes.len() } else { 1 };
+    (Decoded::Key(key), used)
 }
 
 /// A UTF-8 character; an invalid byte is U+FFFD, never dropped unseen.
@@ -172,13 +200,17 @@ fn ss3(last: u8) -> Key {
 /// `ESC [ parameters final`.
 fn csi(bytes: &[u8]) -> Option<(Decoded, usize)> {
     let body = &bytes[2..];
-    let Some(end) = body.iter().position(|b| (0x40..=0x7e).contains(b)) else {
-        if body.len() + 2 >= SEQUENCE_MAX || body.iter().any(|b| !(0x20..=0x3f).contains(b)) {
-            // Not a sequence this side of the terminal sends: drop the ESC [.
+    // Parameters and intermediates, then one final byte.
+    let Some(end) = body.iter().position(|b| !(0x20..=0x3f).contains(b)) else {
+        if body.len() + 2 >= SEQUENCE_MAX {
             return Some((Decoded::Key(Key::Ignored), 2));
         }
         return None;
     };
+    if !(0x40..=0x7e).contains(&body[end]) {
+        // Not a sequence: drop the ESC [ and keep what follows (an Enter).
+        return Some((Decoded::Key(Key::Ignored), 2));
+    }
     let params = &body[..end];
     let ctrl = params.ends_with(b";5");
     let key = match (body[end], params) {
@@ -327,9 +359,39 @@ mod tests {
         let mut decoder = KeyDecoder::default();
         decoder.push(b"\x1b[");
         assert_eq!(decoder.next_key(), None);
-        assert!(!decoder.is_empty());
+        assert!(decoder.waiting());
         decoder.push(b"B");
         assert_eq!(decoder.next_key(), Some(Key::Down));
-        assert!(decoder.is_empty());
+        assert!(!decoder.waiting());
+    }
+
+    #[test]
+    fn a_key_begun_and_never_finished_is_taken_as_it_is() {
+        let mut decoder = KeyDecoder::default();
+        decoder.push(b"\x1b");
+        assert_eq!(decoder.next_key(), None);
+        decoder.expire();
+        assert_eq!(decoder.next_key(), Some(Key::Escape));
+        assert!(!decoder.waiting());
+        decoder.push(b"\x1b[1;");
+        decoder.expire();
+        assert_eq!(decoder.next_key(), Some(Key::Ignored));
+        decoder.push(&[0xe6, 0x97]);
+        decoder.expire();
+        assert_eq!(decoder.next_key(), Some(Key::Char('\u{fffd}')));
+        assert_eq!(decoder.next_key(), Some(Key::Char('\u{fffd}')));
+        assert_eq!(decoder.next_key(), None);
+        // Expiring with nothing waiting changes nothing.
+        decoder.expire();
+        decoder.push(b"\x1b");
+        assert_eq!(decoder.next_key(), None);
+    }
+
+    #[test]
+    fn a_broken_sequence_keeps_the_enter_after_it() {
+        assert_eq!(
+            keys(&[b"\x1b[\rab"]),
+            [Key::Ignored, Key::Enter, Key::Char('a'), Key::Char('b')]
+        );
     }
 }

@@ -5,7 +5,8 @@
 //! could not even hide a password. The C library's calls use `TCGETS`,
 //! which every Linux has.
 
-use std::io;
+use std::io::{self, Write};
+use std::sync::Once;
 
 /// The terminal's settings, as they were or as they are to be.
 #[derive(Clone, Copy)]
@@ -69,4 +70,22 @@ pub fn columns() -> Option<usize> {
         size
     };
     Some(usize::from(size.ws_col)).filter(|&cols| cols > 0)
+}
+
+/// Puts the terminal back as `saved` (and writes `reset`) should the client
+/// panic: a release build aborts on panic, and would leave the shell a
+/// terminal in raw mode. Set once; the panic's message still follows.
+pub fn restore_on_panic(saved: Mode, reset: &'static str) {
+    static SET: Once = Once::new();
+    SET.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = set(&saved);
+            let mut out = io::stdout();
+            let _ = out.write_all(reset.as_bytes());
+            let _ = out.write_all(b"\r\n");
+            let _ = out.flush();
+            report(info);
+        }));
+    });
 }
