@@ -357,6 +357,8 @@ impl Editor {
             let n = rest.len();
             self.line.splice(self.cursor..self.cursor, rest);
             self.cursor += n;
+            // Still several: the next Tab lists them, as in bash.
+            self.listing = matching.len() > 1;
         } else if listing {
             let list = matching.join("  ");
             self.print_above(&list, out);
@@ -778,6 +780,14 @@ mod tests {
         type_in(&mut e, "u");
         press(&mut e, Key::Tab);
         assert_eq!(line(&e), "message luke ");
+        // A Tab that extends to what several share: the next one lists.
+        let mut e = editor("> ", Echo::Command);
+        type_in(&mut e, "s");
+        press(&mut e, Key::Tab);
+        assert_eq!(line(&e), "st");
+        let mut out = String::new();
+        e.key(Key::Tab, &mut out);
+        assert!(out.contains("startprivate  stopprivate\r\n"), "{out:?}");
         // Whoelse takes no name; help takes a command.
         let mut e = editor("> ", Echo::Command);
         e.add_name("luke");
