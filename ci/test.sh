@@ -43,6 +43,8 @@ step "release archives (ci/release.sh): build, smoke-test, pack, sizes"
 ci/release.sh
 
 step "benchmark (natter-bench, x86_64): figures for docs/DESIGN.md"
-cargo run --release --locked -q -p natter-bench -- 100000
+cargo build --release --locked -q -p natter-server -p natter-bench
+target/release/natter-bench hub 100000
+target/release/natter-bench net --quick
 
 printf '\nci/test.sh: all steps passed\n'

@@ -1,131 +1,138 @@
-//! natter-bench: measures the server's per-frame work without sockets.
+//! natter-bench: the figures behind natter's speed and memory claims.
 //!
-//! Each round trip is what the server does for one client frame: split the
-//! line, decode it, run the hub, encode every frame the hub sends. The
-//! workload is a login storm over the ten sample accounts: connect, username,
-//! password, logout, with every other user online to hear the presence
-//! notices. Figures are wall-clock on this machine; for repeatable counts run
-//! it under `valgrind --tool=callgrind` and read the instruction total.
+//! - `natter-bench hub [ROUNDS]` ([`hub`]): the server's work per frame,
+//!   without sockets: a login storm through framer, codec and hub.
+//! - `natter-bench net [--quick] [--server PATH]` ([`net`]): the real
+//!   server binary over loopback, in three workloads, each beside a
+//!   direct TCP exchange in the same run; latencies, throughput, refusals
+//!   and the server's memory. `--server` defaults to the `natter-server`
+//!   beside this binary (`cargo build --release -p natter-server` first).
 //!
-//! Usage: `cargo run --release -p natter-bench -- [ROUNDS]`
+//! [`peer`] is the benchmark's natter user; [`stats`] its percentiles.
 
-use std::hint::black_box;
-use std::time::Instant as Clock;
+mod hub;
+mod net;
+mod peer;
+mod stats;
 
-use natter_core::effects::{Effects, QueueFull, StoreFailed};
-use natter_core::framer::{Line, LineFramer};
-use natter_core::limits::FRAME_MAX;
-use natter_core::protocol::{self, ServerFrame};
-use natter_core::{Config, ConnId, Hub, Instant};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-/// Encodes every frame as the server does, and counts the bytes.
-struct Encoder {
-    buf: [u8; FRAME_MAX + 1],
-    frames: u64,
-    bytes: u64,
-}
-
-impl Effects for Encoder {
-    fn send(&mut self, _conn: ConnId, frame: &ServerFrame) -> Result<(), QueueFull> {
-        let n = protocol::encode(frame, &mut self.buf).map_err(|_| QueueFull)?;
-        self.frames += 1;
-        self.bytes += n as u64;
-        black_box(&self.buf[..n]);
-        Ok(())
-    }
-    fn close(&mut self, _conn: ConnId) {}
-    fn random(&mut self) -> [u8; 16] {
-        [7; 16]
-    }
-    fn store_account(&mut self, _: &str, _: &str) -> Result<(), StoreFailed> {
-        Ok(())
-    }
-}
-
-const PEER: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+use net::Figures;
 
 /// The bundled sample accounts (R3), one `username password` a line.
-const CREDENTIALS: &str = include_str!("../../credentials.txt");
+pub const CREDENTIALS: &str = include_str!("../../credentials.txt");
 
-/// Feeds `bytes` through a framer and the hub as if read from `conn`.
-fn feed(
-    hub: &mut Hub,
-    out: &mut Encoder,
-    framer: &mut LineFramer,
-    conn: ConnId,
-    bytes: &[u8],
-    now: Instant,
-) -> u64 {
-    let spare = framer.spare();
-    spare[..bytes.len()].copy_from_slice(bytes);
-    framer.filled(bytes.len());
-    let mut frames = 0;
-    while let Some(Line::Complete(line)) = framer.next_line() {
-        if let Ok(frame) = protocol::decode_client(line) {
-            hub.receive(conn, frame, now, out);
-            frames += 1;
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("hub") => {
+            let rounds = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200_000);
+            hub::run(rounds);
+            ExitCode::SUCCESS
+        }
+        Some("net") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            let server = args
+                .iter()
+                .position(|a| a == "--server")
+                .and_then(|i| args.get(i + 1))
+                .map(PathBuf::from)
+                .unwrap_or_else(beside_me);
+            match network(&server, quick) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("natter-bench: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        _ => {
+            eprintln!("usage: natter-bench hub [ROUNDS] | net [--quick] [--server PATH]");
+            ExitCode::from(2)
         }
     }
-    frames
 }
 
-fn main() {
-    let rounds: u64 = std::env::args()
-        .nth(1)
-        .and_then(|arg| arg.parse().ok())
-        .unwrap_or(200_000);
-    let mut hub = Hub::new(Config::new(60_000, 120_000));
-    let accounts: Vec<(&str, &str)> = CREDENTIALS
-        .lines()
-        .filter_map(|line| line.split_once(' '))
-        .collect();
-    for &(name, password) in &accounts {
-        if hub.add_account(name, password).is_err() {
-            eprintln!("natter-bench: could not add {name}");
-            std::process::exit(1);
-        }
-    }
-    let mut out = Encoder {
-        buf: [0; FRAME_MAX + 1],
-        frames: 0,
-        bytes: 0,
+/// `natter-server` in the directory of this binary.
+fn beside_me() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("natter-server")))
+        .unwrap_or_else(|| PathBuf::from("natter-server"))
+}
+
+fn network(server: &std::path::Path, quick: bool) -> Result<(), String> {
+    let (rounds, count) = if quick {
+        (2_000, 2_000)
+    } else {
+        (20_000, 20_000)
     };
-    let mut framer = LineFramer::new();
-    // Nine users stay online; the tenth logs in and out, round after round.
-    let mut now = Instant(0);
-    for (name, password) in &accounts[1..] {
-        let Ok(conn) = hub.connect(now, PEER, &mut out) else {
-            return;
-        };
-        let login = format!(
-            "{{\"Username\":{{\"name\":\"{name}\"}}}}\n{{\"Password\":{{\"password\":\"{password}\"}}}}\n"
-        );
-        feed(&mut hub, &mut out, &mut framer, conn, login.as_bytes(), now);
+    fn io(what: &'static str) -> impl Fn(std::io::Error) -> String {
+        move |e| format!("{what}: {e}")
     }
-    let session = b"{\"Username\":{\"name\":\"hans\"}}\n{\"Password\":{\"password\":\"falcon*solo\"}}\n{\"Logout\":{}}\n";
-    let (frames_before, bytes_before) = (out.frames, out.bytes);
-    let started = Clock::now();
-    let mut received = 0;
-    for round in 0..rounds {
-        now = Instant(round);
-        let Ok(conn) = hub.connect(now, PEER, &mut out) else {
-            return;
-        };
-        received += feed(&mut hub, &mut out, &mut framer, conn, session, now);
-    }
-    let elapsed = started.elapsed();
-    let sent = out.frames - frames_before;
-    let per_frame = elapsed.as_nanos() as f64 / (received + sent) as f64;
-    println!("rounds                {rounds}");
+    let natter = net::Server::start(server)?;
     println!(
-        "frames in / out       {received} / {sent} ({} bytes out)",
-        out.bytes - bytes_before
+        "natter-bench net: {} ({})",
+        server.display(),
+        if quick { "quick" } else { "full" }
     );
-    println!("elapsed               {:.3} s", elapsed.as_secs_f64());
     println!(
-        "login+logout rounds/s {:.0}",
-        rounds as f64 / elapsed.as_secs_f64()
+        "{:<48} {:>12} {:>12} {:>7}",
+        "workload", "natter", "direct TCP", "ratio"
     );
-    println!("ns per frame (in+out) {per_frame:.0}");
-    println!("size_of::<Hub>()      {} bytes", std::mem::size_of::<Hub>());
+    let pp = net::ping_pong(natter.port, rounds).map_err(io("ping-pong"))?;
+    let pp_direct = net::ping_pong_direct(rounds).map_err(io("ping-pong direct"))?;
+    row(
+        "ping-pong round trip p50 (us)",
+        pp.latencies.percentile(50.0),
+        pp_direct.latencies.percentile(50.0),
+    );
+    row(
+        "ping-pong round trip p99 (us)",
+        pp.latencies.percentile(99.0),
+        pp_direct.latencies.percentile(99.0),
+    );
+    let pairs = net::pairs(natter.port, count).map_err(io("pairs"))?;
+    let (rss, anon) = natter.memory();
+    let pairs_direct = net::pairs_direct(count).map_err(io("pairs direct"))?;
+    throughput("pairs 5 x 32 in flight", &pairs, &pairs_direct);
+    let fan = net::fan_out(natter.port, count).map_err(io("fan-out"))?;
+    let fan_direct = net::fan_out_direct(count).map_err(io("fan-out direct"))?;
+    throughput("fan-out 1 to 9 x 32 in flight", &fan, &fan_direct);
+    println!("server memory with 10 users online: VmRSS {rss} KiB, RssAnon {anon} KiB");
+    Ok(())
+}
+
+fn row(what: &str, natter: f64, direct: f64) {
+    let ratio = natter / direct.max(1e-9);
+    println!("{what:<48} {natter:>12.1} {direct:>12.1} {ratio:>6.2}x");
+}
+
+fn throughput(what: &str, natter: &Figures, direct: &Figures) {
+    row(
+        &format!("{what}: deliveries/s"),
+        natter.per_second(),
+        direct.per_second(),
+    );
+    row(
+        &format!("{what}: latency p50 (us)"),
+        natter.latencies.percentile(50.0),
+        direct.latencies.percentile(50.0),
+    );
+    row(
+        &format!("{what}: latency p99 (us)"),
+        natter.latencies.percentile(99.0),
+        direct.latencies.percentile(99.0),
+    );
+    row(
+        &format!("{what}: latency max (us)"),
+        natter.latencies.max(),
+        direct.latencies.max(),
+    );
+    println!(
+        "{:<48} {:>12}",
+        format!("{what}: refusals"),
+        natter.refusals
+    );
 }

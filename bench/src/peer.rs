@@ -1,0 +1,141 @@
+//! A natter user for the benchmark: natter-core's frames over a blocking
+//! TCP socket, as a client that only sends and acknowledges. The two halves
+//! can go to two threads: one writing, one reading (and acknowledging).
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use natter_core::protocol::{self, ClientFrame, FrameBuf, Refusal, ServerFrame};
+
+/// How long any read may wait before the benchmark gives up.
+const READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A logged-in user.
+pub struct Peer {
+    pub reader: Reader,
+    pub writer: Writer,
+}
+
+/// What a reader heard that the benchmark counts.
+#[derive(Debug)]
+pub enum Heard {
+    /// A message's text; it was acknowledged.
+    Message(String),
+    /// A command was refused.
+    Refused(Refusal),
+}
+
+pub struct Reader {
+    stream: BufReader<TcpStream>,
+    /// Where acknowledgements go: the same socket.
+    acks: Writer,
+    line: Vec<u8>,
+}
+
+pub struct Writer {
+    stream: TcpStream,
+    buf: FrameBuf,
+}
+
+impl Peer {
+    /// Connects to the server on `port` and logs in as `name`.
+    pub fn login(port: u16, name: &str, password: &str) -> io::Result<Peer> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(READ_TIMEOUT))?;
+        let mut writer = Writer::new(stream.try_clone()?);
+        let mut reader = Reader {
+            stream: BufReader::new(stream.try_clone()?),
+            acks: Writer::new(stream),
+            line: Vec::with_capacity(1024),
+        };
+        writer.send(&ClientFrame::Username {
+            name: name_of(name)?,
+        })?;
+        let password = password.try_into().map_err(|_| invalid("password"))?;
+        writer.send(&ClientFrame::Password { password })?;
+        loop {
+            match reader.frame()? {
+                ServerFrame::Welcome { .. } => return Ok(Peer { reader, writer }),
+                ServerFrame::Bye { reason } => {
+                    return Err(io::Error::other(format!("{name} refused: {reason:?}")));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Reader {
+    /// A handle on the socket, to end a read blocked in another thread.
+    pub fn closer(&self) -> io::Result<TcpStream> {
+        self.stream.get_ref().try_clone()
+    }
+
+    /// The next frame from the server.
+    pub fn frame(&mut self) -> io::Result<ServerFrame> {
+        loop {
+            self.line.clear();
+            if self.stream.read_until(b'\n', &mut self.line)? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+            if !line.is_empty() {
+                return protocol::decode_server(line).map_err(|_| invalid("frame"));
+            }
+        }
+    }
+
+    /// The next message (acknowledged at once) or refusal; other frames
+    /// are skipped.
+    pub fn next(&mut self) -> io::Result<Heard> {
+        loop {
+            match self.frame()? {
+                ServerFrame::Message { id, text, .. } => {
+                    self.acks.send(&ClientFrame::Received { id })?;
+                    return Ok(Heard::Message(text.as_str().into()));
+                }
+                ServerFrame::Refused { refusal } => return Ok(Heard::Refused(refusal)),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Writer {
+    fn new(stream: TcpStream) -> Writer {
+        Writer {
+            stream,
+            buf: [0; natter_core::limits::FRAME_MAX + 1],
+        }
+    }
+
+    pub fn send(&mut self, frame: &ClientFrame) -> io::Result<()> {
+        let n = protocol::encode(frame, &mut self.buf).map_err(|_| invalid("frame"))?;
+        self.stream.write_all(&self.buf[..n])
+    }
+
+    /// `message <to> <text>`.
+    pub fn message(&mut self, to: &str, text: &str) -> io::Result<()> {
+        let text = text.try_into().map_err(|_| invalid("text"))?;
+        self.send(&ClientFrame::Message {
+            to: name_of(to)?,
+            text,
+        })
+    }
+
+    /// `broadcast <text>`.
+    pub fn broadcast(&mut self, text: &str) -> io::Result<()> {
+        let text = text.try_into().map_err(|_| invalid("text"))?;
+        self.send(&ClientFrame::Broadcast { text })
+    }
+}
+
+fn name_of(name: &str) -> io::Result<natter_core::credential::Name> {
+    name.try_into().map_err(|_| invalid("name"))
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("bad {what}"))
+}
