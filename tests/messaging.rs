@@ -13,11 +13,40 @@ use std::time::Duration;
 
 use natter_e2e::{Client, Server};
 
-/// Offline messages one user may have waiting (core/src/limits.rs).
-const MAILBOX_DEPTH: usize = 16;
+/// Bytes of messages one user may have waiting (core/src/limits.rs), in
+/// the store's chunks of 64 bytes.
+const MAILBOX_BYTES: usize = 16 * 1024;
+const CHUNK_BYTES: usize = 64;
 
-const MAILBOX_FULL: &str =
-    "Error. luke's mailbox is full; message not stored (16 messages are waiting)\n";
+const MAILBOX_FULL: &str = "Error. luke's mailbox is full; message not stored\n";
+
+/// The chunks a message from `from` takes in the store (core/src/store.rs):
+/// a 22-byte header, the sender's name and the text.
+fn chunks(from: &str, text: &str) -> usize {
+    (22 + from.len() + text.len()).div_ceil(CHUNK_BYTES)
+}
+
+/// Texts from `from` that fill a mailbox to its last chunk: as many of the
+/// longest messages (512 bytes) as fit, then short ones.
+fn filling(from: &str, label: &str) -> Vec<String> {
+    let mut room = MAILBOX_BYTES / CHUNK_BYTES;
+    let mut texts = Vec::new();
+    for i in 1.. {
+        let short = format!("{label} {i:02}");
+        let long: String = format!("{short} ")
+            .chars()
+            .chain(std::iter::repeat('x'))
+            .take(512)
+            .collect();
+        let text = [long, short].into_iter().find(|t| chunks(from, t) <= room);
+        let Some(text) = text else {
+            break;
+        };
+        room -= chunks(from, &text);
+        texts.push(text);
+    }
+    texts
+}
 
 /// The answer to `unblock <self>`: a round trip through the server.
 const SYNC_MARK: &str = "Error. Cannot unblock self\n";
@@ -406,13 +435,12 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
     let mut yoda = server.login("yoda", "wise@!man");
     assert_eq!(hans.expect_after("yoda logged in\n"), "");
 
-    let letters: Vec<String> = (1..=MAILBOX_DEPTH)
-        .map(|i| format!("letter {i:02}"))
-        .collect();
+    let letters = filling("hans", "letter");
+    let depth = letters.len();
     for letter in &letters {
         hans.send(&format!("message luke {letter}"));
     }
-    assert_eq!(sync(&mut hans, "hans"), kept("luke"), "{MAILBOX_DEPTH} fit");
+    assert_eq!(sync(&mut hans, "hans"), kept("luke"), "{depth} fit");
     hans.send("message luke one too many");
     assert_eq!(hans.expect_after(MAILBOX_FULL), "");
     // The mailbox is luke's, whoever writes.
@@ -423,11 +451,11 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
     assert_eq!(sync(&mut hans, "hans"), kept("vader"));
 
     let mut luke = server.login("luke", "light==saber");
-    assert_eq!(luke.expect_after(&away(MAILBOX_DEPTH)), "");
-    let last = format!("hans: {}\n", letters[MAILBOX_DEPTH - 1]);
+    assert_eq!(luke.expect_after(&away(depth)), "");
+    let last = format!("hans: {}\n", letters[depth - 1]);
     let shown = luke.expect_after(&last) + &last;
     let expected: String = letters.iter().map(|l| format!("hans: {l}\n")).collect();
-    assert_eq!(unstamped(&shown), expected, "all {MAILBOX_DEPTH}, in order");
+    assert_eq!(unstamped(&shown), expected, "all {depth}, in order");
     // Nothing refused turns up.
     assert_eq!(sync(&mut luke, "luke"), "");
     assert_eq!(hans.expect_after("luke logged in\n"), "");
@@ -440,7 +468,7 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
 
 #[test]
 fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
-    // MAX_LETTERS (core/src/limits.rs) = 128 = 8 offline users' full
+    // STORE_BYTES (core/src/limits.rs) = 128 KiB = 8 offline users' full
     // mailboxes.
     let offline = [
         "vader",
@@ -456,9 +484,10 @@ fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
     let mut hans = server.login("hans", "falcon*solo");
     let mut yoda = server.login("yoda", "wise@!man");
     assert_eq!(hans.expect_after("yoda logged in\n"), "");
+    let letters = filling("hans", "letter");
     for user in offline {
-        for i in 1..=MAILBOX_DEPTH {
-            hans.send(&format!("message {user} letter {i:02}"));
+        for letter in &letters {
+            hans.send(&format!("message {user} {letter}"));
         }
         assert_eq!(sync(&mut hans, "hans"), kept(user), "{user}");
     }
@@ -474,13 +503,11 @@ fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
         ""
     );
 
-    // luke reads his 16: room again.
+    // luke reads his: room again.
     let mut luke = server.login("luke", "light==saber");
-    assert_eq!(luke.expect_after(&away(MAILBOX_DEPTH)), "");
+    assert_eq!(luke.expect_after(&away(letters.len())), "");
     let shown = sync(&mut luke, "luke");
-    let expected: String = (1..=MAILBOX_DEPTH)
-        .map(|i| format!("hans: letter {i:02}\n"))
-        .collect();
+    let expected: String = letters.iter().map(|l| format!("hans: {l}\n")).collect();
     assert_eq!(unstamped(&shown), expected);
     assert_eq!(hans.expect_after("luke logged in\n"), "");
     assert_eq!(yoda.expect_after("luke logged in\n"), "");
@@ -587,7 +614,7 @@ fn r27_a_receiver_that_stops_reading_stalls_nobody_and_loses_nothing() {
     // every message, and each chat line arrives.
     let mut stored = Vec::new();
     let mut refused = 0;
-    for i in 1..=(MAILBOX_DEPTH + 10) {
+    for i in 1..=60 {
         let text = format!("unread {i:02} {}", "x".repeat(400));
         hans.send(&format!("message luke {text}"));
         match sync(&mut hans, "hans").as_str() {
@@ -611,14 +638,15 @@ fn r27_a_receiver_that_stops_reading_stalls_nobody_and_loses_nothing() {
         "the sender must hear that luke's mailbox is full"
     );
     // Sent but unacknowledged messages count toward the mailbox (R26, R27).
-    assert_eq!(stored.len(), MAILBOX_DEPTH);
+    let fit = MAILBOX_BYTES / CHUNK_BYTES / chunks("hans", &stored[0]);
+    assert_eq!(stored.len(), fit);
 
     drop(raw);
     assert_eq!(hans.expect_after("luke logged out\n"), "");
     assert_eq!(yoda.expect_after("luke logged out\n"), "");
 
     let mut luke = server.login("luke", "light==saber");
-    assert_eq!(luke.expect_after(&away(MAILBOX_DEPTH)), "");
+    assert_eq!(luke.expect_after(&away(fit)), "");
     let shown = sync(&mut luke, "luke");
     let expected: String = stored.iter().map(|t| format!("hans: {t}\n")).collect();
     assert_eq!(

@@ -101,6 +101,11 @@ pub async fn run(config: &Config, executor: Rc<LocalExecutor<'static>>) -> Outco
                 return outcome;
             }
         }
+        // What was shown of them is acknowledged in one frame.
+        let ack = session.dialogue.acknowledge();
+        if let Some(outcome) = session.perform(ack).await {
+            return outcome;
+        }
         if session.dialogue.heard() {
             session.first_frame_by = None;
         }

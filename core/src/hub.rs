@@ -13,9 +13,9 @@ use core::net::IpAddr;
 use crate::limits::{
     IDLE_WARNING_MS, MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, PRIVATE_ANSWER_MS,
 };
-use crate::mailbox::Mailboxes;
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase, Session, Sessions};
+use crate::store::Store;
 use crate::time::Instant;
 use crate::user::{AccountsFull, UserId, Users};
 
@@ -68,7 +68,7 @@ pub struct Hub {
     config: Config,
     users: Users,
     sessions: Sessions,
-    mailboxes: Mailboxes,
+    store: Store,
     /// Private requests waiting for an answer: at most one per target.
     introductions: heapless::Vec<Introduction, MAX_CONNECTIONS>,
     /// The time of the call being handled.
@@ -81,7 +81,7 @@ impl Hub {
             config,
             users: Users::default(),
             sessions: Sessions::default(),
-            mailboxes: Mailboxes::default(),
+            store: Store::default(),
             introductions: heapless::Vec::new(),
             now: Instant(0),
         }
@@ -141,8 +141,9 @@ impl Hub {
                 self.new_password(conn, name, password, now, out)
             }
             (Phase::Online(user), ClientFrame::Received { id }) => {
-                // Receiving is not activity (R9).
-                self.mailboxes.acknowledge(user, id);
+                // Everything up to `id` was shown. Receiving is not
+                // activity (R9).
+                self.store.acknowledge(user, id);
                 return;
             }
             (Phase::Online(user), frame) => match self.command(conn, user, frame, out) {

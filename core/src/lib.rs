@@ -4,8 +4,8 @@
 //! - [`hub`]: the state machine. Shells feed it connections, frames and the
 //!   time, and carry out what it asks through [`effects::Effects`].
 //! - [`user`] and [`session`]: its tables of accounts and connections;
-//!   [`blacklist`]: whom each user blocked; [`mailbox`]: messages waiting
-//!   for their reader.
+//!   [`blacklist`]: whom each user blocked; [`store`]: messages waiting
+//!   for their reader, in a fixed arena of bytes.
 //! - [`command`]: what a user types, parsed into frames (client side).
 //! - [`credential`]: what usernames and passwords may be (R3).
 //! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line splitter.
@@ -27,9 +27,9 @@ pub mod effects;
 pub mod framer;
 pub mod hub;
 pub mod limits;
-pub mod mailbox;
 pub mod protocol;
 pub mod session;
+pub mod store;
 pub mod text;
 pub mod time;
 pub mod user;

@@ -20,13 +20,19 @@ pub const PASSWORD_MAX: usize = 64;
 /// Longest message text, in bytes of UTF-8.
 pub const TEXT_MAX: usize = 512;
 
-/// Messages one user may have waiting: stored while offline, or sent and
-/// not yet acknowledged by their client (R17, R26, R27).
-pub const MAILBOX_DEPTH: usize = 16;
+/// Bytes of messages waiting for all users together: the store that every
+/// mailbox draws from (`store.rs`). A message takes what it needs, in
+/// chunks of `CHUNK_BYTES`: a 22-byte header, the sender's name and the
+/// text, so a short message takes 64 bytes and the longest 576.
+pub const STORE_BYTES: usize = 128 * 1024;
 
-/// Messages waiting for all users together: the shared store that
-/// mailboxes draw from. Each holds up to `TEXT_MAX` bytes of text.
-pub const MAX_LETTERS: usize = 128;
+/// Bytes of messages one user may have waiting: stored while offline, or
+/// sent and not yet acknowledged by their client (R17, R26, R27). 256
+/// short messages, or 28 of the longest.
+pub const MAILBOX_BYTES: usize = 16 * 1024;
+
+/// The store's unit of space.
+pub const CHUNK_BYTES: usize = 64;
 
 /// Longest frame on the wire, in bytes, not counting the line feed. A
 /// message of `TEXT_MAX` bytes escapes to at most six bytes per byte
@@ -49,5 +55,5 @@ pub const PRIVATE_ANSWER_MS: u64 = 60_000;
 
 /// The most memory the whole hub may take with the limits above: checked by
 /// `core/tests/size.rs` on every target CI builds. Most of it is the
-/// message store (`MAX_LETTERS` letters of up to `TEXT_MAX` bytes).
-pub const HUB_BUDGET_BYTES: usize = 96 * 1024;
+/// message store (`STORE_BYTES`, and a 2-byte link per chunk).
+pub const HUB_BUDGET_BYTES: usize = 144 * 1024;

@@ -114,7 +114,7 @@ pub enum Refusal {
     BlockedByRecipient,
     /// A broadcast skipped someone: blocked, or their mailbox full (R12).
     NotDeliveredToSome,
-    /// The recipient already has `MAILBOX_DEPTH` messages waiting (R26).
+    /// The recipient's waiting messages already take `MAILBOX_BYTES` (R26).
     MailboxFull { user: Name },
     /// The server's shared message store is full (R26).
     StoreFull,

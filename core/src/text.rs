@@ -4,7 +4,7 @@
 use core::fmt::{self, Display, Formatter};
 
 use crate::credential::{ALLOWED_PUNCTUATION, CredentialProblem};
-use crate::limits::{MAILBOX_DEPTH, MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
+use crate::limits::{MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
 use crate::protocol::{ByeReason, FrameError, PeerBye, Prompt, Refusal, ServerFrame};
 
 /// The welcome line (R5).
@@ -110,10 +110,9 @@ impl Display for Refusal {
             Refusal::NotDeliveredToSome => {
                 f.write_str("Your message could not be delivered to some recipients")
             }
-            Refusal::MailboxFull { user } => write!(
-                f,
-                "Error. {user}'s mailbox is full; message not stored ({MAILBOX_DEPTH} messages are waiting)"
-            ),
+            Refusal::MailboxFull { user } => {
+                write!(f, "Error. {user}'s mailbox is full; message not stored")
+            }
             Refusal::StoreFull => f.write_str(
                 "Error. The server's message store is full; message not stored. Please try again later",
             ),
@@ -449,7 +448,7 @@ mod tests {
             ),
             (
                 refused(Refusal::MailboxFull { user: name("luke") }),
-                "Error. luke's mailbox is full; message not stored (16 messages are waiting)",
+                "Error. luke's mailbox is full; message not stored",
             ),
         ];
         for (frame, text) in cases {

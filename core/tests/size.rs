@@ -7,17 +7,17 @@ use std::mem::size_of;
 use natter_core::Hub;
 use natter_core::framer::LineFramer;
 use natter_core::limits::HUB_BUDGET_BYTES;
-use natter_core::mailbox::{Letter, Mailboxes};
 use natter_core::protocol::{ClientFrame, ServerFrame};
 use natter_core::session::Sessions;
+use natter_core::store::{Letter, Store};
 use natter_core::user::{User, Users};
 
 #[test]
 fn the_hub_fits_its_budget() {
     let rows = [
         ("Hub", size_of::<Hub>()),
-        ("  Mailboxes", size_of::<Mailboxes>()),
-        ("    Letter", size_of::<Letter>()),
+        ("  Store", size_of::<Store>()),
+        ("    Letter (as read back)", size_of::<Letter>()),
         ("  Users", size_of::<Users>()),
         ("    User", size_of::<User>()),
         ("  Sessions", size_of::<Sessions>()),

@@ -30,6 +30,11 @@ pub fn spawn(
     peer: SocketAddr,
     writers: smol::channel::Sender<()>,
 ) {
+    // Frames are small and each is wanted at once: without this, Nagle's
+    // algorithm and the peer's delayed ACK stall a reply by ~40 ms.
+    if let Err(error) = stream.set_nodelay(true) {
+        debug!("{peer}: TCP_NODELAY: {error}");
+    }
     let connected = server.borrow_mut().connect(peer.ip());
     let Ok(conn) = connected else {
         debug!("{peer}: refused, every connection slot is taken");

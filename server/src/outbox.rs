@@ -10,12 +10,14 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use natter_core::limits::{FRAME_MAX, MAILBOX_DEPTH};
+use natter_core::limits::{CHUNK_BYTES, FRAME_MAX, MAILBOX_BYTES};
 use smol::channel::{Receiver, Sender, bounded};
 
-/// Bytes a connection may have queued: a whole mailbox of the largest
-/// frames, redelivered at login (R17), with room for the notices around it.
-pub const OUTBOX_BYTES: usize = (MAILBOX_DEPTH + 4) * (FRAME_MAX + 1);
+/// Bytes a connection may have queued: a whole mailbox redelivered at
+/// login (R17), with room for the notices around it. A letter's frame is
+/// at most about 460 bytes per 64-byte chunk it takes in the store (every
+/// byte escaped as `\u00XX`, and the frame's own fields).
+pub const OUTBOX_BYTES: usize = MAILBOX_BYTES / CHUNK_BYTES * 460 + 4 * (FRAME_MAX + 1);
 
 /// What a new connection's queue starts with.
 const INITIAL_BYTES: usize = 4096;

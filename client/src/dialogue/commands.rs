@@ -123,8 +123,31 @@ mod tests {
             [
                 Action::Print(Line::new(Style::Message, "hans: Hey Dude")),
                 Action::Known(name("hans")),
-                Action::Send(ClientFrame::Received { id: 42 })
             ]
+        );
+        assert_eq!(
+            d.acknowledge(),
+            [Action::Send(ClientFrame::Received { id: 42 })]
+        );
+        assert_eq!(d.acknowledge(), [], "once");
+    }
+
+    #[test]
+    fn a_batch_of_messages_is_acknowledged_with_one_frame() {
+        let mut d = logged_in();
+        for id in [7, 8, 9] {
+            d.frame(ServerFrame::Message {
+                id,
+                from: name("hans"),
+                text: natter_core::protocol::Text::try_from("hi").unwrap(),
+                broadcast: false,
+                age: 0,
+            });
+        }
+        assert_eq!(
+            d.acknowledge(),
+            [Action::Send(ClientFrame::Received { id: 9 })],
+            "cumulative: the newest"
         );
     }
 

@@ -193,6 +193,8 @@ pub struct Dialogue {
     told_kept: Vec<Name>,
     /// Messages still to come of those that waited for this login (R17).
     away: u32,
+    /// The newest message shown and not yet acknowledged.
+    shown: Option<u64>,
     /// The read out, as last asked for; `None` once its line came.
     read: Option<Read>,
     /// Welcome received: lines are commands.
@@ -273,8 +275,8 @@ impl Dialogue {
                 }
                 out.push(Action::Print(line));
                 out.push(Action::Known(from));
-                // Shown: the server may forget it (R17, R27).
-                out.push(Action::Send(ClientFrame::Received { id }));
+                // Shown: acknowledged with the rest of the batch (R17, R27).
+                self.shown = Some(self.shown.map_or(id, |shown| shown.max(id)));
             }
             ServerFrame::Stored { ref user } => {
                 if !self.told_kept.contains(user) {
@@ -309,6 +311,17 @@ impl Dialogue {
         }
         self.read_next(&mut out);
         out
+    }
+
+    /// Acknowledges, in one frame, every message shown since the last time:
+    /// the server may forget them (acknowledgements are cumulative). Called
+    /// once the frames received so far are all handled.
+    pub fn acknowledge(&mut self) -> Vec<Action> {
+        let shown = self.shown.take();
+        shown
+            .map(|id| Action::Send(ClientFrame::Received { id }))
+            .into_iter()
+            .collect()
     }
 
     /// A line from the server that does not decode, or is too long. As the
@@ -409,7 +422,7 @@ impl Dialogue {
     fn exit(&mut self, outcome: Outcome, last: Vec<Line>, why: PeerBye) -> Vec<Action> {
         self.leaving = true;
         self.asking = None;
-        let mut out = Vec::new();
+        let mut out = self.acknowledge();
         self.private.end_all(&mut out, why);
         out.push(Action::Exit(outcome, last));
         out

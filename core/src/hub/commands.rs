@@ -3,9 +3,9 @@
 use super::{Hub, NotACommand};
 use crate::credential::Name;
 use crate::effects::Effects;
-use crate::mailbox::{Post, PostError};
 use crate::protocol::{ClientFrame, Names, Refusal, ServerFrame, Text};
 use crate::session::ConnId;
+use crate::store::{Post, PostError};
 use crate::time::Instant;
 use crate::user::UserId;
 
@@ -136,7 +136,14 @@ impl Hub {
             broadcast,
             now: self.now,
         };
-        let frame = self.mailboxes.post(post)?.frame(self.now);
+        let id = self.store.post(post)?;
+        let frame = ServerFrame::Message {
+            id,
+            from: from.clone(),
+            text: text.clone(),
+            broadcast,
+            age: 0,
+        };
         if let Some(conn) = self.users.get(recipient).online {
             // If the recipient's queue is full they are dropped, and the
             // letter waits in their mailbox for the next login.

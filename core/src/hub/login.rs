@@ -108,8 +108,7 @@ impl Hub {
 
     /// `user` is online on `conn`: welcome them and tell the others (R5, R11).
     fn log_in(&mut self, conn: ConnId, user: UserId, now: Instant, out: &mut impl Effects) {
-        let ids = self.mailboxes.ids(user);
-        let waiting = ids.len() as u32;
+        let waiting = self.store.waiting(user) as u32;
         self.send(conn, &ServerFrame::Welcome { waiting }, out);
         // Gone if its queue was full: then it never was online, and nobody
         // hears of it.
@@ -123,11 +122,10 @@ impl Hub {
         self.tell_others(user, &ServerFrame::LoggedIn { user: name }, out);
         // Everything kept for the user, oldest first (R17); letters sent
         // before but never acknowledged come again (R27).
-        for id in ids {
-            let Some(frame) = self.mailboxes.get(id).map(|letter| letter.frame(now)) else {
-                continue;
-            };
-            if !self.send(conn, &frame, out) {
+        let mut shown = 0;
+        while let Some(letter) = self.store.letter_after(user, shown) {
+            shown = letter.id;
+            if !self.send(conn, &letter.frame(now), out) {
                 return;
             }
         }

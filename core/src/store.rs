@@ -1,0 +1,525 @@
+//! Messages waiting for their reader (R17, R27), in a fixed arena of bytes.
+//!
+//! Every message to a user is posted here first. If the user is online it
+//! is also sent at once, and stays until their client acknowledges it; if
+//! not, it waits for their next login. So a message is never lost between
+//! the hub and the screen: a receiver that stops reading, or whose
+//! connection breaks mid-send, gets it again at its next login, and a
+//! mailbox that fills up is an error the sender sees.
+//!
+//! A letter takes the bytes it needs: a 24-byte header, the sender's name
+//! and the text, in chunks of [`CHUNK_BYTES`] chained through a table of
+//! links, so letters of any size share one arena of [`STORE_BYTES`]
+//! without fragmenting it. Each recipient's letters form a queue in the
+//! order posted, within a quota of [`MAILBOX_BYTES`]; an acknowledgement
+//! takes every letter up to an id off the front (cumulative, as TCP).
+
+use crate::credential::Name;
+use crate::limits::{CHUNK_BYTES, MAILBOX_BYTES, MAX_ACCOUNTS, STORE_BYTES};
+use crate::protocol::{ServerFrame, Text};
+use crate::time::Instant;
+use crate::user::UserId;
+
+/// Chunks in the arena.
+const CHUNKS: usize = STORE_BYTES / CHUNK_BYTES;
+
+/// Chunks one recipient's letters may take.
+const MAILBOX_CHUNKS: usize = MAILBOX_BYTES / CHUNK_BYTES;
+
+/// The end of a chain.
+const NIL: u16 = u16::MAX;
+
+/// The letter header: id, posted, next letter, text length, name length,
+/// broadcast, in that order, little-endian.
+const HEADER: usize = 8 + 8 + 2 + 2 + 1 + 1;
+
+const _: () = assert!(CHUNKS < NIL as usize && CHUNK_BYTES > HEADER);
+
+/// A letter read back from the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    /// Unique and increasing: the order of posting, and the id the client
+    /// acknowledges.
+    pub id: u64,
+    pub from: Name,
+    pub text: Text,
+    /// Sent to everyone online, not to one user alone.
+    pub broadcast: bool,
+    /// When it was stored: the client shows when it was sent.
+    pub posted: Instant,
+}
+
+impl Letter {
+    /// The frame that shows this letter to its reader at `now`.
+    pub fn frame(self, now: Instant) -> ServerFrame {
+        ServerFrame::Message {
+            id: self.id,
+            from: self.from,
+            text: self.text,
+            broadcast: self.broadcast,
+            age: now.millis().saturating_sub(self.posted.millis()) / 1000,
+        }
+    }
+}
+
+/// A letter to be posted.
+#[derive(Clone, Copy, Debug)]
+pub struct Post<'a> {
+    pub to: UserId,
+    pub from: &'a Name,
+    pub text: &'a Text,
+    pub broadcast: bool,
+    pub now: Instant,
+}
+
+/// Why a letter was not posted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostError {
+    /// The recipient's letters already take their quota.
+    MailboxFull,
+    /// The arena has no room left.
+    StoreFull,
+}
+
+/// One recipient's queue of letters, by the chunk each starts in.
+#[derive(Clone, Copy, Debug)]
+struct Mailbox {
+    first: u16,
+    last: u16,
+    letters: u16,
+    chunks: u16,
+}
+
+impl Default for Mailbox {
+    fn default() -> Self {
+        Mailbox {
+            first: NIL,
+            last: NIL,
+            letters: 0,
+            chunks: 0,
+        }
+    }
+}
+
+/// Every user's letters.
+#[derive(Debug)]
+pub struct Store {
+    chunks: [[u8; CHUNK_BYTES]; CHUNKS],
+    /// Each chunk's next: in its letter, or in the free list.
+    links: [u16; CHUNKS],
+    free: u16,
+    free_chunks: u16,
+    boxes: [Mailbox; MAX_ACCOUNTS],
+    next_id: u64,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        let mut links = [NIL; CHUNKS];
+        for (i, link) in links.iter_mut().enumerate().take(CHUNKS - 1) {
+            *link = (i + 1) as u16;
+        }
+        Store {
+            chunks: [[0; CHUNK_BYTES]; CHUNKS],
+            links,
+            free: 0,
+            free_chunks: CHUNKS as u16,
+            boxes: [Mailbox::default(); MAX_ACCOUNTS],
+            next_id: 1,
+        }
+    }
+}
+
+impl Store {
+    /// Stores a letter; returns its id.
+    pub fn post(&mut self, post: Post<'_>) -> Result<u64, PostError> {
+        let size = HEADER + post.from.len() + post.text.len();
+        let needed = size.div_ceil(CHUNK_BYTES);
+        let mailbox = self.boxes[post.to.index()];
+        if usize::from(mailbox.chunks) + needed > MAILBOX_CHUNKS {
+            return Err(PostError::MailboxFull);
+        }
+        if usize::from(self.free_chunks) < needed {
+            return Err(PostError::StoreFull);
+        }
+        // Take `needed` chunks off the free list: they stay chained.
+        let head = self.free;
+        let mut tail = head;
+        for _ in 1..needed {
+            tail = self.links[usize::from(tail)];
+        }
+        self.free = self.links[usize::from(tail)];
+        self.links[usize::from(tail)] = NIL;
+        self.free_chunks -= needed as u16;
+
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut header = [0u8; HEADER];
+        header[..8].copy_from_slice(&id.to_le_bytes());
+        header[8..16].copy_from_slice(&post.now.millis().to_le_bytes());
+        header[16..18].copy_from_slice(&NIL.to_le_bytes());
+        header[18..20].copy_from_slice(&(post.text.len() as u16).to_le_bytes());
+        header[20] = post.from.len() as u8;
+        header[21] = u8::from(post.broadcast);
+        let mut writer = ChainWriter::new(self, head);
+        writer.write(&header);
+        writer.write(post.from.as_bytes());
+        writer.write(post.text.as_bytes());
+
+        let mailbox = &mut self.boxes[post.to.index()];
+        if mailbox.last == NIL {
+            mailbox.first = head;
+        } else {
+            let last = mailbox.last;
+            self.chunks[usize::from(last)][16..18].copy_from_slice(&head.to_le_bytes());
+        }
+        let mailbox = &mut self.boxes[post.to.index()];
+        mailbox.last = head;
+        mailbox.letters += 1;
+        mailbox.chunks += needed as u16;
+        Ok(id)
+    }
+
+    /// Forgets every letter of `to` up to and including `id`, once shown
+    /// (cumulative, R17, R27); returns how many.
+    pub fn acknowledge(&mut self, to: UserId, id: u64) -> usize {
+        let mut freed = 0;
+        loop {
+            let first = self.boxes[to.index()].first;
+            if first == NIL || self.id_of(first) > id {
+                return freed;
+            }
+            let next = self.next_letter(first);
+            let chunks = self.release(first);
+            let mailbox = &mut self.boxes[to.index()];
+            mailbox.first = next;
+            if next == NIL {
+                mailbox.last = NIL;
+            }
+            mailbox.letters -= 1;
+            mailbox.chunks -= chunks;
+            freed += 1;
+        }
+    }
+
+    /// How many letters `to` has waiting.
+    pub fn waiting(&self, to: UserId) -> usize {
+        usize::from(self.boxes[to.index()].letters)
+    }
+
+    /// The bytes `to`'s letters take, in whole chunks.
+    pub fn bytes(&self, to: UserId) -> usize {
+        usize::from(self.boxes[to.index()].chunks) * CHUNK_BYTES
+    }
+
+    /// `to`'s letters, oldest first.
+    pub fn letters(&self, to: UserId) -> impl Iterator<Item = Letter> + '_ {
+        let mut at = self.boxes[to.index()].first;
+        core::iter::from_fn(move || {
+            while at != NIL {
+                let letter = self.read(at);
+                at = self.next_letter(at);
+                // Written from a Name and a Text: it always reads back.
+                if letter.is_some() {
+                    return letter;
+                }
+            }
+            None
+        })
+    }
+
+    /// `to`'s oldest letter with an id above `id`.
+    pub fn letter_after(&self, to: UserId, id: u64) -> Option<Letter> {
+        let mut at = self.boxes[to.index()].first;
+        while at != NIL && self.id_of(at) <= id {
+            at = self.next_letter(at);
+        }
+        (at != NIL).then(|| self.read(at)).flatten()
+    }
+
+    fn id_of(&self, head: u16) -> u64 {
+        let chunk = &self.chunks[usize::from(head)];
+        u64::from_le_bytes(le(&chunk[..8]))
+    }
+
+    fn next_letter(&self, head: u16) -> u16 {
+        u16::from_le_bytes(le(&self.chunks[usize::from(head)][16..18]))
+    }
+
+    /// The letter starting at chunk `head`.
+    fn read(&self, head: u16) -> Option<Letter> {
+        let chunk = &self.chunks[usize::from(head)];
+        let text_len = usize::from(u16::from_le_bytes(le(&chunk[18..20])));
+        let name_len = usize::from(chunk[20]);
+        let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
+        let body = bytes.get_mut(..name_len + text_len)?;
+        let mut reader = ChainReader {
+            store: self,
+            chunk: head,
+            offset: HEADER,
+        };
+        reader.read(body);
+        let (name, text) = body.split_at(name_len);
+        Some(Letter {
+            id: self.id_of(head),
+            from: Name::try_from(core::str::from_utf8(name).ok()?).ok()?,
+            text: Text::try_from(core::str::from_utf8(text).ok()?).ok()?,
+            broadcast: chunk[21] != 0,
+            posted: Instant(u64::from_le_bytes(le(&chunk[8..16]))),
+        })
+    }
+
+    /// Returns the chain starting at `head` to the free list; its length.
+    fn release(&mut self, head: u16) -> u16 {
+        let mut tail = head;
+        let mut count = 1;
+        while self.links[usize::from(tail)] != NIL {
+            tail = self.links[usize::from(tail)];
+            count += 1;
+        }
+        self.links[usize::from(tail)] = self.free;
+        self.free = head;
+        self.free_chunks += count;
+        count
+    }
+}
+
+/// `bytes`, which is exactly `N` long, as an array.
+fn le<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut array = [0; N];
+    array.copy_from_slice(&bytes[..N]);
+    array
+}
+
+/// Writes bytes along a chain of chunks, from the start of its first.
+struct ChainWriter<'a> {
+    store: &'a mut Store,
+    chunk: u16,
+    offset: usize,
+}
+
+impl<'a> ChainWriter<'a> {
+    fn new(store: &'a mut Store, head: u16) -> Self {
+        ChainWriter {
+            store,
+            chunk: head,
+            offset: 0,
+        }
+    }
+
+    fn write(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && self.chunk != NIL {
+            if self.offset == CHUNK_BYTES {
+                self.chunk = self.store.links[usize::from(self.chunk)];
+                self.offset = 0;
+                continue;
+            }
+            let room = CHUNK_BYTES - self.offset;
+            let n = room.min(bytes.len());
+            let chunk = &mut self.store.chunks[usize::from(self.chunk)];
+            chunk[self.offset..self.offset + n].copy_from_slice(&bytes[..n]);
+            self.offset += n;
+            bytes = &bytes[n..];
+        }
+    }
+}
+
+/// Reads bytes along a chain, from an offset in its first chunk.
+struct ChainReader<'a> {
+    store: &'a Store,
+    chunk: u16,
+    offset: usize,
+}
+
+impl ChainReader<'_> {
+    fn read(&mut self, mut into: &mut [u8]) {
+        while !into.is_empty() && self.chunk != NIL {
+            if self.offset == CHUNK_BYTES {
+                self.chunk = self.store.links[usize::from(self.chunk)];
+                self.offset = 0;
+                continue;
+            }
+            let n = (CHUNK_BYTES - self.offset).min(into.len());
+            let chunk = &self.store.chunks[usize::from(self.chunk)];
+            into[..n].copy_from_slice(&chunk[self.offset..self.offset + n]);
+            self.offset += n;
+            into = &mut into[n..];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn text(s: &str) -> Text {
+        Text::try_from(s).unwrap()
+    }
+
+    fn name(s: &str) -> Name {
+        Name::try_from(s).unwrap()
+    }
+
+    fn post<'a>(to: UserId, from: &'a Name, text: &'a Text) -> Post<'a> {
+        Post {
+            to,
+            from,
+            text,
+            broadcast: false,
+            now: Instant(0),
+        }
+    }
+
+    fn texts(store: &Store, to: UserId) -> Vec<std::string::String> {
+        store.letters(to).map(|l| l.text.as_str().into()).collect()
+    }
+
+    #[test]
+    fn letters_come_out_oldest_first_and_go_once_acknowledged() {
+        let mut store = Store::default();
+        let (luke, yoda) = (UserId::from_index(7), UserId::from_index(1));
+        let hans = name("hans");
+        let first = store.post(post(luke, &hans, &text("one"))).unwrap();
+        store.post(post(yoda, &hans, &text("for yoda"))).unwrap();
+        let second = store.post(post(luke, &hans, &text("two"))).unwrap();
+        assert!(first < second);
+        assert_eq!(texts(&store, luke), ["one", "two"]);
+        assert_eq!(store.acknowledge(luke, first), 1);
+        assert_eq!(store.acknowledge(luke, first), 0, "only once");
+        assert_eq!(store.acknowledge(yoda, first), 0, "only by its reader");
+        assert_eq!(texts(&store, luke), ["two"]);
+        assert_eq!(texts(&store, yoda), ["for yoda"]);
+    }
+
+    #[test]
+    fn an_acknowledgement_takes_every_letter_up_to_its_id() {
+        let mut store = Store::default();
+        let luke = UserId::from_index(7);
+        let hans = name("hans");
+        let ids: Vec<u64> = (0..5)
+            .map(|i| {
+                store
+                    .post(post(luke, &hans, &text(&std::format!("m{i}"))))
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(store.acknowledge(luke, ids[2]), 3);
+        assert_eq!(texts(&store, luke), ["m3", "m4"]);
+        assert_eq!(store.acknowledge(luke, u64::MAX), 2);
+        assert_eq!(store.waiting(luke), 0);
+        assert_eq!(store.bytes(luke), 0);
+    }
+
+    #[test]
+    fn a_letter_reads_back_byte_for_byte_whatever_its_size() {
+        let mut store = Store::default();
+        let luke = UserId::from_index(7);
+        let from = name(&"\"".repeat(crate::limits::NAME_MAX));
+        for len in [0, 1, 40, 41, 42, 63, 64, 65, 200, crate::limits::TEXT_MAX] {
+            let body: std::string::String = "é日x".chars().cycle().take(len).collect();
+            let body: std::string::String = body
+                .char_indices()
+                .take_while(|(i, c)| i + c.len_utf8() <= len)
+                .map(|(_, c)| c)
+                .collect();
+            let t = text(&body);
+            let id = store
+                .post(Post {
+                    broadcast: len % 2 == 0,
+                    now: Instant(5_000),
+                    ..post(luke, &from, &t)
+                })
+                .unwrap();
+            let letter = store.letters(luke).last().unwrap();
+            assert_eq!(
+                letter,
+                Letter {
+                    id,
+                    from: from.clone(),
+                    text: t.clone(),
+                    broadcast: len % 2 == 0,
+                    posted: Instant(5_000),
+                },
+                "{len}"
+            );
+            store.acknowledge(luke, id);
+        }
+        assert_eq!(store.free_chunks as usize, CHUNKS, "every chunk back");
+    }
+
+    #[test]
+    fn a_letter_takes_the_chunks_its_bytes_need() {
+        let mut store = Store::default();
+        let luke = UserId::from_index(7);
+        let hans = name("hans");
+        // 22 + 4 + 38 = 64 bytes: one chunk; one byte more: two.
+        store
+            .post(post(luke, &hans, &text(&"x".repeat(38))))
+            .unwrap();
+        assert_eq!(store.bytes(luke), CHUNK_BYTES);
+        store
+            .post(post(luke, &hans, &text(&"x".repeat(39))))
+            .unwrap();
+        assert_eq!(store.bytes(luke), 3 * CHUNK_BYTES);
+    }
+
+    #[test]
+    fn a_full_mailbox_and_a_full_store_refuse_letters() {
+        let mut store = Store::default();
+        let hans = name("hans");
+        let luke = UserId::from_index(7);
+        let short = text("x");
+        let mut posted = 0;
+        while store.post(post(luke, &hans, &short)).is_ok() {
+            posted += 1;
+        }
+        assert_eq!(posted, MAILBOX_CHUNKS, "one chunk each");
+        assert_eq!(
+            store.post(post(luke, &hans, &short)),
+            Err(PostError::MailboxFull)
+        );
+        // Fill the store with other users' letters, a mailbox at a time.
+        let mut user = 8;
+        loop {
+            match store.post(post(UserId::from_index(user), &hans, &short)) {
+                Ok(_) => {}
+                Err(PostError::MailboxFull) => user += 1,
+                Err(PostError::StoreFull) => break,
+            }
+        }
+        assert_eq!(store.free_chunks, 0);
+        assert_eq!(
+            store.post(post(UserId::from_index(0), &hans, &short)),
+            Err(PostError::StoreFull)
+        );
+        // Acknowledged letters make room again, for anyone.
+        store.acknowledge(luke, u64::MAX);
+        assert!(
+            store
+                .post(post(UserId::from_index(0), &hans, &short))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_letter_says_how_long_ago_it_was_stored_and_whether_it_was_a_broadcast() {
+        let mut store = Store::default();
+        let hans = name("hans");
+        let hi = text("hi");
+        let luke = UserId::from_index(7);
+        store
+            .post(Post {
+                broadcast: true,
+                now: Instant(5_000),
+                ..post(luke, &hans, &hi)
+            })
+            .unwrap();
+        let frame = store.letters(luke).next().unwrap().frame(Instant(67_999));
+        let ServerFrame::Message { broadcast, age, .. } = frame else {
+            panic!("{frame:?}");
+        };
+        assert!(broadcast);
+        assert_eq!(age, 62, "whole seconds, rounded down");
+    }
+}
