@@ -93,6 +93,14 @@ fn network(server: &std::path::Path, quick: bool) -> Result<(), String> {
         pp.latencies.percentile(99.0),
         pp_direct.latencies.percentile(99.0),
     );
+    let flooded = net::ping_pong_under_flood(natter.port, rounds / 4).map_err(io("flood"))?;
+    for (what, p) in [("p50", 50.0), ("p99", 99.0), ("p100", 100.0)] {
+        row(
+            &format!("  while two others flood: {what} (us)"),
+            flooded.latencies.percentile(p),
+            pp_direct.latencies.percentile(p),
+        );
+    }
     let pairs = net::pairs(natter.port, count).map_err(io("pairs"))?;
     let (rss, anon) = natter.memory();
     let pairs_direct = net::pairs_direct(count).map_err(io("pairs direct"))?;

@@ -158,6 +158,35 @@ pub fn ping_pong(port: u16, rounds: u64) -> io::Result<Figures> {
     Ok(figures)
 }
 
+/// The same ping-pong while two other connections flood the server as fast
+/// as they can: luke with `PrivateActivity` (valid, and never answered) and
+/// a stranger with blank lines (ignored). Their reads must not starve the
+/// others' (issue 9).
+pub fn ping_pong_under_flood(port: u16, rounds: u64) -> io::Result<Figures> {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let luke = login(port, 7)?;
+    let mut floods = Vec::new();
+    let activity = b"{\"PrivateActivity\":{}}\n".repeat(2048);
+    let blank = vec![b'\n'; 64 * 1024];
+    let stranger = TcpStream::connect(("127.0.0.1", port))?;
+    let luke_stream = luke.reader.closer()?;
+    for (mut stream, bytes) in [(luke_stream, activity), (stranger, blank)] {
+        let stop = stop.clone();
+        floods.push(thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && stream.write_all(&bytes).is_ok() {}
+        }));
+    }
+    // Let the floods get going.
+    thread::sleep(Duration::from_millis(100));
+    let figures = ping_pong(port, rounds);
+    stop.store(true, Ordering::Relaxed);
+    drop(luke);
+    for flood in floods {
+        let _ = flood.join();
+    }
+    figures
+}
+
 fn expect_message(peer: &mut Peer) -> io::Result<String> {
     match peer.reader.next()? {
         Heard::Message(text) => Ok(text),

@@ -27,6 +27,7 @@ pub type Names = heapless::Vec<Name, MAX_ACCOUNTS>;
 
 /// What a client sends to the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ClientFrame {
     /// The answer to [`Prompt::Username`].
     Username { name: Name },
@@ -105,6 +106,7 @@ pub enum FrameError {
 
 /// A command the server refused or could only partly carry out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Refusal {
     /// No account has that name (R10, R15, R16).
     InvalidUser,
@@ -149,6 +151,7 @@ pub enum Refusal {
 
 /// What the server sends to a client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ServerFrame {
     /// Read a line from the user with this prompt and send it back.
     Ask { prompt: Prompt },
@@ -238,6 +241,7 @@ pub enum PeerBye {
 
 /// What two clients say over their direct connection (R19-R23, R28).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum PeerFrame {
     /// First frame of the connecting side: who it is and the secret the
     /// server gave both sides.
@@ -250,9 +254,21 @@ pub enum PeerFrame {
     Bye { reason: PeerBye },
 }
 
-/// Why a frame could not be decoded.
+/// Why a line is not a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DecodeError;
+pub enum DecodeError {
+    /// Nested deeper than any frame is ([`MAX_NESTING`]): refused before
+    /// it is parsed, so a hostile line cannot exhaust a small stack.
+    TooDeep,
+    /// Not UTF-8, not JSON, not a known frame, an unknown field, a value
+    /// that does not fit its field, or anything but white space after the
+    /// frame: serde-json-core's reason.
+    Json(serde_json_core::de::Error),
+}
+
+/// The deepest nesting of objects and arrays in any frame, with one to
+/// spare: `{"Refused":{"refusal":{"MailboxFull":{"user":"x"}}}}` is 4.
+pub const MAX_NESTING: usize = 5;
 
 /// Why a frame could not be encoded: it would not fit in the buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,13 +301,43 @@ pub fn decode_server(line: &[u8]) -> Result<ServerFrame, DecodeError> {
 }
 
 fn decode<T: DeserializeOwned>(line: &[u8]) -> Result<T, DecodeError> {
+    if !nesting_within(line, MAX_NESTING) {
+        return Err(DecodeError::TooDeep);
+    }
     // One string is unescaped at a time, so the longest string bounds it.
     let mut unescaped = [0u8; TEXT_MAX];
-    match serde_json_core::from_slice_escaped::<T>(line, &mut unescaped) {
-        // Only whitespace may follow the object.
-        Ok((frame, used)) if line[used..].iter().all(u8::is_ascii_whitespace) => Ok(frame),
-        _ => Err(DecodeError),
+    serde_json_core::from_slice_escaped::<T>(line, &mut unescaped)
+        .map(|(frame, _)| frame)
+        .map_err(DecodeError::Json)
+}
+
+/// Whether objects and arrays in `line` nest at most `max` deep, counting
+/// only brackets outside strings.
+fn nesting_within(line: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in line {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
     }
+    true
 }
 
 #[cfg(test)]
@@ -410,14 +456,54 @@ mod tests {
             b"",
             b"null",
         ] {
-            assert_eq!(decode_client(bad), Err(DecodeError), "{bad:?}");
+            assert!(decode_client(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn over_long_strings_are_refused_not_truncated() {
         let long = std::format!("{{\"Username\":{{\"name\":\"{}\"}}}}", "a".repeat(33));
-        assert_eq!(decode_client(long.as_bytes()), Err(DecodeError));
+        assert!(matches!(
+            decode_client(long.as_bytes()),
+            Err(DecodeError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_and_deep_nesting_is_never_parsed() {
+        assert!(matches!(
+            decode_client(b"{\"Logout\":{\"x\":1}}"),
+            Err(DecodeError::Json(_))
+        ));
+        assert!(matches!(
+            decode_client(b"{\"Username\":{\"name\":\"yoda\",\"admin\":true}}"),
+            Err(DecodeError::Json(_))
+        ));
+        // The 4 KiB line that needed 64 KiB of stack to be refused.
+        let deep = std::format!(
+            "{{\"Logout\":{{\"x\":{}{}}}}}",
+            "[".repeat(2000),
+            "]".repeat(2000)
+        );
+        assert_eq!(decode_client(deep.as_bytes()), Err(DecodeError::TooDeep));
+        // Brackets inside strings are text, however many.
+        let text = "[{".repeat(200);
+        let frame = ClientFrame::Broadcast {
+            text: Text::try_from(text.as_str()).unwrap(),
+        };
+        assert_eq!(decode_client(line(&frame).trim_end().as_bytes()), Ok(frame));
+        // The deepest real frame decodes.
+        let full = ServerFrame::Refused {
+            refusal: Refusal::MailboxFull {
+                user: Name::try_from("luke").unwrap(),
+            },
+        };
+        assert_eq!(decode_server(line(&full).trim_end().as_bytes()), Ok(full));
+        assert!(matches!(
+            decode_client(b"{\"Logout\":{}} {}"),
+            Err(DecodeError::Json(_))
+        ));
+        assert!(decode_client(b"{\"Logout\":{}}  ").is_ok());
     }
 
     #[test]

@@ -68,11 +68,18 @@ async fn read_loop(server: Rc<RefCell<Server>>, conn: ConnId, mut stream: TcpStr
                 Line::Complete(blank) if blank.iter().all(u8::is_ascii_whitespace) => {}
                 Line::Complete(bytes) => match protocol::decode_client(bytes) {
                     Ok(frame) => server.receive(conn, frame),
-                    Err(_) => server.reject(conn, FrameError::Malformed),
+                    Err(cause) => {
+                        debug!("conn {}: not a frame: {cause:?}", conn.slot());
+                        server.reject(conn, FrameError::Malformed);
+                    }
                 },
                 Line::TooLong => server.reject(conn, FrameError::TooLong),
             }
         }
+        // One read's frames at a time (at most the framer's buffer), then
+        // the others' turn: a read that is always ready never yields in
+        // smol, and one flooding connection would hold the only thread.
+        smol::future::yield_now().await;
     }
     debug!("conn {}: closed by peer", conn.slot());
     server.borrow_mut().disconnect(conn);
