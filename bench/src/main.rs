@@ -8,8 +8,12 @@
 //!   and the server's memory. `--server` defaults to the `natter-server`
 //!   beside this binary (`cargo build --release -p natter-server` first).
 //!
+//! - `natter-bench alloc [MESSAGES]` ([`alloc`]): heap allocations per
+//!   relayed message in the real server, run in this process.
+//!
 //! [`peer`] is the benchmark's natter user; [`stats`] its percentiles.
 
+mod alloc;
 mod hub;
 mod net;
 mod peer;
@@ -19,6 +23,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use net::Figures;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 /// The bundled sample accounts (R3), one `username password` a line.
 pub const CREDENTIALS: &str = include_str!("../../credentials.txt");
@@ -47,8 +54,26 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("alloc") => {
+            let messages = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+            match alloc::run(messages) {
+                Ok(count) => {
+                    println!(
+                        "server heap allocations for {messages} relayed messages: {count} ({:.2} a message)",
+                        count as f64 / messages as f64
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("natter-bench: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
-            eprintln!("usage: natter-bench hub [ROUNDS] | net [--quick] [--server PATH]");
+            eprintln!(
+                "usage: natter-bench hub [ROUNDS] | net [--quick] [--server PATH] | alloc [MESSAGES]"
+            );
             ExitCode::from(2)
         }
     }

@@ -134,6 +134,17 @@ impl Drop for Server {
     }
 }
 
+/// Waits (at most 10 s) until something accepts connections on `port`.
+pub fn wait_for_port(port: u16) -> Result<(), String> {
+    for _ in 0..1000 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    Err(format!("nothing listens on port {port}"))
+}
+
 fn login(port: u16, index: usize) -> io::Result<Peer> {
     let (name, password) = accounts()[index];
     Peer::login(port, name, password)
@@ -143,14 +154,24 @@ fn login(port: u16, index: usize) -> io::Result<Peer> {
 pub fn ping_pong(port: u16, rounds: u64) -> io::Result<Figures> {
     let mut hans = login(port, 0)?;
     let mut yoda = login(port, 1)?;
+    ping_pong_of(&mut hans, &mut yoda, rounds)
+}
+
+/// hans and yoda (the first two sample users), logged in on `port`.
+pub fn hans_and_yoda(port: u16) -> io::Result<(Peer, Peer)> {
+    Ok((login(port, 0)?, login(port, 1)?))
+}
+
+/// `rounds` round trips between two users logged in already.
+pub fn ping_pong_of(hans: &mut Peer, yoda: &mut Peer, rounds: u64) -> io::Result<Figures> {
     let start = Instant::now();
     let mut figures = Figures::default();
     for seq in 0..rounds {
         let sent = Instant::now();
         hans.writer.message("yoda", &text(start, seq))?;
-        expect_message(&mut yoda)?;
+        expect_message(yoda)?;
         yoda.writer.message("hans", &text(start, seq))?;
-        expect_message(&mut hans)?;
+        expect_message(hans)?;
         figures.latencies.add(sent.elapsed());
         figures.deliveries += 2;
     }

@@ -4,13 +4,17 @@
 //! - [`run`]: binds, loads `credentials.txt`, and runs one single-threaded
 //!   smol executor: the accept loop, the timer, the signal handler, and per
 //!   connection a reader and a writer task ([`connection`]).
-//! - [`server`]: owns the hub; every call passes the time and rings the timer.
+//! - [`server`]: owns the hub; every call passes the time and rings the timer
+//!   ([`deadline`]) when the next deadline moved earlier.
 //! - [`world`]: the hub's [`natter_core::Effects`]: per-connection
 //!   [`outbox`]es and the [`credentials`] file.
-//! - [`log`]: `-d/--debug` output; silent otherwise (R1).
+//! - [`log`]: `-d/--debug` output; silent otherwise (R1); [`bell`]: the
+//!   wake-up of a task that does not allocate.
 
+pub mod bell;
 pub mod connection;
 pub mod credentials;
+pub mod deadline;
 pub mod log;
 pub mod outbox;
 pub mod server;
@@ -32,6 +36,7 @@ use smol::stream::StreamExt;
 use smol::{LocalExecutor, Timer};
 
 use crate::credentials::{CredentialsFile, LoadError};
+use crate::deadline::Deadline;
 use crate::server::Server;
 use crate::world::World;
 
@@ -158,28 +163,33 @@ async fn serve(
     Ok(())
 }
 
-/// Sleeps until the hub's next deadline, or until a hub call moved it.
+/// Sleeps until the hub's next deadline, or until a hub call moved it
+/// earlier.
 async fn timer_loop(server: Rc<RefCell<Server>>) {
-    let wake = server.borrow().timer_wake();
-    loop {
-        let deadline = {
-            let server = server.borrow();
-            server.hub.poll_timeout().map(|at| server.deadline(at))
-        };
-        match deadline {
-            Some(deadline) => {
-                let _ = async {
-                    Timer::at(deadline).await;
-                }
-                .or(async {
-                    let _ = wake.recv().await;
-                })
-                .await;
-            }
-            None => {
-                let _ = wake.recv().await;
-            }
+    let bell = server.borrow().timer();
+    let deadline = match Deadline::new() {
+        Ok(deadline) => deadline,
+        Err(error) => {
+            // Without it, idle users would never be logged out: say so.
+            eprintln!("natter-server: no timer: {error}");
+            return;
         }
+    };
+    loop {
+        let next = {
+            let server = server.borrow();
+            let next = server.hub.poll_timeout();
+            server.arm(next);
+            next.map(|at| server.deadline(at))
+        };
+        if let Err(error) = deadline.set(next) {
+            debug!("setting the timer: {error}");
+        }
+        let _ = async {
+            let _ = deadline.fired().await;
+        }
+        .or(bell.wait())
+        .await;
         server.borrow_mut().handle_timeout();
     }
 }

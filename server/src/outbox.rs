@@ -11,7 +11,8 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use natter_core::limits::{CHUNK_BYTES, FRAME_MAX, MAILBOX_BYTES};
-use smol::channel::{Receiver, Sender, bounded};
+
+use crate::bell::Bell;
 
 /// Bytes a connection may have queued: a whole mailbox redelivered at
 /// login (R17), with room for the notices around it. A letter's frame is
@@ -29,8 +30,7 @@ pub struct Full;
 pub struct Outbox {
     queue: RefCell<VecDeque<u8>>,
     /// Rung when bytes arrive; closed when the connection is to be closed.
-    doorbell: Sender<()>,
-    bell: Receiver<()>,
+    bell: Bell,
 }
 
 impl Default for Outbox {
@@ -41,23 +41,20 @@ impl Default for Outbox {
 
 impl Outbox {
     pub fn new() -> Self {
-        let (doorbell, bell) = bounded(1);
         Outbox {
             queue: RefCell::new(VecDeque::with_capacity(INITIAL_BYTES)),
-            doorbell,
-            bell,
+            bell: Bell::default(),
         }
     }
 
     /// Queues `bytes` whole, or nothing.
     pub fn push(&self, bytes: &[u8]) -> Result<(), Full> {
         let mut queue = self.queue.borrow_mut();
-        if self.doorbell.is_closed() || queue.len() + bytes.len() > OUTBOX_BYTES {
+        if self.bell.is_closed() || queue.len() + bytes.len() > OUTBOX_BYTES {
             return Err(Full);
         }
         queue.extend(bytes);
-        // A full doorbell has already been rung.
-        let _ = self.doorbell.try_send(());
+        self.bell.ring();
         Ok(())
     }
 
@@ -65,24 +62,31 @@ impl Outbox {
     pub fn take(&self, buf: &mut [u8]) -> usize {
         let mut queue = self.queue.borrow_mut();
         let n = buf.len().min(queue.len());
-        for (to, from) in buf.iter_mut().zip(queue.drain(..n)) {
-            *to = from;
-        }
+        let (front, back) = queue.as_slices();
+        let from_front = n.min(front.len());
+        buf[..from_front].copy_from_slice(&front[..from_front]);
+        buf[from_front..n].copy_from_slice(&back[..n - from_front]);
+        queue.drain(..n);
         n
     }
 
     /// Asks the writer to send what is queued, then close.
     pub fn close(&self) {
-        self.doorbell.close();
+        self.bell.close();
     }
 
     /// Waits for bytes or for `close`. `false` once closed and drained.
     pub async fn wait(&self) -> bool {
-        self.bell.recv().await.is_ok() || !self.queue.borrow().is_empty()
+        if self.queue.borrow().is_empty() && !self.bell.is_closed() {
+            self.bell.wait().await;
+        }
+        !(self.bell.is_closed() && self.queue.borrow().is_empty())
     }
 
     /// Resolves once `close` has been called.
     pub async fn closed(&self) {
-        while self.bell.recv().await.is_ok() {}
+        while !self.bell.is_closed() {
+            self.bell.wait().await;
+        }
     }
 }

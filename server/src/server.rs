@@ -1,5 +1,6 @@
 //! The one place that owns the hub: every hub call goes through here with
-//! the current time, and rings the timer so it sleeps to the right deadline.
+//! the current time, and rings the timer when the hub's next deadline moved
+//! earlier than the one it sleeps to (later ones it finds when it wakes).
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant as StdInstant};
@@ -9,28 +10,30 @@ use natter_core::hub::{Hub, ServerFull};
 use natter_core::protocol::{ClientFrame, FrameError};
 use natter_core::session::ConnId;
 use natter_core::time::Instant;
-use smol::channel::{Receiver, Sender, bounded};
+use std::cell::Cell;
+use std::rc::Rc;
 
+use crate::bell::Bell;
 use crate::world::World;
 
 pub struct Server {
     pub hub: Hub,
     pub world: World,
     started: StdInstant,
-    /// Rung after every hub call: the next deadline may have moved.
-    timer_bell: Sender<()>,
-    timer_wake: Receiver<()>,
+    /// Rung when the hub's next deadline comes before `armed`.
+    timer: Rc<Bell>,
+    /// The deadline the timer sleeps to, if any.
+    armed: Cell<Option<Instant>>,
 }
 
 impl Server {
     pub fn new(hub: Hub, world: World) -> Self {
-        let (timer_bell, timer_wake) = bounded(1);
         Server {
             hub,
             world,
             started: StdInstant::now(),
-            timer_bell,
-            timer_wake,
+            timer: Rc::new(Bell::default()),
+            armed: Cell::new(None),
         }
     }
 
@@ -44,12 +47,28 @@ impl Server {
         self.started + Duration::from_millis(at.millis())
     }
 
-    pub fn timer_wake(&self) -> Receiver<()> {
-        self.timer_wake.clone()
+    pub fn timer(&self) -> Rc<Bell> {
+        self.timer.clone()
     }
 
+    /// The timer sleeps to `at` now.
+    pub fn arm(&self, at: Option<Instant>) {
+        self.armed.set(at);
+    }
+
+    /// Wakes the timer if the hub's next deadline comes before the one it
+    /// sleeps to. Re-arming a timer allocates in the reactor: not on every
+    /// message, whose sender's deadline only moves later.
     fn ring_timer(&self) {
-        let _ = self.timer_bell.try_send(());
+        let next = self.hub.poll_timeout();
+        let earlier = match (next, self.armed.get()) {
+            (Some(next), Some(armed)) => next < armed,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if earlier {
+            self.timer.ring();
+        }
     }
 
     pub fn connect(&mut self, peer: IpAddr) -> Result<ConnId, ServerFull> {
