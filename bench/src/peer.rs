@@ -87,13 +87,17 @@ impl Reader {
         }
     }
 
-    /// The next message (acknowledged at once) or refusal; other frames
-    /// are skipped.
+    /// The next message or refusal; other frames are skipped. Messages are
+    /// acknowledged as natter's client does: once for all those already
+    /// received, when no more are waiting in the buffer.
     pub fn next(&mut self) -> io::Result<Heard> {
         loop {
             match self.frame()? {
                 ServerFrame::Message { id, text, .. } => {
-                    self.acks.send(&ClientFrame::Received { id })?;
+                    // No whole frame left in what was read: the batch is in.
+                    if !self.stream.buffer().contains(&b'\n') {
+                        self.acks.send(&ClientFrame::Received { id })?;
+                    }
                     return Ok(Heard::Message(text.as_str().into()));
                 }
                 ServerFrame::Refused { refusal } => return Ok(Heard::Refused(refusal)),

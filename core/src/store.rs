@@ -522,4 +522,44 @@ mod tests {
         assert!(broadcast);
         assert_eq!(age, 62, "whole seconds, rounded down");
     }
+
+    #[test]
+    fn random_posts_and_acknowledgements_keep_every_chunk_accounted_for() {
+        let mut store = Store::default();
+        let from = Name::try_from("hans").unwrap();
+        let mut seed: u64 = 0x9e3779b97f4a7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut posted: Vec<Vec<u64>> = std::vec![Vec::new(); 4];
+        for _ in 0..200_000 {
+            let user = (next() % 4) as usize;
+            let to = UserId::from_index(user);
+            if next() % 3 != 0 {
+                let len = (next() % 600) as usize;
+                let text = Text::try_from("x".repeat(len.min(512)).as_str()).unwrap();
+                if let Ok(id) = store.post(Post {
+                    to,
+                    from: &from,
+                    text: &text,
+                    broadcast: false,
+                    now: Instant(0),
+                }) {
+                    posted[user].push(id);
+                }
+            } else if !posted[user].is_empty() {
+                let upto = posted[user][(next() as usize) % posted[user].len()];
+                let n = store.acknowledge(to, upto);
+                let before = posted[user].len();
+                posted[user].retain(|&id| id > upto);
+                assert_eq!(n, before - posted[user].len());
+            }
+            let used: usize = store.boxes.iter().map(|b| usize::from(b.chunks)).sum();
+            assert_eq!(used + usize::from(store.free_chunks), CHUNKS);
+            assert_eq!(store.waiting(to), posted[user].len());
+        }
+    }
 }
