@@ -15,7 +15,7 @@ use natter_e2e::{Client, Server};
 
 /// Bytes of messages one user may have waiting (core/src/limits.rs), in
 /// the store's chunks of 64 bytes.
-const MAILBOX_BYTES: usize = 32 * 1024;
+const MAILBOX_BYTES: usize = 16 * 1024;
 const CHUNK_BYTES: usize = 64;
 
 const MAILBOX_FULL: &str = "Error. luke's mailbox is full; message not stored\n";
@@ -468,7 +468,7 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
 
 #[test]
 fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
-    // STORE_BYTES (core/src/limits.rs) = 256 KiB = 8 offline users' full
+    // STORE_BYTES (core/src/limits.rs) = 128 KiB = 8 offline users' full
     // mailboxes.
     let offline = [
         "vader",

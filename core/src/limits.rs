@@ -24,13 +24,13 @@ pub const TEXT_MAX: usize = 512;
 /// mailbox draws from (`store.rs`). A message takes what it needs, in
 /// chunks of `CHUNK_BYTES`: a 22-byte header, the sender's name and the
 /// text, so a short message takes 64 bytes and the longest 576.
-pub const STORE_BYTES: usize = 256 * 1024;
+pub const STORE_BYTES: usize = 128 * 1024;
 
 /// Bytes of messages one user may have waiting: stored while offline, or
-/// sent and not yet acknowledged by their client (R17, R26, R27). 512
-/// short messages, or 56 of the longest: a sender with 32 in flight stays
-/// well inside it even when the server is busy and acknowledgements lag.
-pub const MAILBOX_BYTES: usize = 32 * 1024;
+/// sent and not yet acknowledged by their client (R17, R26, R27). 256
+/// short messages, or 28 of the longest: a sender with 32 in flight stays
+/// well inside it.
+pub const MAILBOX_BYTES: usize = 16 * 1024;
 
 /// The store's unit of space.
 pub const CHUNK_BYTES: usize = 64;
@@ -57,4 +57,4 @@ pub const PRIVATE_ANSWER_MS: u64 = 60_000;
 /// The most memory the whole hub may take with the limits above: checked by
 /// `core/tests/size.rs` on every target CI builds. Most of it is the
 /// message store (`STORE_BYTES`, and a 2-byte link per chunk).
-pub const HUB_BUDGET_BYTES: usize = 288 * 1024;
+pub const HUB_BUDGET_BYTES: usize = 144 * 1024;

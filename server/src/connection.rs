@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_net::TcpStream;
@@ -12,7 +13,7 @@ use natter_core::protocol::{self, ByeReason, FrameError, ServerFrame};
 use natter_core::session::ConnId;
 use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
-use smol::{LocalExecutor, Timer};
+use smol::{Async, LocalExecutor, Timer};
 
 use crate::debug;
 use crate::outbox::Outbox;
@@ -50,6 +51,7 @@ pub fn spawn(
 
 async fn read_loop(server: Rc<RefCell<Server>>, conn: ConnId, mut stream: TcpStream) {
     let mut framer = LineFramer::new();
+    let source: Arc<Async<std::net::TcpStream>> = stream.clone().into();
     loop {
         let n = match stream.read(framer.spare()).await {
             Ok(0) => break,
@@ -77,9 +79,14 @@ async fn read_loop(server: Rc<RefCell<Server>>, conn: ConnId, mut stream: TcpStr
             }
         }
         // One read's frames at a time (at most the framer's buffer), then
-        // the others' turn: a read that is always ready never yields in
-        // smol, and one flooding connection would hold the only thread.
-        smol::future::yield_now().await;
+        // wait for the reactor to say there is more, as every other reader
+        // does: a read that is always ready never yields in smol, so one
+        // flooding connection would hold the only thread, and readers that
+        // have data at every turn would leave those the reactor wakes (the
+        // acknowledgements of a busy receiver) far behind.
+        if source.readable().await.is_err() {
+            break;
+        }
     }
     debug!("conn {}: closed by peer", conn.slot());
     server.borrow_mut().disconnect(conn);
