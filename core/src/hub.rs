@@ -1,19 +1,25 @@
 //! The hub: every rule of natter as one deterministic state machine.
 //!
-//! The shell feeds it connections, frames and the time; the hub answers
-//! through [`Effects`]. It never blocks, reads a clock or allocates.
+//! The shell feeds it connections, frames and the time. The hub never calls
+//! out: it queues what each connection is to be sent, and the shell takes
+//! those bytes when the socket can take them (`poll_ready`,
+//! `poll_transmit`), and the slow work it needs done (`poll_event`). It
+//! never blocks, reads a clock or allocates.
 //!
 //! This file holds the entry points and the plumbing; the rules are in
-//! `login.rs` (R4-R8) and `commands.rs` (R10-R16).
+//! `login.rs` (R4-R8), `commands.rs` (R10-R16) and `private.rs` (R19-R24);
+//! `transmit.rs` turns a connection's queue into bytes.
 
-use crate::credential::{self, CredentialProblem};
-use crate::effects::Effects;
 use core::net::IpAddr;
 
+use crate::credential::{self, CredentialProblem};
+use crate::event::Event;
 use crate::limits::{
-    IDLE_WARNING_MS, MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, PRIVATE_ANSWER_MS,
+    CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, MAX_ACCOUNTS, MAX_BAD_FRAMES,
+    MAX_CONNECTIONS, PRIVATE_ANSWER_MS,
 };
-use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
+use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, Prompt, ServerFrame};
+use crate::rate::Rate;
 use crate::session::{ConnId, Phase, Session, Sessions};
 use crate::store::Store;
 use crate::time::Instant;
@@ -30,18 +36,25 @@ pub struct Config {
     pub warning_ms: u64,
     /// How long a private messaging request waits for its answer (R19).
     pub answer_ms: u64,
+    /// How fast one connection may send commands.
+    pub rate: Rate,
 }
 
 impl Config {
     /// The settings for these durations, with the warning `IDLE_WARNING_MS`
     /// before the idle logout (or a tenth of the timeout if that is
-    /// shorter), and `PRIVATE_ANSWER_MS` to answer a private request.
+    /// shorter), `PRIVATE_ANSWER_MS` to answer a private request, and
+    /// `COMMANDS_PER_SECOND` with a burst of `COMMAND_BURST`.
     pub fn new(block_ms: u64, timeout_ms: u64) -> Config {
         Config {
             block_ms,
             timeout_ms,
             warning_ms: IDLE_WARNING_MS.min(timeout_ms / 10),
             answer_ms: PRIVATE_ANSWER_MS,
+            rate: Rate {
+                per_second: COMMANDS_PER_SECOND,
+                burst: COMMAND_BURST,
+            },
         }
     }
 }
@@ -73,7 +86,23 @@ pub struct Hub {
     introductions: heapless::Vec<Introduction, MAX_CONNECTIONS>,
     /// The time of the call being handled.
     now: Instant,
+    /// Connections with something new for the shell, in the order they
+    /// got it: so the shell writes in the order the rules decided (a
+    /// private target hears of its peer before the peer hears of it).
+    ready: heapless::Deque<ConnId, MAX_CONNECTIONS>,
+    /// The handle of each slot with a bit in `unread`.
+    ready_ids: [Option<ConnId>; MAX_CONNECTIONS],
+    /// Connections whose queue overflowed during this call, by slot bit:
+    /// dropped once the call's rules are done, so a drop never re-enters
+    /// the rule that caused it.
+    unread: u32,
+    /// The next private secret's randomness, given by the shell.
+    entropy: Option<[u8; 16]>,
+    /// Where a frame is encoded before it is queued.
+    scratch: FrameBuf,
 }
+
+const _: () = assert!(MAX_CONNECTIONS <= 32, "unread bits are a u32");
 
 impl Hub {
     pub fn new(config: Config) -> Self {
@@ -84,6 +113,11 @@ impl Hub {
             store: Store::default(),
             introductions: heapless::Vec::new(),
             now: Instant(0),
+            ready: heapless::Deque::new(),
+            ready_ids: [None; MAX_CONNECTIONS],
+            unread: 0,
+            entropy: None,
+            scratch: [0; crate::limits::FRAME_MAX + 1],
         }
     }
 
@@ -105,40 +139,41 @@ impl Hub {
     }
 
     /// A new connection from `peer`: asks for a username (R4).
-    pub fn connect(
-        &mut self,
-        now: Instant,
-        peer: IpAddr,
-        out: &mut impl Effects,
-    ) -> Result<ConnId, ServerFull> {
+    pub fn connect(&mut self, now: Instant, peer: IpAddr) -> Result<ConnId, ServerFull> {
         self.now = now;
-        let session = Session::new(peer, now, self.config.timeout_ms);
+        let session = Session::new(peer, now, self.config.timeout_ms, self.config.rate);
         let conn = self.sessions.insert(session).map_err(|_| ServerFull)?;
-        self.ask(conn, Prompt::Username, out);
+        self.ask(conn, Prompt::Username);
+        self.drop_unread();
         Ok(conn)
     }
 
     /// A frame from `conn`.
-    pub fn receive(
-        &mut self,
-        conn: ConnId,
-        frame: ClientFrame,
-        now: Instant,
-        out: &mut impl Effects,
-    ) {
+    pub fn receive(&mut self, conn: ConnId, frame: ClientFrame, now: Instant) {
         self.now = now;
-        let Some(session) = self.sessions.get(conn) else {
+        self.handle(conn, frame, now);
+        self.drop_unread();
+    }
+
+    fn handle(&mut self, conn: ConnId, frame: ClientFrame, now: Instant) {
+        let rate = self.config.rate;
+        let Some(session) = self.sessions.get_mut(conn) else {
             return;
         };
+        if !matches!(frame, ClientFrame::Received { .. }) {
+            // Acknowledgements are free: a reader must never be slowed.
+            session.bucket.spend(rate, now);
+        }
         let phase = session.phase.clone();
         match (phase, frame) {
-            (_, ClientFrame::Logout {}) => return self.end(conn, ByeReason::LoggedOut, out),
-            (Phase::Username, ClientFrame::Username { name }) => self.username(conn, name, out),
+            (Phase::Closing, _) => return,
+            (_, ClientFrame::Logout {}) => return self.end(conn, ByeReason::LoggedOut),
+            (Phase::Username, ClientFrame::Username { name }) => self.username(conn, name),
             (Phase::Password(user), ClientFrame::Password { password }) => {
-                self.password(conn, user, &password, now, out)
+                self.password(conn, user, &password, now)
             }
             (Phase::NewPassword(name), ClientFrame::Password { password }) => {
-                self.new_password(conn, name, password, now, out)
+                self.new_password(conn, name, password)
             }
             (Phase::Online(user), ClientFrame::Received { id }) => {
                 // Everything up to `id` was shown. Receiving is not
@@ -146,12 +181,12 @@ impl Hub {
                 self.store.acknowledge(user, id);
                 return;
             }
-            (Phase::Online(user), frame) => match self.command(conn, user, frame, out) {
+            (Phase::Online(user), frame) => match self.command(conn, user, frame) {
                 Ok(()) => {}
-                Err(NotACommand) => return self.reject(conn, FrameError::Unexpected, now, out),
+                Err(NotACommand) => return self.bad_frame(conn, FrameError::Unexpected),
             },
             // Out of place: a bad frame (R25), and not activity (R9).
-            _ => return self.reject(conn, FrameError::Unexpected, now, out),
+            _ => return self.bad_frame(conn, FrameError::Unexpected),
         };
         // A frame that fits is activity (R9) and ends a run of bad ones
         // (R25), if the connection is still there.
@@ -163,29 +198,44 @@ impl Hub {
 
     /// A frame from `conn` that could not be read (R25). Answered with an
     /// error; a flood of them closes the connection.
-    pub fn reject(
-        &mut self,
-        conn: ConnId,
-        error: FrameError,
-        now: Instant,
-        out: &mut impl Effects,
-    ) {
+    pub fn reject(&mut self, conn: ConnId, error: FrameError, now: Instant) {
         self.now = now;
+        let rate = self.config.rate;
+        if let Some(session) = self.sessions.get_mut(conn) {
+            session.bucket.spend(rate, now);
+        }
+        self.bad_frame(conn, error);
+        self.drop_unread();
+    }
+
+    fn bad_frame(&mut self, conn: ConnId, error: FrameError) {
         let Some(session) = self.sessions.get_mut(conn) else {
             return;
         };
+        if session.phase == Phase::Closing {
+            return;
+        }
         session.bad_frames = session.bad_frames.saturating_add(1);
         if session.bad_frames >= MAX_BAD_FRAMES {
-            self.end(conn, ByeReason::TooManyErrors, out);
+            self.end(conn, ByeReason::TooManyErrors);
         } else {
-            self.send(conn, &ServerFrame::Error { error }, out);
+            self.send(conn, &ServerFrame::Error { error });
         }
     }
 
-    /// `conn` went away without logging out.
-    pub fn disconnect(&mut self, conn: ConnId, now: Instant, out: &mut impl Effects) {
+    /// When the shell may read `conn` again, if it sent faster than its
+    /// rate: until then its frames wait in the socket. `None`: now.
+    pub fn read_after(&self, conn: ConnId, now: Instant) -> Option<Instant> {
+        let session = self.sessions.get(conn)?;
+        session.bucket.ready_at(self.config.rate, now)
+    }
+
+    /// `conn` went away without logging out: its slot is free at once.
+    pub fn disconnect(&mut self, conn: ConnId, now: Instant) {
         self.now = now;
-        self.forget(conn, out);
+        self.go_offline(conn);
+        self.sessions.remove(conn);
+        self.drop_unread();
     }
 
     /// When [`Hub::handle_timeout`] must next be called, if ever.
@@ -200,16 +250,18 @@ impl Hub {
     }
 
     /// Ends every session whose deadline has passed (R9), warns those whose
-    /// deadline is near, and voids private requests left unanswered.
-    pub fn handle_timeout(&mut self, now: Instant, out: &mut impl Effects) {
+    /// deadline is near, voids private requests left unanswered, and lets
+    /// go of closing connections that did not read their last frames.
+    pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
-        self.end_idle(now, out);
-        self.warn_idle(now, out);
-        self.expire_introductions(now, out);
+        self.end_idle(now);
+        self.warn_idle(now);
+        self.expire_introductions(now);
+        self.drop_unread();
     }
 
     /// Warns every user whose idle logout is near (R9).
-    fn warn_idle(&mut self, now: Instant, out: &mut impl Effects) {
+    fn warn_idle(&mut self, now: Instant) {
         let lead = self.config.warning_ms;
         loop {
             let due = self
@@ -225,83 +277,119 @@ impl Hub {
             }
             let left = deadline.millis().saturating_sub(now.millis());
             let seconds = left.div_ceil(1000);
-            self.send(conn, &ServerFrame::IdleWarning { seconds }, out);
+            self.send(conn, &ServerFrame::IdleWarning { seconds });
         }
     }
 
     /// Ends every session whose deadline has passed (R9).
-    fn end_idle(&mut self, now: Instant, out: &mut impl Effects) {
+    fn end_idle(&mut self, now: Instant) {
         loop {
             let expired = self
                 .sessions
                 .iter()
                 .find(|(_, session)| session.deadline <= now)
-                .map(|(conn, session)| (conn, matches!(session.phase, Phase::Online(_))));
-            let Some((conn, online)) = expired else {
+                .map(|(conn, session)| (conn, session.phase.clone()));
+            let Some((conn, phase)) = expired else {
                 return;
             };
-            let reason = if online {
-                ByeReason::TimedOut
-            } else {
-                ByeReason::LoginTimedOut
-            };
-            self.end(conn, reason, out);
+            match phase {
+                Phase::Closing => {
+                    // It did not take its last frames in time.
+                    self.sessions.remove(conn);
+                    self.mark_ready(conn);
+                }
+                Phase::Online(_) => self.end(conn, ByeReason::TimedOut),
+                _ => self.end(conn, ByeReason::LoginTimedOut),
+            }
         }
     }
 
-    /// Tells everyone the server is going away and closes every connection.
-    pub fn shutdown(&mut self, out: &mut impl Effects) {
+    /// Tells everyone the server is going away and lets go of every
+    /// connection; the shell sends what is queued, then closes them.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.now = now;
         loop {
-            let first = self.sessions.iter().next().map(|(conn, _)| conn);
-            let Some(conn) = first else {
-                return;
+            let open = self
+                .sessions
+                .iter()
+                .find(|(_, session)| session.phase != Phase::Closing)
+                .map(|(conn, session)| (conn, session.phase.clone()));
+            let Some((conn, phase)) = open else {
+                break;
             };
-            let bye = ServerFrame::Bye {
-                reason: ByeReason::ShuttingDown,
-            };
-            // Not `self.send`: a full queue would close `conn` there and
-            // again below, and tell the others it left.
-            let _ = out.send(conn, &bye);
-            if let Some(Session {
-                phase: Phase::Online(user),
-                ..
-            }) = self.sessions.remove(conn)
-            {
+            if let Phase::Online(user) = phase {
                 // Nobody is told: everyone is leaving.
                 self.users.get_mut(user).online = None;
             }
-            out.close(conn);
+            self.close(conn, ByeReason::ShuttingDown);
         }
+        self.drop_unread();
     }
 
-    /// Says goodbye to `conn` for `reason` and closes it.
-    fn end(&mut self, conn: ConnId, reason: ByeReason, out: &mut impl Effects) {
-        // If the queue is full the client is not reading: closing is all
-        // that is left to do either way.
-        let _ = out.send(conn, &ServerFrame::Bye { reason });
-        out.close(conn);
-        self.forget(conn, out);
+    /// Says goodbye to `conn` for `reason` and lets it go.
+    fn end(&mut self, conn: ConnId, reason: ByeReason) {
+        self.go_offline(conn);
+        self.close(conn, reason);
     }
 
-    /// Drops `conn`; if a user was online on it, the others hear of it (R11).
-    fn forget(&mut self, conn: ConnId, out: &mut impl Effects) {
-        if let Some(Session {
+    /// Queues the goodbye and moves `conn` to closing: the shell closes it
+    /// once it is out, or the hub frees it after `CLOSING_MS`.
+    fn close(&mut self, conn: ConnId, reason: ByeReason) {
+        self.send(conn, &ServerFrame::Bye { reason });
+        let deadline = self.now.after(CLOSING_MS);
+        if let Some(session) = self.sessions.get_mut(conn) {
+            session.phase = Phase::Closing;
+            session.deadline = deadline;
+        }
+        self.mark_ready(conn);
+    }
+
+    /// If a user is online on `conn`, they are not any more, and the others
+    /// hear of it (R11).
+    fn go_offline(&mut self, conn: ConnId) {
+        let Some(Session {
             phase: Phase::Online(user),
             ..
-        }) = self.sessions.remove(conn)
-        {
-            let account = self.users.get_mut(user);
-            account.online = None;
-            account.last_logout = Some(self.now);
-            let name = account.name.clone();
-            self.tell_others(user, &ServerFrame::LoggedOut { user: name }, out);
-            self.cancel_introductions(user, out);
+        }) = self.sessions.get(conn)
+        else {
+            return;
+        };
+        let user = *user;
+        if let Some(session) = self.sessions.get_mut(conn) {
+            // Its letters stay in the store for the next login.
+            session.phase = Phase::Username;
+        }
+        let account = self.users.get_mut(user);
+        account.online = None;
+        account.last_logout = Some(self.now);
+        let name = account.name.clone();
+        self.tell_others(user, &ServerFrame::LoggedOut { user: name });
+        self.cancel_introductions(user);
+    }
+
+    /// Drops every connection whose queue overflowed in this call, without
+    /// a goodbye (it is not reading), telling the others as for any
+    /// logout. Telling them may overflow more queues: they are dropped in
+    /// the same loop.
+    fn drop_unread(&mut self) {
+        while self.unread != 0 {
+            let slot = self.unread.trailing_zeros() as usize;
+            self.unread &= !(1 << slot);
+            let Some(conn) = self.ready_ids[slot] else {
+                continue;
+            };
+            self.go_offline(conn);
+            if let Some(session) = self.sessions.get_mut(conn) {
+                session.output.clear();
+                session.phase = Phase::Closing;
+            }
+            self.mark_ready(conn);
         }
     }
 
     /// Sends a presence notice about `user` to every other online user that
     /// `user` has not blocked (R11, R15).
-    fn tell_others(&mut self, user: UserId, frame: &ServerFrame, out: &mut impl Effects) {
+    fn tell_others(&mut self, user: UserId, frame: &ServerFrame) {
         let blacklist = self.users.get(user).blacklist;
         let others: heapless::Vec<ConnId, MAX_ACCOUNTS> = self
             .users
@@ -310,33 +398,119 @@ impl Hub {
             .map(|(_, conn)| conn)
             .collect();
         for conn in others {
-            self.send(conn, frame, out);
+            self.send(conn, frame);
         }
     }
 
-    /// Queues `frame` for `conn`. Its queue holds far more than one request's
-    /// replies plus the notices between two reads, so a full queue means the
-    /// client stopped reading: it is disconnected rather than left with a
-    /// hole in what it was told.
+    /// Queues `frame` for `conn`. Its queue holds far more than one
+    /// request's replies plus the notices between two reads, on top of
+    /// what the socket holds, so a full queue means the client stopped
+    /// reading: it is dropped at the end of the call rather than left with
+    /// a hole in what it was told.
     ///
-    /// Returns whether `conn` is still there. Letters sent to a connection
-    /// that is then dropped stay in their mailbox for the next login.
-    fn send(&mut self, conn: ConnId, frame: &ServerFrame, out: &mut impl Effects) -> bool {
-        if self.sessions.get(conn).is_none() {
+    /// Returns whether the frame was queued.
+    fn send(&mut self, conn: ConnId, frame: &ServerFrame) -> bool {
+        let Some(session) = self.sessions.get_mut(conn) else {
+            return false;
+        };
+        if session.phase == Phase::Closing || self.unread & bit(conn) != 0 {
             return false;
         }
-        if out.send(conn, frame).is_err() {
-            out.close(conn);
-            self.forget(conn, out);
-            return false;
+        // Every frame fits FRAME_MAX by construction (limits.rs); one that
+        // did not would be a hole too.
+        let queued = match protocol::encode(frame, &mut self.scratch) {
+            Ok(n) => session.output.push_frame(&self.scratch[..n]).is_ok(),
+            Err(_) => false,
+        };
+        if queued {
+            self.mark_ready(conn);
+        } else {
+            self.unread |= bit(conn);
+            self.ready_ids[conn.slot()] = Some(conn);
         }
-        true
+        queued
     }
+
+    /// Queues the letters of `conn`'s user up to `id`, in their place among
+    /// its frames; returns whether they were (as [`Hub::send`]).
+    fn send_letters(&mut self, conn: ConnId, id: u64) -> bool {
+        let Some(session) = self.sessions.get_mut(conn) else {
+            return false;
+        };
+        if session.phase == Phase::Closing || self.unread & bit(conn) != 0 {
+            return false;
+        }
+        let queued = session.output.push_letters(id).is_ok();
+        if queued {
+            self.mark_ready(conn);
+        } else {
+            self.unread |= bit(conn);
+            self.ready_ids[conn.slot()] = Some(conn);
+        }
+        queued
+    }
+
+    fn mark_ready(&mut self, conn: ConnId) {
+        if let Some(queued) = self.ready.iter_mut().find(|c| c.slot() == conn.slot()) {
+            // Once per slot, so the queue never overflows; a stale handle
+            // gives way to the slot's new connection.
+            *queued = conn;
+        } else {
+            let _ = self.ready.push_back(conn);
+        }
+    }
+
+    /// A connection with something new to send or to be closed, if any.
+    /// The shell takes its bytes with [`Hub::poll_transmit`], at once or
+    /// when its socket can take them.
+    pub fn poll_ready(&mut self) -> Option<ConnId> {
+        self.ready.pop_front()
+    }
+
+    /// Slow work for the shell, if any: it reports back when done.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        let (conn, session) = self
+            .sessions
+            .iter()
+            .find(|(_, s)| matches!(s.phase, Phase::Saving { asked: false, .. }))?;
+        let Phase::Saving { name, password, .. } = session.phase.clone() else {
+            return None;
+        };
+        if let Some(session) = self.sessions.get_mut(conn) {
+            session.phase = Phase::Saving {
+                name: name.clone(),
+                password: password.clone(),
+                asked: true,
+            };
+        }
+        Some(Event::SaveAccount {
+            conn,
+            name,
+            password,
+        })
+    }
+
+    /// Whether the hub has no randomness for the next private secret.
+    pub fn wants_entropy(&self) -> bool {
+        self.entropy.is_none()
+    }
+
+    /// 16 bytes from a cryptographically secure source, for the next secret
+    /// that admits a private peer (R28). The shell gives them whenever
+    /// [`Hub::wants_entropy`].
+    pub fn add_entropy(&mut self, bytes: [u8; 16]) {
+        self.entropy = Some(bytes);
+    }
+}
+
+fn bit(conn: ConnId) -> u32 {
+    1 << conn.slot()
 }
 
 mod commands;
 mod login;
 mod private;
+mod transmit;
 
 use private::Introduction;
 

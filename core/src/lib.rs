@@ -2,7 +2,9 @@
 //! deterministic state machine with no I/O, no clock and no allocation.
 //!
 //! - [`hub`]: the state machine. Shells feed it connections, frames and the
-//!   time, and carry out what it asks through [`effects::Effects`].
+//!   time, take each connection's bytes with `Hub::poll_transmit` (queued
+//!   in [`output`]), and carry out its slow work ([`event`]); [`rate`]:
+//!   how fast a connection may send.
 //! - [`user`] and [`session`]: its tables of accounts and connections;
 //!   [`blacklist`]: whom each user blocked; [`store`]: messages waiting
 //!   for their reader, in a fixed arena of bytes.
@@ -23,18 +25,20 @@ extern crate std;
 pub mod blacklist;
 pub mod command;
 pub mod credential;
-pub mod effects;
+pub mod event;
 pub mod framer;
 pub mod hub;
 pub mod limits;
+pub mod output;
 pub mod protocol;
+pub mod rate;
 pub mod session;
 pub mod store;
 pub mod text;
 pub mod time;
 pub mod user;
 
-pub use effects::Effects;
+pub use event::{Event, Transmit};
 pub use hub::{Config, Hub};
 pub use protocol::{ClientFrame, ServerFrame};
 pub use session::ConnId;

@@ -54,7 +54,23 @@ pub const IDLE_WARNING_MS: u64 = 10_000;
 /// How long a private messaging request waits for its answer (R19).
 pub const PRIVATE_ANSWER_MS: u64 = 60_000;
 
+/// Bytes of frames other than messages (prompts, replies, notices) the
+/// hub holds for one connection until the shell takes them
+/// (`output.rs`). Messages are not copied there: they are read from the
+/// store as the shell takes them. A client that leaves this much unread
+/// on top of what its socket buffers hold has stopped reading, and is
+/// dropped.
+pub const CONTROL_BYTES: usize = 2048;
+/// How long a closing connection may take to read its last frames before
+/// the hub frees its slot.
+pub const CLOSING_MS: u64 = 2_000;
+/// Commands a connection may send per second, on average, before the
+/// server reads it more slowly (`rate.rs`); 0: no limit.
+pub const COMMANDS_PER_SECOND: u32 = 200;
+/// Commands it may send at once above that rate: a paste of this many
+/// lines goes through at full speed.
+pub const COMMAND_BURST: u32 = 400;
 /// The most memory the whole hub may take with the limits above: checked by
 /// `core/tests/size.rs` on every target CI builds. Most of it is the
 /// message store (`STORE_BYTES`, and a 2-byte link per chunk).
-pub const HUB_BUDGET_BYTES: usize = 144 * 1024;
+pub const HUB_BUDGET_BYTES: usize = 208 * 1024;

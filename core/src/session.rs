@@ -1,7 +1,9 @@
 //! Connections as the hub tracks them: a fixed table of slots.
 
-use crate::credential::Name;
+use crate::credential::{Name, Password};
 use crate::limits::MAX_CONNECTIONS;
+use crate::output::Output;
+use crate::rate::{Bucket, Rate};
 use crate::time::Instant;
 use crate::user::UserId;
 
@@ -29,8 +31,18 @@ pub enum Phase {
     Password(UserId),
     /// Asked for the password of a new account with this name.
     NewPassword(Name),
+    /// A new account with this name is being saved by the shell; the name
+    /// is taken meanwhile. `asked`: the shell was handed the work.
+    Saving {
+        name: Name,
+        password: Password,
+        asked: bool,
+    },
     /// Logged in.
     Online(UserId),
+    /// Let go: what is queued goes out, then the shell closes it. Nothing
+    /// it sends is read any more.
+    Closing,
 }
 
 /// One live connection.
@@ -46,17 +58,23 @@ pub struct Session {
     pub warned: bool,
     /// Bad frames in a row (R25).
     pub bad_frames: u8,
+    /// What is waiting to go out to it.
+    pub output: Output,
+    /// How fast it may send commands.
+    pub bucket: Bucket,
 }
 
 impl Session {
     /// A new connection from `peer` at `now`, asked for a username.
-    pub fn new(peer: core::net::IpAddr, now: Instant, timeout_ms: u64) -> Session {
+    pub fn new(peer: core::net::IpAddr, now: Instant, timeout_ms: u64, rate: Rate) -> Session {
         Session {
             phase: Phase::Username,
             peer,
             deadline: now.after(timeout_ms),
             warned: false,
             bad_frames: 0,
+            output: Output::default(),
+            bucket: Bucket::new(rate, now),
         }
     }
 

@@ -202,6 +202,11 @@ impl Store {
         }
     }
 
+    /// The id of the last letter posted to anyone; 0 before the first.
+    pub fn latest(&self) -> u64 {
+        self.next_id - 1
+    }
+
     /// How many letters `to` has waiting.
     pub fn waiting(&self, to: UserId) -> usize {
         usize::from(self.boxes[to.index()].letters)

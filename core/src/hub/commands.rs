@@ -2,7 +2,6 @@
 
 use super::{Hub, NotACommand};
 use crate::credential::Name;
-use crate::effects::Effects;
 use crate::protocol::{ClientFrame, Names, Refusal, ServerFrame, Text};
 use crate::session::ConnId;
 use crate::store::{Post, PostError};
@@ -16,11 +15,10 @@ impl Hub {
         conn: ConnId,
         user: UserId,
         frame: ClientFrame,
-        out: &mut impl Effects,
     ) -> Result<(), NotACommand> {
         let reply = match frame {
-            ClientFrame::Message { to, text } => self.message(user, &to, &text, out),
-            ClientFrame::Broadcast { text } => self.broadcast(user, &text, out),
+            ClientFrame::Message { to, text } => self.message(user, &to, &text),
+            ClientFrame::Broadcast { text } => self.broadcast(user, &text),
             ClientFrame::WhoElse {} => Some(ServerFrame::Users {
                 users: self.seen_by(user, None),
             }),
@@ -35,21 +33,21 @@ impl Hub {
                 })
             }
             ClientFrame::StartPrivate { user: target } => {
-                self.start_private(conn, user, &target, out);
+                self.start_private(conn, user, &target);
                 None
             }
             ClientFrame::AcceptPrivate { user: from, port } => {
-                self.answer_private(conn, user, &from, Some(port), out)
+                self.answer_private(conn, user, &from, Some(port))
                     .map_err(|_| NotACommand)?;
                 None
             }
             ClientFrame::DeclinePrivate { user: from } => {
-                self.answer_private(conn, user, &from, None, out)
+                self.answer_private(conn, user, &from, None)
                     .map_err(|_| NotACommand)?;
                 None
             }
             ClientFrame::WithdrawPrivate { user: target } => {
-                self.withdraw_private(conn, user, &target, out);
+                self.withdraw_private(conn, user, &target);
                 None
             }
             // Activity only (R22): handled by the caller.
@@ -62,19 +60,13 @@ impl Hub {
             | ClientFrame::Received { .. } => return Err(NotACommand),
         };
         if let Some(reply) = reply {
-            self.send(conn, &reply, out);
+            self.send(conn, &reply);
         }
         Ok(())
     }
 
     /// `message` (R10): delivered now if `to` is online, kept if not.
-    fn message(
-        &mut self,
-        sender: UserId,
-        to: &str,
-        text: &Text,
-        out: &mut impl Effects,
-    ) -> Option<ServerFrame> {
+    fn message(&mut self, sender: UserId, to: &str, text: &Text) -> Option<ServerFrame> {
         let Some(recipient) = self.users.find(to) else {
             return Some(refused(Refusal::InvalidUser));
         };
@@ -84,12 +76,12 @@ impl Hub {
         if self.users.get(recipient).blacklist.contains(sender) {
             return Some(refused(Refusal::BlockedByRecipient));
         }
-        match self.deliver(sender, recipient, text, false, out) {
+        match self.deliver(sender, recipient, text, false) {
+            Ok(Delivery::Sent) => None,
             // Kept for the next login: the sender is told.
-            Ok(()) if self.users.get(recipient).online.is_none() => Some(ServerFrame::Stored {
+            Ok(Delivery::Kept) => Some(ServerFrame::Stored {
                 user: self.users.get(recipient).name.clone(),
             }),
-            Ok(()) => None,
             Err(PostError::MailboxFull) => Some(refused(Refusal::MailboxFull {
                 user: self.users.get(recipient).name.clone(),
             })),
@@ -99,12 +91,7 @@ impl Hub {
 
     /// `broadcast` (R12): to everyone online but the sender and those who
     /// blocked them; never kept for users offline.
-    fn broadcast(
-        &mut self,
-        sender: UserId,
-        text: &Text,
-        out: &mut impl Effects,
-    ) -> Option<ServerFrame> {
+    fn broadcast(&mut self, sender: UserId, text: &Text) -> Option<ServerFrame> {
         let online: heapless::Vec<UserId, { crate::limits::MAX_ACCOUNTS }> = self
             .users
             .online()
@@ -114,20 +101,19 @@ impl Hub {
         let mut missed = false;
         for recipient in online {
             missed |= self.users.get(recipient).blacklist.contains(sender)
-                || self.deliver(sender, recipient, text, true, out).is_err();
+                || self.deliver(sender, recipient, text, true).is_err();
         }
         missed.then(|| refused(Refusal::NotDeliveredToSome))
     }
 
-    /// Posts a letter to `recipient` and, if they are online, sends it.
+    /// Posts a letter to `recipient` and, if they are online, queues it.
     fn deliver(
         &mut self,
         sender: UserId,
         recipient: UserId,
         text: &Text,
         broadcast: bool,
-        out: &mut impl Effects,
-    ) -> Result<(), PostError> {
+    ) -> Result<Delivery, PostError> {
         let from = self.users.get(sender).name.clone();
         let post = Post {
             to: recipient,
@@ -137,19 +123,13 @@ impl Hub {
             now: self.now,
         };
         let id = self.store.post(post)?;
-        let frame = ServerFrame::Message {
-            id,
-            from: from.clone(),
-            text: text.clone(),
-            broadcast,
-            age: 0,
+        // If the recipient's queue is full they are dropped, and the
+        // letter waits in their mailbox for the next login.
+        let sent = match self.users.get(recipient).online {
+            Some(conn) => self.send_letters(conn, id),
+            None => false,
         };
-        if let Some(conn) = self.users.get(recipient).online {
-            // If the recipient's queue is full they are dropped, and the
-            // letter waits in their mailbox for the next login.
-            self.send(conn, &frame, out);
-        }
-        Ok(())
+        Ok(if sent { Delivery::Sent } else { Delivery::Kept })
     }
 
     /// Other users online now (`since` = None, R13), or logged in at any
@@ -206,6 +186,14 @@ impl Hub {
             })
         }
     }
+}
+
+/// What became of a posted letter.
+enum Delivery {
+    /// Queued for its reader, online now.
+    Sent,
+    /// Waiting for its reader's next login.
+    Kept,
 }
 
 fn refused(refusal: Refusal) -> ServerFrame {

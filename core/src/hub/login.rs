@@ -2,59 +2,56 @@
 
 use super::Hub;
 use crate::credential::{self, Name, Password};
-use crate::effects::{Effects, StoreFailed};
+use crate::event::StoreFailed;
+use crate::limits::MAX_ACCOUNTS;
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
-use crate::session::{ConnId, Phase};
+use crate::session::{ConnId, Phase, Session};
 use crate::time::Instant;
 use crate::user::{AccountsFull, Failure, UserId};
 
 impl Hub {
-    pub(super) fn username(&mut self, conn: ConnId, name: Name, out: &mut impl Effects) {
+    pub(super) fn username(&mut self, conn: ConnId, name: Name) {
         match self.users.find(&name) {
             Some(user) if self.users.get(user).online.is_some() => {
-                self.send(conn, &ServerFrame::AlreadyLoggedIn { user: name }, out);
-                self.ask(conn, Prompt::Username, out);
+                self.send(conn, &ServerFrame::AlreadyLoggedIn { user: name });
+                self.ask(conn, Prompt::Username);
             }
             // A blocked user is still asked for a password and refused after
             // it, as in the sample session L3.
-            Some(user) => self.set_phase(conn, Phase::Password(user), Prompt::Password, out),
+            Some(user) => self.set_phase(conn, Phase::Password(user), Prompt::Password),
             None => {
                 if let Err(problem) = credential::check_name(&name) {
-                    self.send(conn, &ServerFrame::BadUsername { problem }, out);
-                    self.ask(conn, Prompt::Username, out);
-                } else if self.users.is_full() {
-                    self.send(conn, &ServerFrame::AccountsFull {}, out);
-                    self.ask(conn, Prompt::Username, out);
+                    self.send(conn, &ServerFrame::BadUsername { problem });
+                    self.ask(conn, Prompt::Username);
+                } else if self.being_saved(&name) {
+                    self.send(conn, &ServerFrame::UsernameTaken { user: name });
+                    self.ask(conn, Prompt::Username);
+                } else if self.accounts_full() {
+                    self.send(conn, &ServerFrame::AccountsFull {});
+                    self.ask(conn, Prompt::Username);
                 } else {
-                    self.set_phase(conn, Phase::NewPassword(name), Prompt::NewPassword, out);
+                    self.set_phase(conn, Phase::NewPassword(name), Prompt::NewPassword);
                 }
             }
         }
     }
 
-    pub(super) fn password(
-        &mut self,
-        conn: ConnId,
-        user: UserId,
-        password: &str,
-        now: Instant,
-        out: &mut impl Effects,
-    ) {
+    pub(super) fn password(&mut self, conn: ConnId, user: UserId, password: &str, now: Instant) {
         let block_ms = self.config.block_ms;
         let account = self.users.get_mut(user);
         if account.attempts.is_blocked(now) {
             let seconds = account.attempts.seconds_left(now);
-            return self.end(conn, ByeReason::Blocked { seconds }, out);
+            return self.end(conn, ByeReason::Blocked { seconds });
         }
         if account.password != password {
             match account.attempts.fail(now, block_ms) {
                 Failure::NowBlocked => {
                     let seconds = account.attempts.seconds_left(now);
-                    self.end(conn, ByeReason::NowBlocked { seconds }, out)
+                    self.end(conn, ByeReason::NowBlocked { seconds })
                 }
                 Failure::TryAgain => {
-                    self.send(conn, &ServerFrame::WrongPassword {}, out);
-                    self.ask(conn, Prompt::Password, out);
+                    self.send(conn, &ServerFrame::WrongPassword {});
+                    self.ask(conn, Prompt::Password);
                 }
             }
             return;
@@ -62,56 +59,92 @@ impl Hub {
         if account.online.is_some() {
             // Logged in elsewhere since the username was given (R7).
             let name = account.name.clone();
-            self.send(conn, &ServerFrame::AlreadyLoggedIn { user: name }, out);
-            return self.set_phase(conn, Phase::Username, Prompt::Username, out);
+            self.send(conn, &ServerFrame::AlreadyLoggedIn { user: name });
+            return self.set_phase(conn, Phase::Username, Prompt::Username);
         }
         account.attempts.succeed();
-        self.log_in(conn, user, now, out);
+        self.log_in(conn, user, now);
     }
 
-    pub(super) fn new_password(
-        &mut self,
-        conn: ConnId,
-        name: Name,
-        password: Password,
-        now: Instant,
-        out: &mut impl Effects,
-    ) {
+    pub(super) fn new_password(&mut self, conn: ConnId, name: Name, password: Password) {
         if let Err(problem) = credential::check_password(&password) {
-            self.send(conn, &ServerFrame::BadPassword { problem }, out);
-            return self.ask(conn, Prompt::NewPassword, out);
+            self.send(conn, &ServerFrame::BadPassword { problem });
+            return self.ask(conn, Prompt::NewPassword);
         }
         // Another connection may have taken the name or the last free
         // account while this user was choosing a password.
-        let refusal = if self.users.find(&name).is_some() {
-            Some(ServerFrame::UsernameTaken { user: name.clone() })
-        } else if self.users.is_full() {
-            Some(ServerFrame::AccountsFull {})
-        } else if let Err(StoreFailed) = out.store_account(&name, &password) {
-            Some(ServerFrame::AccountNotSaved {})
+        let refusal = if self.users.find(&name).is_some() || self.being_saved(&name) {
+            ServerFrame::UsernameTaken { user: name }
+        } else if self.accounts_full() {
+            ServerFrame::AccountsFull {}
         } else {
-            None
+            // The shell saves it (`poll_event`); the name is taken meanwhile.
+            if let Some(session) = self.sessions.get_mut(conn) {
+                session.phase = Phase::Saving {
+                    name,
+                    password,
+                    asked: false,
+                };
+            }
+            return;
         };
-        if let Some(refusal) = refusal {
-            self.send(conn, &refusal, out);
-            return self.set_phase(conn, Phase::Username, Prompt::Username, out);
-        }
-        match self.users.push(name, password) {
-            Ok(user) => self.log_in(conn, user, now, out),
-            // Checked just above; kept total rather than trusted.
-            Err(AccountsFull) => {
-                self.send(conn, &ServerFrame::AccountsFull {}, out);
-                self.set_phase(conn, Phase::Username, Prompt::Username, out);
+        self.send(conn, &refusal);
+        self.set_phase(conn, Phase::Username, Prompt::Username);
+    }
+
+    /// The shell saved the account `conn` is creating, or could not.
+    pub fn account_saved(&mut self, conn: ConnId, saved: Result<(), StoreFailed>, now: Instant) {
+        self.now = now;
+        let Some(Session {
+            phase: Phase::Saving { name, password, .. },
+            ..
+        }) = self.sessions.get(conn).cloned()
+        else {
+            return;
+        };
+        let account = match saved {
+            Err(StoreFailed) => Err(ServerFrame::AccountNotSaved {}),
+            Ok(()) => self
+                .users
+                .push(name, password)
+                // Reserved while saving; kept total rather than trusted.
+                .map_err(|AccountsFull| ServerFrame::AccountsFull {}),
+        };
+        match account {
+            Ok(user) => self.log_in(conn, user, now),
+            Err(refusal) => {
+                self.send(conn, &refusal);
+                self.set_phase(conn, Phase::Username, Prompt::Username);
             }
         }
+        self.drop_unread();
+    }
+
+    /// Whether another connection is saving an account called `name`.
+    fn being_saved(&self, name: &Name) -> bool {
+        self.sessions
+            .iter()
+            .any(|(_, s)| matches!(&s.phase, Phase::Saving { name: n, .. } if n == name))
+    }
+
+    /// No room for one more account, counting those being saved.
+    fn accounts_full(&self) -> bool {
+        let saving = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| matches!(s.phase, Phase::Saving { .. }))
+            .count();
+        self.users.len() + saving >= MAX_ACCOUNTS
     }
 
     /// `user` is online on `conn`: welcome them and tell the others (R5, R11).
-    fn log_in(&mut self, conn: ConnId, user: UserId, now: Instant, out: &mut impl Effects) {
+    fn log_in(&mut self, conn: ConnId, user: UserId, now: Instant) {
         let waiting = self.store.waiting(user) as u32;
-        self.send(conn, &ServerFrame::Welcome { waiting }, out);
-        // Gone if its queue was full: then it never was online, and nobody
-        // hears of it.
+        // Not queued if its queue was full: then it never was online, and
+        // nobody hears of it.
+        if !self.send(conn, &ServerFrame::Welcome { waiting }) {
+            return;
+        }
         let Some(session) = self.sessions.get_mut(conn) else {
             return;
         };
@@ -119,26 +152,20 @@ impl Hub {
         session.active(now, self.config.timeout_ms);
         self.users.get_mut(user).online = Some(conn);
         let name = self.users.get(user).name.clone();
-        self.tell_others(user, &ServerFrame::LoggedIn { user: name }, out);
+        self.tell_others(user, &ServerFrame::LoggedIn { user: name });
         // Everything kept for the user, oldest first (R17); letters sent
         // before but never acknowledged come again (R27).
-        let mut shown = 0;
-        while let Some(letter) = self.store.letter_after(user, shown) {
-            shown = letter.id;
-            if !self.send(conn, &letter.frame(now), out) {
-                return;
-            }
-        }
+        self.send_letters(conn, self.store.latest());
     }
 
-    fn set_phase(&mut self, conn: ConnId, phase: Phase, prompt: Prompt, out: &mut impl Effects) {
+    fn set_phase(&mut self, conn: ConnId, phase: Phase, prompt: Prompt) {
         if let Some(session) = self.sessions.get_mut(conn) {
             session.phase = phase;
         }
-        self.ask(conn, prompt, out);
+        self.ask(conn, prompt);
     }
 
-    pub(super) fn ask(&mut self, conn: ConnId, prompt: Prompt, out: &mut impl Effects) {
-        self.send(conn, &ServerFrame::Ask { prompt }, out);
+    pub(super) fn ask(&mut self, conn: ConnId, prompt: Prompt) {
+        self.send(conn, &ServerFrame::Ask { prompt });
     }
 }

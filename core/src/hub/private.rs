@@ -10,7 +10,6 @@ use core::fmt::Write;
 
 use super::Hub;
 use crate::credential::Name;
-use crate::effects::Effects;
 use crate::protocol::{Refusal, Secret, ServerFrame};
 use crate::session::ConnId;
 use crate::time::Instant;
@@ -27,13 +26,7 @@ pub struct Introduction {
 
 impl Hub {
     /// `startprivate` (R19).
-    pub(super) fn start_private(
-        &mut self,
-        conn: ConnId,
-        user: UserId,
-        target: &Name,
-        out: &mut impl Effects,
-    ) {
+    pub(super) fn start_private(&mut self, conn: ConnId, user: UserId, target: &Name) {
         let reply = match self.check_request(user, target) {
             Ok(to) => {
                 let from = self.users.get(user).name.clone();
@@ -57,7 +50,7 @@ impl Hub {
                 } else {
                     if let Some(target_conn) = self.users.get(to).online {
                         let question = ServerFrame::PrivateQuestion { user: from };
-                        if !self.send(target_conn, &question, out) {
+                        if !self.send(target_conn, &question) {
                             // The target was dropped (full queue): leaving
                             // voided the request and told the asker.
                             return;
@@ -70,7 +63,7 @@ impl Hub {
             }
             Err(refusal) => ServerFrame::Refused { refusal },
         };
-        self.send(conn, &reply, out);
+        self.send(conn, &reply);
     }
 
     fn check_request(&self, user: UserId, target: &Name) -> Result<UserId, Refusal> {
@@ -109,7 +102,6 @@ impl Hub {
         user: UserId,
         from: &Name,
         port: Option<u16>,
-        out: &mut impl Effects,
     ) -> Result<(), NotAsked> {
         let asker = self.users.find(from).ok_or(NotAsked)?;
         let at = self
@@ -124,13 +116,20 @@ impl Hub {
         };
         let me = self.users.get(user).name.clone();
         let Some(port) = port else {
-            self.send(asker_conn, &ServerFrame::PrivateDeclined { user: me }, out);
+            self.send(asker_conn, &ServerFrame::PrivateDeclined { user: me });
             return Ok(());
         };
         let Some(host) = self.sessions.get(conn).map(|s| s.peer) else {
             return Ok(());
         };
-        let secret = hex(&out.random());
+        let Some(entropy) = self.entropy.take() else {
+            // The shell gives randomness after every call; without it no
+            // secret is made up. For the asker, the request went unanswered.
+            let refusal = Refusal::NoAnswer { user: me };
+            self.send(asker_conn, &ServerFrame::Refused { refusal });
+            return Ok(());
+        };
+        let secret = hex(&entropy);
         let mut address = crate::protocol::Host::new();
         // An IPv6 address is at most 45 characters: it always fits.
         let _ = write!(address, "{host}");
@@ -139,7 +138,7 @@ impl Hub {
             secret: secret.clone(),
         };
         // The target first, so it expects the peer before the peer connects.
-        let reply = if self.send(conn, &expect, out) {
+        let reply = if self.send(conn, &expect) {
             ServerFrame::PrivateAccepted {
                 user: me,
                 host: address,
@@ -152,19 +151,13 @@ impl Hub {
             let refusal = Refusal::NoLongerOnline { user: me };
             ServerFrame::Refused { refusal }
         };
-        self.send(asker_conn, &reply, out);
+        self.send(asker_conn, &reply);
         Ok(())
     }
 
     /// `stopprivate` of `user`'s request to `target`, still unanswered: it
     /// is withdrawn, and the target told.
-    pub(super) fn withdraw_private(
-        &mut self,
-        conn: ConnId,
-        user: UserId,
-        target: &Name,
-        out: &mut impl Effects,
-    ) {
+    pub(super) fn withdraw_private(&mut self, conn: ConnId, user: UserId, target: &Name) {
         let found = self.users.find(target).and_then(|to| {
             self.introductions
                 .iter()
@@ -174,24 +167,20 @@ impl Hub {
             let refusal = Refusal::NoRequest {
                 user: target.clone(),
             };
-            self.send(conn, &ServerFrame::Refused { refusal }, out);
+            self.send(conn, &ServerFrame::Refused { refusal });
             return;
         };
         let intro = self.introductions.swap_remove(at);
         let name = self.users.get(user).name.clone();
         if let Some(target_conn) = self.users.get(intro.to).online {
-            self.send(
-                target_conn,
-                &ServerFrame::PrivateWithdrawn { user: name },
-                out,
-            );
+            self.send(target_conn, &ServerFrame::PrivateWithdrawn { user: name });
         }
         let user = target.clone();
-        self.send(conn, &ServerFrame::PrivateCancelled { user }, out);
+        self.send(conn, &ServerFrame::PrivateCancelled { user });
     }
 
     /// Voids the requests left unanswered for too long, telling both sides.
-    pub(super) fn expire_introductions(&mut self, now: Instant, out: &mut impl Effects) {
+    pub(super) fn expire_introductions(&mut self, now: Instant) {
         while let Some(at) = self.introductions.iter().position(|i| i.expires <= now) {
             let intro = self.introductions.swap_remove(at);
             let (from, to) = (self.users.get(intro.from), self.users.get(intro.to));
@@ -205,16 +194,16 @@ impl Hub {
             };
             let (from_conn, to_conn) = (from.online, to.online);
             if let Some(conn) = to_conn {
-                self.send(conn, &expired, out);
+                self.send(conn, &expired);
             }
             if let Some(conn) = from_conn {
-                self.send(conn, &unanswered, out);
+                self.send(conn, &unanswered);
             }
         }
     }
 
     /// `user` left: their pending requests and questions are void.
-    pub(super) fn cancel_introductions(&mut self, user: UserId, out: &mut impl Effects) {
+    pub(super) fn cancel_introductions(&mut self, user: UserId) {
         while let Some(at) = self
             .introductions
             .iter()
@@ -229,7 +218,7 @@ impl Hub {
                 (intro.from, ServerFrame::Refused { refusal })
             };
             if let Some(conn) = self.users.get(other).online {
-                self.send(conn, &frame, out);
+                self.send(conn, &frame);
             }
         }
     }

@@ -9,7 +9,7 @@ use std::{format, vec};
 
 use super::{AddAccountError, Config, Hub, ServerFull};
 use crate::credential::{CredentialProblem, Name, Password};
-use crate::effects::{Effects, QueueFull, StoreFailed};
+use crate::event::StoreFailed;
 use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, NAME_MAX, PASSWORD_MAX};
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
 use crate::session::ConnId;
@@ -51,7 +51,7 @@ pub(super) fn password_of(user: &str) -> &'static str {
 // ---------------------------------------------------------------------------
 // The recording fake.
 
-/// One thing the hub asked of the world.
+/// One thing the hub did that the world saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Event {
     Sent(ConnId, ServerFrame),
@@ -59,51 +59,132 @@ pub(super) enum Event {
     Stored(String, String),
 }
 
-/// Records every effect in order. Sending to a closed connection, or
-/// closing one twice, is a hub bug and panics here.
+/// The test's shell: drives the hub at fake time, and after every call
+/// does what a shell does (saves accounts, gives randomness, takes every
+/// ready connection's bytes) and records it, in order.
 #[derive(Debug, Default)]
 pub(super) struct World {
     pub(super) events: Vec<Event>,
-    /// `store_account` fails while this is set.
+    /// Saving an account fails while this is set.
     fail_store: bool,
-    /// Connections whose queue reports [`QueueFull`].
+    /// Connections that do not read: their bytes stay in the hub.
     pub(super) full: Vec<ConnId>,
-    /// How many secrets `random` gave.
+    /// How many secrets were given.
     randoms: u8,
+    /// The time of the last call.
+    now: Instant,
 }
 
-impl Effects for World {
-    fn send(&mut self, conn: ConnId, frame: &ServerFrame) -> Result<(), QueueFull> {
-        assert!(
-            !self.is_closed(conn),
-            "{frame:?} sent to {conn:?} after it was closed"
-        );
-        if self.full.contains(&conn) {
-            return Err(QueueFull);
+impl World {
+    pub(super) fn connect(
+        &mut self,
+        hub: &mut Hub,
+        now: Instant,
+        peer: core::net::IpAddr,
+    ) -> Result<ConnId, ServerFull> {
+        let conn = hub.connect(now, peer);
+        self.settle(hub, now);
+        conn
+    }
+
+    pub(super) fn receive(
+        &mut self,
+        hub: &mut Hub,
+        conn: ConnId,
+        frame: ClientFrame,
+        now: Instant,
+    ) {
+        hub.receive(conn, frame, now);
+        self.settle(hub, now);
+    }
+
+    pub(super) fn reject(&mut self, hub: &mut Hub, conn: ConnId, error: FrameError, now: Instant) {
+        hub.reject(conn, error, now);
+        self.settle(hub, now);
+    }
+
+    pub(super) fn disconnect(&mut self, hub: &mut Hub, conn: ConnId, now: Instant) {
+        hub.disconnect(conn, now);
+        self.settle(hub, now);
+    }
+
+    pub(super) fn handle_timeout(&mut self, hub: &mut Hub, now: Instant) {
+        hub.handle_timeout(now);
+        self.settle(hub, now);
+    }
+
+    pub(super) fn shutdown(&mut self, hub: &mut Hub) {
+        let now = self.now;
+        hub.shutdown(now);
+        self.settle(hub, now);
+    }
+
+    /// What a shell does after each call, until the hub has nothing more.
+    fn settle(&mut self, hub: &mut Hub, now: Instant) {
+        self.now = now;
+        loop {
+            if hub.wants_entropy() {
+                // Deterministic: each a different, recognisable secret.
+                self.randoms += 1;
+                hub.add_entropy([self.randoms; 16]);
+            }
+            if let Some(crate::event::Event::SaveAccount {
+                conn,
+                name,
+                password,
+            }) = hub.poll_event()
+            {
+                let saved = if self.fail_store {
+                    Err(StoreFailed)
+                } else {
+                    self.events
+                        .push(Event::Stored(name.to_string(), password.to_string()));
+                    Ok(())
+                };
+                hub.account_saved(conn, saved, now);
+                continue;
+            }
+            let Some(conn) = hub.poll_ready() else {
+                return;
+            };
+            // One that does not read still sees its connection closed
+            // once nothing is left to write.
+            if !self.full.contains(&conn) || !hub.has_output(conn) {
+                self.transmit(hub, conn, now);
+            }
         }
-        self.events.push(Event::Sent(conn, frame.clone()));
-        Ok(())
     }
 
-    fn close(&mut self, conn: ConnId) {
-        assert!(!self.is_closed(conn), "{conn:?} closed twice");
-        self.events.push(Event::Closed(conn));
-    }
-
-    fn store_account(&mut self, name: &str, password: &str) -> Result<(), StoreFailed> {
-        if self.fail_store {
-            return Err(StoreFailed);
+    /// Takes `conn`'s bytes in small buffers, as a shell whose socket takes
+    /// a little at a time would, and decodes them back.
+    fn transmit(&mut self, hub: &mut Hub, conn: ConnId, now: Instant) {
+        let mut buf = [0u8; crate::limits::FRAME_MAX + 1];
+        loop {
+            let sent = hub.poll_transmit(conn, now, &mut buf);
+            for line in buf[..sent.len].split_inclusive(|&b| b == b'\n') {
+                assert_eq!(line.last(), Some(&b'\n'), "only whole frames");
+                let frame = crate::protocol::decode_server(&line[..line.len() - 1])
+                    .expect("the hub's own frames decode");
+                self.events.push(Event::Sent(conn, frame));
+            }
+            if sent.close {
+                assert!(!self.is_closed(conn), "{conn:?} closed twice");
+                self.events.push(Event::Closed(conn));
+                return;
+            }
+            if sent.len == 0 {
+                return;
+            }
         }
-        self.events
-            .push(Event::Stored(name.to_string(), password.to_string()));
-        Ok(())
     }
+}
 
-    fn random(&mut self) -> [u8; 16] {
-        // Deterministic: each call a different, recognisable secret.
-        self.randoms += 1;
-        [self.randoms; 16]
-    }
+/// `conn` stops reading, and its queue in the hub is full to the last
+/// byte: the next frame for it overflows.
+pub(super) fn clog(hub: &mut Hub, world: &mut World, conn: ConnId) {
+    world.full.push(conn);
+    let session = hub.sessions.get_mut(conn).expect("a live connection");
+    while session.output.push_frame(b"\n").is_ok() {}
 }
 
 impl World {
@@ -174,6 +255,7 @@ pub(super) fn hub() -> Hub {
         timeout_ms: TIMEOUT_MS,
         warning_ms: 0,
         answer_ms: 100 * TIMEOUT_MS,
+        ..Config::new(BLOCK_MS, TIMEOUT_MS)
     })
 }
 
@@ -231,11 +313,11 @@ pub(super) fn login(
     pass: &str,
     now: Instant,
 ) -> ConnId {
-    let conn = hub
-        .connect(now, PEER, world)
+    let conn = world
+        .connect(hub, now, PEER)
         .expect("a free connection slot");
-    hub.receive(conn, username(user), now, world);
-    hub.receive(conn, password(pass), now, world);
+    world.receive(hub, conn, username(user), now);
+    world.receive(hub, conn, password(pass), now);
     assert_eq!(
         world.take(conn),
         [
@@ -261,8 +343,8 @@ pub(super) fn at_password_prompt(
     user: &str,
     now: Instant,
 ) -> ConnId {
-    let conn = hub.connect(now, PEER, world).unwrap();
-    hub.receive(conn, username(user), now, world);
+    let conn = world.connect(hub, now, PEER).unwrap();
+    world.receive(hub, conn, username(user), now);
     assert_eq!(
         world.take(conn),
         [ask(Prompt::Username), ask(Prompt::Password)]
@@ -272,8 +354,8 @@ pub(super) fn at_password_prompt(
 
 /// Connects and gives a username that has no account; returns it, drained.
 fn at_new_password_prompt(hub: &mut Hub, world: &mut World, user: &str, now: Instant) -> ConnId {
-    let conn = hub.connect(now, PEER, world).unwrap();
-    hub.receive(conn, username(user), now, world);
+    let conn = world.connect(hub, now, PEER).unwrap();
+    world.receive(hub, conn, username(user), now);
     assert_eq!(
         world.take(conn),
         [ask(Prompt::Username), ask(Prompt::NewPassword)]
@@ -285,7 +367,7 @@ fn at_new_password_prompt(hub: &mut Hub, world: &mut World, user: &str, now: Ins
 fn block(hub: &mut Hub, world: &mut World, user: &str, now: Instant) {
     let conn = at_password_prompt(hub, world, user, now);
     for wrong in ["weird", "green", "password"] {
-        hub.receive(conn, password(wrong), now, world);
+        world.receive(hub, conn, password(wrong), now);
     }
     assert_eq!(
         world.take(conn),
@@ -302,7 +384,7 @@ fn block(hub: &mut Hub, world: &mut World, user: &str, now: Instant) {
 
 /// `conn` can still give a username: proof that it is alive at that prompt.
 fn assert_at_username_prompt(hub: &mut Hub, world: &mut World, conn: ConnId, now: Instant) {
-    hub.receive(conn, username("obiwan"), now, world);
+    world.receive(hub, conn, username("obiwan"), now);
     assert_eq!(world.take(conn), [ask(Prompt::Password)]);
 }
 
@@ -313,7 +395,7 @@ fn assert_at_username_prompt(hub: &mut Hub, world: &mut World, conn: ConnId, now
 fn r4_connect_asks_for_a_username() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
     assert_eq!(world.events, [Event::Sent(conn, ask(Prompt::Username))]);
     assert_eq!(world.take_text(conn), ["Username: "]);
 }
@@ -322,10 +404,10 @@ fn r4_connect_asks_for_a_username() {
 fn r5_l1_right_password_welcomes_the_user() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(conn, username("yoda"), START, &mut world);
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, conn, username("yoda"), START);
     assert_eq!(world.take_text(conn), ["Username: ", "Password: "]);
-    hub.receive(conn, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, conn, password("wise@!man"), START);
     assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(ServerFrame::Welcome { waiting: 0 }.to_string(), WELCOME);
     assert_eq!(
@@ -334,8 +416,8 @@ fn r5_l1_right_password_welcomes_the_user() {
     );
     assert!(world.events.is_empty(), "{:?}", world.events);
     // Online: a second login as yoda is refused (R7).
-    let other = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(other, username("yoda"), START, &mut world);
+    let other = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, other, username("yoda"), START);
     assert_eq!(
         world.take(other)[1],
         ServerFrame::AlreadyLoggedIn { user: name("yoda") }
@@ -351,13 +433,13 @@ fn r3_r5_every_sample_account_logs_in_with_its_own_password_only() {
         // Someone else's password is wrong.
         let (_, other_pass) = SAMPLE_ACCOUNTS[(i + 1) % SAMPLE_ACCOUNTS.len()];
         let conn = at_password_prompt(&mut hub, &mut world, user, START);
-        hub.receive(conn, password(other_pass), START, &mut world);
+        world.receive(&mut hub, conn, password(other_pass), START);
         assert_eq!(
             world.take(conn),
             [ServerFrame::WrongPassword {}, ask(Prompt::Password)],
             "{user}"
         );
-        hub.receive(conn, password(pass), START, &mut world);
+        world.receive(&mut hub, conn, password(pass), START);
         assert_eq!(
             world.take(conn),
             [ServerFrame::Welcome { waiting: 0 }],
@@ -373,7 +455,7 @@ fn r5_wrong_password_says_so_and_asks_again() {
     // Near misses of wise@!man are all wrong: comparison is exact.
     for wrong in ["weird", "wise@!ma", "wise@!man!", "WISE@!MAN", "wise@man"] {
         let conn = at_password_prompt(&mut hub, &mut world, "yoda", START);
-        hub.receive(conn, password(wrong), START, &mut world);
+        world.receive(&mut hub, conn, password(wrong), START);
         assert_eq!(
             world.take_text(conn),
             ["Invalid Password. Please try again", "Password: "],
@@ -381,13 +463,13 @@ fn r5_wrong_password_says_so_and_asks_again() {
         );
         assert!(!world.is_closed(conn));
         // Still at the password prompt: the right one gets in.
-        hub.receive(conn, password("wise@!man"), START, &mut world);
+        world.receive(&mut hub, conn, password("wise@!man"), START);
         assert_eq!(
             world.take(conn),
             [ServerFrame::Welcome { waiting: 0 }],
             "{wrong}"
         );
-        hub.receive(conn, ClientFrame::Logout {}, START, &mut world);
+        world.receive(&mut hub, conn, ClientFrame::Logout {}, START);
         world.take(conn);
     }
 }
@@ -399,8 +481,8 @@ fn r5_wrong_password_says_so_and_asks_again() {
 fn r8_l2_third_wrong_password_blocks_and_closes() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(conn, username("yoda"), START, &mut world);
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, conn, username("yoda"), START);
     // L2, line by line: (typed, what the terminal then shows).
     let transcript: [(&str, &[&str]); 3] = [
         (
@@ -419,12 +501,12 @@ fn r8_l2_third_wrong_password_blocks_and_closes() {
     assert_eq!(world.take_text(conn), ["Username: ", "Password: "]);
     for (i, (typed, shown)) in transcript.iter().enumerate() {
         let now = ms(START, 1_000 * i as u64);
-        hub.receive(conn, password(typed), now, &mut world);
+        world.receive(&mut hub, conn, password(typed), now);
         assert_eq!(world.take_text(conn), *shown, "{typed}");
     }
     assert_eq!(world.events, [Event::Closed(conn)]);
     // Forgotten: no more frames, no deadline.
-    hub.receive(conn, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, conn, password("wise@!man"), START);
     assert_eq!(world.events, [Event::Closed(conn)]);
     assert_eq!(hub.poll_timeout(), None);
 }
@@ -437,9 +519,9 @@ fn r8_l3_while_blocked_even_the_right_password_is_refused() {
     // L3 at several moments within the 60 s block.
     for later in [0, 1, 30_000, BLOCK_MS - 1] {
         let now = ms(START, later);
-        let conn = hub.connect(now, PEER, &mut world).unwrap();
-        hub.receive(conn, username("yoda"), now, &mut world);
-        hub.receive(conn, password("wise@!man"), now, &mut world);
+        let conn = world.connect(&mut hub, now, PEER).unwrap();
+        world.receive(&mut hub, conn, username("yoda"), now);
+        world.receive(&mut hub, conn, password("wise@!man"), now);
         assert_eq!(
             world.take_text(conn),
             [
@@ -454,7 +536,7 @@ fn r8_l3_while_blocked_even_the_right_password_is_refused() {
     // A wrong password while blocked is refused the same way, and the
     // block does not spread to other users.
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.receive(conn, password("weird"), START, &mut world);
+    world.receive(&mut hub, conn, password("weird"), START);
     assert_eq!(world.take(conn), [bye(ByeReason::Blocked { seconds: 60 })]);
     login_sample(&mut hub, &mut world, "luke", START);
 }
@@ -481,7 +563,7 @@ fn r8_block_ends_exactly_at_block_duration() {
         block(&mut hub, &mut world, "yoda", START);
         let now = ms(START, later);
         let conn = at_password_prompt(&mut hub, &mut world, "yoda", now);
-        hub.receive(conn, password("wise@!man"), now, &mut world);
+        world.receive(&mut hub, conn, password("wise@!man"), now);
         let expected = if blocked {
             bye(ByeReason::Blocked { seconds: 1 })
         } else {
@@ -499,8 +581,8 @@ fn r8_failures_count_per_username_across_connections() {
     let first = at_password_prompt(&mut hub, &mut world, "yoda", START);
     let second = at_password_prompt(&mut hub, &mut world, "yoda", START);
     // Two failures on the first connection, the third on the second.
-    hub.receive(first, password("weird"), START, &mut world);
-    hub.receive(first, password("green"), START, &mut world);
+    world.receive(&mut hub, first, password("weird"), START);
+    world.receive(&mut hub, first, password("green"), START);
     assert_eq!(
         world.take(first),
         [
@@ -510,14 +592,14 @@ fn r8_failures_count_per_username_across_connections() {
             ask(Prompt::Password),
         ]
     );
-    hub.receive(second, password("password"), START, &mut world);
+    world.receive(&mut hub, second, password("password"), START);
     assert_eq!(
         world.take(second),
         [bye(ByeReason::NowBlocked { seconds: 60 })]
     );
     assert!(world.is_closed(second));
     // The first connection is still at its prompt, but yoda is blocked now.
-    hub.receive(first, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, first, password("wise@!man"), START);
     assert_eq!(world.take(first), [bye(ByeReason::Blocked { seconds: 60 })]);
     assert!(world.is_closed(first));
 }
@@ -527,11 +609,11 @@ fn r8_failures_of_one_user_do_not_count_against_another() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.receive(yoda, password("weird"), START, &mut world);
-    hub.receive(yoda, password("green"), START, &mut world);
+    world.receive(&mut hub, yoda, password("weird"), START);
+    world.receive(&mut hub, yoda, password("green"), START);
     let luke = at_password_prompt(&mut hub, &mut world, "luke", START);
-    hub.receive(luke, password("weird"), START, &mut world);
-    hub.receive(luke, password("green"), START, &mut world);
+    world.receive(&mut hub, luke, password("weird"), START);
+    world.receive(&mut hub, luke, password("green"), START);
     assert_eq!(world.closed(), []);
     assert_eq!(
         world.take(luke),
@@ -542,7 +624,7 @@ fn r8_failures_of_one_user_do_not_count_against_another() {
             ask(Prompt::Password),
         ]
     );
-    hub.receive(luke, password("light==saber"), START, &mut world);
+    world.receive(&mut hub, luke, password("light==saber"), START);
     assert_eq!(world.take(luke), [ServerFrame::Welcome { waiting: 0 }]);
 }
 
@@ -551,8 +633,8 @@ fn r8_a_successful_login_resets_the_count() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let two_failures = |hub: &mut Hub, world: &mut World, conn: ConnId| {
-        hub.receive(conn, password("weird"), START, world);
-        hub.receive(conn, password("green"), START, world);
+        world.receive(hub, conn, password("weird"), START);
+        world.receive(hub, conn, password("green"), START);
         assert_eq!(
             world.take(conn),
             [
@@ -565,15 +647,15 @@ fn r8_a_successful_login_resets_the_count() {
     };
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", START);
     two_failures(&mut hub, &mut world, conn);
-    hub.receive(conn, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, conn, password("wise@!man"), START);
     assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
-    hub.receive(conn, ClientFrame::Logout {}, START, &mut world);
+    world.receive(&mut hub, conn, ClientFrame::Logout {}, START);
     assert_eq!(world.take(conn), [bye(ByeReason::LoggedOut)]);
 
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", START);
     two_failures(&mut hub, &mut world, conn);
     assert!(!world.is_closed(conn), "not blocked after 2 + 2 failures");
-    hub.receive(conn, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, conn, password("wise@!man"), START);
     assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
 }
 
@@ -585,25 +667,20 @@ fn r8_a_block_that_ended_leaves_a_fresh_count() {
     let now = ms(START, BLOCK_MS);
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", now);
     for _ in 0..2 {
-        hub.receive(conn, password("weird"), now, &mut world);
+        world.receive(&mut hub, conn, password("weird"), now);
         assert_eq!(
             world.take(conn),
             [ServerFrame::WrongPassword {}, ask(Prompt::Password)]
         );
     }
     // The third in a row blocks again, from now.
-    hub.receive(conn, password("weird"), now, &mut world);
+    world.receive(&mut hub, conn, password("weird"), now);
     assert_eq!(
         world.take(conn),
         [bye(ByeReason::NowBlocked { seconds: 60 })]
     );
     let conn = at_password_prompt(&mut hub, &mut world, "yoda", ms(now, BLOCK_MS - 1));
-    hub.receive(
-        conn,
-        password("wise@!man"),
-        ms(now, BLOCK_MS - 1),
-        &mut world,
-    );
+    world.receive(&mut hub, conn, password("wise@!man"), ms(now, BLOCK_MS - 1));
     assert_eq!(world.take(conn), [bye(ByeReason::Blocked { seconds: 1 })]);
 }
 
@@ -614,9 +691,9 @@ fn r8_a_block_that_ended_leaves_a_fresh_count() {
 fn r6_l5_a_new_user_gets_an_account_stored_before_the_welcome() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(conn, username("jaba"), START, &mut world);
-    hub.receive(conn, password("longtongue"), START, &mut world);
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, conn, username("jaba"), START);
+    world.receive(&mut hub, conn, password("longtongue"), START);
     let stored = world.position(&Event::Stored("jaba".into(), "longtongue".into()));
     let welcome = world.position(&Event::Sent(conn, ServerFrame::Welcome { waiting: 0 }));
     assert!(
@@ -636,14 +713,14 @@ fn r6_l5_a_new_user_gets_an_account_stored_before_the_welcome() {
 
     // The account is real: jaba logs out and back in with its password,
     // as a known user this time, and nothing more is stored.
-    hub.receive(conn, ClientFrame::Logout {}, START, &mut world);
+    world.receive(&mut hub, conn, ClientFrame::Logout {}, START);
     let conn = at_password_prompt(&mut hub, &mut world, "jaba", START);
-    hub.receive(conn, password("wrong"), START, &mut world);
+    world.receive(&mut hub, conn, password("wrong"), START);
     assert_eq!(
         world.take(conn),
         [ServerFrame::WrongPassword {}, ask(Prompt::Password)]
     );
-    hub.receive(conn, password("longtongue"), START, &mut world);
+    world.receive(&mut hub, conn, password("longtongue"), START);
     assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored().len(), 1);
     assert_eq!(
@@ -680,7 +757,7 @@ fn r6_a_bad_new_password_is_refused_and_asked_for_again() {
         let mut hub = hub_with_sample_accounts();
         let mut world = World::default();
         let conn = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
-        hub.receive(conn, password(bad), START, &mut world);
+        world.receive(&mut hub, conn, password(bad), START);
         let refusal = ServerFrame::BadPassword { problem };
         if !text.is_empty() {
             assert_eq!(refusal.to_string(), text);
@@ -693,7 +770,7 @@ fn r6_a_bad_new_password_is_refused_and_asked_for_again() {
         assert_eq!(world.stored(), [], "{bad:?}");
         assert_eq!(hub.accounts(), SAMPLE_ACCOUNTS.len(), "{bad:?}");
         // Still choosing jaba's password.
-        hub.receive(conn, password("longtongue"), START, &mut world);
+        world.receive(&mut hub, conn, password("longtongue"), START);
         assert_eq!(
             world.take(conn),
             [ServerFrame::Welcome { waiting: 0 }],
@@ -709,7 +786,7 @@ fn r6_the_longest_allowed_new_password_is_accepted() {
     let mut world = World::default();
     let long = "x".repeat(PASSWORD_MAX);
     let conn = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
-    hub.receive(conn, password(&long), START, &mut world);
+    world.receive(&mut hub, conn, password(&long), START);
     assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [("jaba".into(), long)]);
 }
@@ -735,8 +812,8 @@ fn r6_a_bad_new_username_is_refused_and_asked_for_again() {
     for (bad, problem, text) in cases {
         let mut hub = hub_with_sample_accounts();
         let mut world = World::default();
-        let conn = hub.connect(START, PEER, &mut world).unwrap();
-        hub.receive(conn, username(bad), START, &mut world);
+        let conn = world.connect(&mut hub, START, PEER).unwrap();
+        world.receive(&mut hub, conn, username(bad), START);
         let refusal = ServerFrame::BadUsername { problem };
         if !text.is_empty() {
             assert_eq!(refusal.to_string(), text);
@@ -757,7 +834,7 @@ fn r6_the_longest_allowed_new_username_is_accepted() {
     let mut world = World::default();
     let long = "j".repeat(NAME_MAX);
     let conn = at_new_password_prompt(&mut hub, &mut world, &long, START);
-    hub.receive(conn, password("longtongue"), START, &mut world);
+    world.receive(&mut hub, conn, password("longtongue"), START);
     assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [(long, "longtongue".into())]);
 }
@@ -770,7 +847,7 @@ fn r6_an_account_that_cannot_be_stored_is_not_created() {
         ..World::default()
     };
     let conn = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
-    hub.receive(conn, password("longtongue"), START, &mut world);
+    world.receive(&mut hub, conn, password("longtongue"), START);
     assert_eq!(
         world.take(conn),
         [ServerFrame::AccountNotSaved {}, ask(Prompt::Username)]
@@ -784,9 +861,9 @@ fn r6_an_account_that_cannot_be_stored_is_not_created() {
     // jaba is still a new name, on the same connection, and can be made
     // once storage works again.
     world.fail_store = false;
-    hub.receive(conn, username("jaba"), START, &mut world);
+    world.receive(&mut hub, conn, username("jaba"), START);
     assert_eq!(world.take(conn), [ask(Prompt::NewPassword)]);
-    hub.receive(conn, password("longtongue"), START, &mut world);
+    world.receive(&mut hub, conn, password("longtongue"), START);
     assert_eq!(world.take(conn), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [("jaba".into(), "longtongue".into())]);
 }
@@ -799,8 +876,8 @@ fn r26_a_full_account_table_refuses_new_names_not_old_ones() {
         hub.add_account(&format!("clone{i}"), "pass").unwrap();
     }
     assert_eq!(hub.accounts(), MAX_ACCOUNTS);
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(conn, username("jaba"), START, &mut world);
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, conn, username("jaba"), START);
     assert_eq!(
         world.take(conn),
         [
@@ -817,8 +894,8 @@ fn r26_a_full_account_table_refuses_new_names_not_old_ones() {
     );
     assert_eq!(world.stored(), []);
     // Existing accounts, old and new, still log in.
-    hub.receive(conn, username("clone31"), START, &mut world);
-    hub.receive(conn, password("pass"), START, &mut world);
+    world.receive(&mut hub, conn, username("clone31"), START);
+    world.receive(&mut hub, conn, password("pass"), START);
     assert_eq!(
         world.take(conn),
         [ask(Prompt::Password), ServerFrame::Welcome { waiting: 0 }]
@@ -835,9 +912,9 @@ fn r26_the_last_free_account_goes_to_whoever_sends_a_password_first() {
     }
     let anakin = at_new_password_prompt(&mut hub, &mut world, "anakin", START);
     let padme = at_new_password_prompt(&mut hub, &mut world, "padme", START);
-    hub.receive(padme, password("naboo"), START, &mut world);
+    world.receive(&mut hub, padme, password("naboo"), START);
     assert_eq!(world.take(padme), [ServerFrame::Welcome { waiting: 0 }]);
-    hub.receive(anakin, password("tatooine"), START, &mut world);
+    world.receive(&mut hub, anakin, password("tatooine"), START);
     assert_eq!(
         world.take(anakin),
         [ServerFrame::AccountsFull {}, ask(Prompt::Username)]
@@ -855,9 +932,9 @@ fn r6_two_connections_choosing_the_same_new_name_second_is_told_it_is_taken() {
     let early = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
     let late = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
     // The later one to choose a name is the first to send a password.
-    hub.receive(late, password("longtongue"), START, &mut world);
+    world.receive(&mut hub, late, password("longtongue"), START);
     assert_eq!(world.take(late), [ServerFrame::Welcome { waiting: 0 }]);
-    hub.receive(early, password("slimy"), START, &mut world);
+    world.receive(&mut hub, early, password("slimy"), START);
     let taken = ServerFrame::UsernameTaken { user: name("jaba") };
     assert_eq!(
         taken.to_string(),
@@ -867,7 +944,7 @@ fn r6_two_connections_choosing_the_same_new_name_second_is_told_it_is_taken() {
     assert_eq!(world.stored(), [("jaba".into(), "longtongue".into())]);
     assert_eq!(hub.accounts(), SAMPLE_ACCOUNTS.len() + 1);
     // jaba is now online, so a second login is refused (R7).
-    hub.receive(early, username("jaba"), START, &mut world);
+    world.receive(&mut hub, early, username("jaba"), START);
     assert_eq!(
         world.take(early),
         [
@@ -885,8 +962,8 @@ fn r7_a_user_already_online_cannot_log_in_again() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let first = login_sample(&mut hub, &mut world, "yoda", START);
-    let second = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(second, username("yoda"), START, &mut world);
+    let second = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, second, username("yoda"), START);
     assert_eq!(
         world.take_text(second),
         [
@@ -898,8 +975,8 @@ fn r7_a_user_already_online_cannot_log_in_again() {
     // The first session noticed nothing and is still yoda's.
     assert_eq!(world.take(first), []);
     assert_eq!(world.closed(), []);
-    hub.receive(second, username("luke"), START, &mut world);
-    hub.receive(second, password("light==saber"), START, &mut world);
+    world.receive(&mut hub, second, username("luke"), START);
+    world.receive(&mut hub, second, password("light==saber"), START);
     assert_eq!(
         world.take(second),
         [ask(Prompt::Password), ServerFrame::Welcome { waiting: 0 }]
@@ -913,9 +990,9 @@ fn r7_both_at_the_password_prompt_the_first_to_answer_wins() {
     let mut world = World::default();
     let first = at_password_prompt(&mut hub, &mut world, "yoda", START);
     let second = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.receive(first, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, first, password("wise@!man"), START);
     assert_eq!(world.take(first), [ServerFrame::Welcome { waiting: 0 }]);
-    hub.receive(second, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, second, password("wise@!man"), START);
     assert_eq!(
         world.take(second),
         [
@@ -926,10 +1003,10 @@ fn r7_both_at_the_password_prompt_the_first_to_answer_wins() {
     assert_eq!(world.take(first), []);
     assert_eq!(world.closed(), []);
     // Back at the username prompt: a password is out of place now.
-    hub.receive(second, password("wise@!man"), START, &mut world);
+    world.receive(&mut hub, second, password("wise@!man"), START);
     assert_eq!(world.take(second), [error(FrameError::Unexpected)]);
-    hub.receive(second, username("luke"), START, &mut world);
-    hub.receive(second, password("light==saber"), START, &mut world);
+    world.receive(&mut hub, second, username("luke"), START);
+    world.receive(&mut hub, second, password("light==saber"), START);
     assert_eq!(
         world.take(second),
         [ask(Prompt::Password), ServerFrame::Welcome { waiting: 0 }]
@@ -945,13 +1022,13 @@ fn r9_poll_timeout_is_the_earliest_deadline() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     assert_eq!(hub.poll_timeout(), None);
-    let a = hub.connect(START, PEER, &mut world).unwrap();
+    let a = world.connect(&mut hub, START, PEER).unwrap();
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
-    let b = hub.connect(ms(START, 5_000), PEER, &mut world).unwrap();
+    let b = world.connect(&mut hub, ms(START, 5_000), PEER).unwrap();
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
-    hub.disconnect(a, START, &mut world);
+    world.disconnect(&mut hub, a, START);
     assert_eq!(hub.poll_timeout(), Some(ms(START, 5_000 + TIMEOUT_MS)));
-    hub.disconnect(b, START, &mut world);
+    world.disconnect(&mut hub, b, START);
     assert_eq!(hub.poll_timeout(), None);
 }
 
@@ -967,10 +1044,10 @@ fn r9_r11_an_idle_user_is_logged_out_at_the_deadline_and_others_told() {
 
     // Early calls do nothing at all.
     for early in [START, ms(START, TIMEOUT_MS / 2), ms(START, TIMEOUT_MS - 1)] {
-        hub.handle_timeout(early, &mut world);
+        world.handle_timeout(&mut hub, early);
         assert_eq!(world.len(), 0, "{early:?}");
     }
-    hub.handle_timeout(deadline, &mut world);
+    world.handle_timeout(&mut hub, deadline);
     assert_eq!(
         world.take_text(yoda),
         ["You have been logged out due to inactivity"]
@@ -1010,9 +1087,9 @@ fn r9_an_idle_user_is_warned_once_before_the_logout_and_only_them() {
     let deadline = ms(START, TIMEOUT_MS);
     let warning = ms(START, TIMEOUT_MS - 10_000);
     assert_eq!(hub.poll_timeout(), Some(warning));
-    hub.handle_timeout(ms(START, TIMEOUT_MS - 10_001), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS - 10_001));
     assert_eq!(world.len(), 0);
-    hub.handle_timeout(warning, &mut world);
+    world.handle_timeout(&mut hub, warning);
     assert_eq!(
         world.take_text(yoda),
         ["You will be logged out due to inactivity in 10 seconds unless you enter a command"]
@@ -1025,9 +1102,9 @@ fn r9_an_idle_user_is_warned_once_before_the_logout_and_only_them() {
     );
     // Once: the next wake-up is the logout itself, then luke's warning.
     assert_eq!(hub.poll_timeout(), Some(deadline));
-    hub.handle_timeout(ms(START, TIMEOUT_MS - 1), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS - 1));
     assert_eq!(world.len(), 0);
-    hub.handle_timeout(deadline, &mut world);
+    world.handle_timeout(&mut hub, deadline);
     assert_eq!(
         world.take_text(yoda),
         ["You have been logged out due to inactivity"]
@@ -1046,14 +1123,14 @@ fn r9_a_late_warning_says_how_long_is_left_and_a_command_starts_afresh() {
     let mut world = World::default();
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     // The server woke late: 2.5 s are left, shown as 3 (rounded up).
-    hub.handle_timeout(ms(START, TIMEOUT_MS - 2_500), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS - 2_500));
     assert_eq!(world.take(yoda), [ServerFrame::IdleWarning { seconds: 3 }]);
     // A command: the deadline moves, and the next warning is before it.
     let now = ms(START, TIMEOUT_MS - 1_000);
-    hub.receive(yoda, ClientFrame::WhoElse {}, now, &mut world);
+    world.receive(&mut hub, yoda, ClientFrame::WhoElse {}, now);
     world.take(yoda);
     assert_eq!(hub.poll_timeout(), Some(ms(now, TIMEOUT_MS - 10_000)));
-    hub.handle_timeout(ms(now, TIMEOUT_MS - 10_000), &mut world);
+    world.handle_timeout(&mut hub, ms(now, TIMEOUT_MS - 10_000));
     assert_eq!(world.take(yoda), [ServerFrame::IdleWarning { seconds: 10 }]);
     assert!(!world.is_closed(yoda));
 }
@@ -1062,10 +1139,10 @@ fn r9_a_late_warning_says_how_long_is_left_and_a_command_starts_afresh() {
 fn r9_nobody_at_the_login_prompts_is_warned() {
     let mut hub = warning_hub();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
     world.take(conn);
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
-    hub.handle_timeout(ms(START, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS));
     assert_eq!(world.take_text(conn), ["Login timed out due to inactivity"]);
 }
 
@@ -1076,13 +1153,13 @@ fn r9_several_deadlines_passed_at_once_all_end() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let yoda = login_sample(&mut hub, &mut world, "yoda", ms(START, 1));
     let luke = login_sample(&mut hub, &mut world, "luke", ms(START, TIMEOUT_MS));
-    let waiting = hub.connect(ms(START, 2), PEER, &mut world).unwrap();
+    let waiting = world.connect(&mut hub, ms(START, 2), PEER).unwrap();
     world.take(hans);
     world.take(yoda);
     world.take(waiting);
     world.take(luke);
     // A late wake-up: hans, yoda and the login prompt have all expired.
-    hub.handle_timeout(ms(START, TIMEOUT_MS + 10), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS + 10));
     // Whichever of hans and yoda goes first, the other may hear of it
     // before his own goodbye; each goodbye comes last.
     for (conn, other) in [(hans, "yoda"), (yoda, "hans")] {
@@ -1110,7 +1187,7 @@ fn r9_nothing_typed_at_the_login_prompts_times_out() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", ms(START, 60_000));
     let mut cases = Vec::new();
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     cases.push(("username prompt", fresh));
     cases.push((
         "password prompt",
@@ -1121,9 +1198,9 @@ fn r9_nothing_typed_at_the_login_prompts_times_out() {
         at_new_password_prompt(&mut hub, &mut world, "jaba", START),
     ));
     world.take(fresh);
-    hub.handle_timeout(ms(START, TIMEOUT_MS - 1), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS - 1));
     assert_eq!(world.len(), 0);
-    hub.handle_timeout(ms(START, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS));
     for (what, conn) in cases {
         assert_eq!(
             world.take_text(conn),
@@ -1143,14 +1220,14 @@ fn r9_nothing_typed_at_the_login_prompts_times_out() {
 fn r9_logging_in_starts_the_idle_clock_afresh() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(conn, username("yoda"), ms(START, 10_000), &mut world);
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, conn, username("yoda"), ms(START, 10_000));
     let login = ms(START, 20_000);
-    hub.receive(conn, password("wise@!man"), login, &mut world);
+    world.receive(&mut hub, conn, password("wise@!man"), login);
     assert_eq!(hub.poll_timeout(), Some(ms(login, TIMEOUT_MS)));
-    hub.handle_timeout(ms(login, TIMEOUT_MS - 1), &mut world);
+    world.handle_timeout(&mut hub, ms(login, TIMEOUT_MS - 1));
     assert!(!world.is_closed(conn));
-    hub.handle_timeout(ms(login, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(login, TIMEOUT_MS));
     assert_eq!(
         world.take(conn),
         [
@@ -1166,7 +1243,7 @@ fn r9_logging_in_starts_the_idle_clock_afresh() {
 fn r9_each_valid_frame_pushes_the_deadline() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
     // (ms after START, frame) at the login prompts, each one accepted.
     let steps = [
         (100_000, username("yoda")),
@@ -1176,9 +1253,9 @@ fn r9_each_valid_frame_pushes_the_deadline() {
     for (at, frame) in steps {
         let now = ms(START, at);
         // The previous frame kept the connection alive until now.
-        hub.handle_timeout(now, &mut world);
+        world.handle_timeout(&mut hub, now);
         assert!(!world.is_closed(conn), "closed before {frame:?}");
-        hub.receive(conn, frame.clone(), now, &mut world);
+        world.receive(&mut hub, conn, frame.clone(), now);
         assert_eq!(
             hub.poll_timeout(),
             Some(ms(now, TIMEOUT_MS)),
@@ -1186,9 +1263,9 @@ fn r9_each_valid_frame_pushes_the_deadline() {
         );
     }
     let last = ms(START, 300_000);
-    hub.handle_timeout(ms(last, TIMEOUT_MS - 1), &mut world);
+    world.handle_timeout(&mut hub, ms(last, TIMEOUT_MS - 1));
     assert!(!world.is_closed(conn));
-    hub.handle_timeout(ms(last, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(last, TIMEOUT_MS));
     assert_eq!(
         world.take(conn).last(),
         Some(&bye(ByeReason::LoginTimedOut))
@@ -1203,16 +1280,16 @@ fn r9_bad_or_out_of_place_frames_are_not_activity() {
     let hans = login_sample(&mut hub, &mut world, "hans", ms(START, 60_000));
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     world.take(fresh);
     let deadline = ms(START, TIMEOUT_MS);
     let later = ms(START, 90_000);
-    hub.reject(yoda, FrameError::Malformed, START, &mut world);
-    hub.reject(yoda, FrameError::TooLong, START, &mut world);
-    hub.receive(yoda, username("luke"), later, &mut world);
-    hub.receive(yoda, password("wise@!man"), later, &mut world);
-    hub.reject(fresh, FrameError::Malformed, START, &mut world);
-    hub.receive(fresh, password("wise@!man"), later, &mut world);
+    world.reject(&mut hub, yoda, FrameError::Malformed, START);
+    world.reject(&mut hub, yoda, FrameError::TooLong, START);
+    world.receive(&mut hub, yoda, username("luke"), later);
+    world.receive(&mut hub, yoda, password("wise@!man"), later);
+    world.reject(&mut hub, fresh, FrameError::Malformed, START);
+    world.receive(&mut hub, fresh, password("wise@!man"), later);
     assert_eq!(
         world.take(yoda),
         [
@@ -1227,7 +1304,7 @@ fn r9_bad_or_out_of_place_frames_are_not_activity() {
         [error(FrameError::Malformed), error(FrameError::Unexpected)]
     );
     assert_eq!(hub.poll_timeout(), Some(deadline));
-    hub.handle_timeout(deadline, &mut world);
+    world.handle_timeout(&mut hub, deadline);
     assert_eq!(world.take(yoda), [bye(ByeReason::TimedOut)]);
     assert_eq!(world.take(fresh), [bye(ByeReason::LoginTimedOut)]);
     assert_eq!(world.take(hans), [logged_out("yoda")]);
@@ -1244,7 +1321,7 @@ fn r11_a_login_is_announced_to_every_other_online_user_only() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     assert_eq!(world.take_text(hans), ["yoda logged in"]);
     // Connections that are still logging in hear nothing.
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
     let choosing = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
     world.take(fresh);
@@ -1267,14 +1344,14 @@ fn r18_s6_logout_says_bye_closes_and_tells_the_others() {
     let luke = login_sample(&mut hub, &mut world, "luke", START);
     world.take(hans);
     world.take(yoda);
-    hub.receive(yoda, ClientFrame::Logout {}, ms(START, 5_000), &mut world);
+    world.receive(&mut hub, yoda, ClientFrame::Logout {}, ms(START, 5_000));
     assert_eq!(world.take(yoda), [bye(ByeReason::LoggedOut)]);
     assert_eq!(bye(ByeReason::LoggedOut).to_string(), "");
     assert_eq!(world.take_text(hans), ["yoda logged out"]);
     assert_eq!(world.take_text(luke), ["yoda logged out"]);
     assert_eq!(world.events, [Event::Closed(yoda)]);
     // Forgotten, and free to come back.
-    hub.receive(yoda, ClientFrame::Logout {}, START, &mut world);
+    world.receive(&mut hub, yoda, ClientFrame::Logout {}, START);
     assert_eq!(world.events, [Event::Closed(yoda)]);
     login_sample(&mut hub, &mut world, "yoda", ms(START, 6_000));
     assert_eq!(world.take(hans), [logged_in("yoda")]);
@@ -1286,7 +1363,7 @@ fn r18_logout_at_the_login_prompts_just_closes() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     world.take(fresh);
     let cases = [
         ("username prompt", fresh),
@@ -1300,7 +1377,7 @@ fn r18_logout_at_the_login_prompts_just_closes() {
         ),
     ];
     for (what, conn) in cases {
-        hub.receive(conn, ClientFrame::Logout {}, START, &mut world);
+        world.receive(&mut hub, conn, ClientFrame::Logout {}, START);
         assert_eq!(world.take(conn), [bye(ByeReason::LoggedOut)], "{what}");
         assert!(world.is_closed(conn), "{what}");
     }
@@ -1317,14 +1394,14 @@ fn r11_a_dropped_connection_logs_its_user_out() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
-    hub.disconnect(yoda, START, &mut world);
+    world.disconnect(&mut hub, yoda, START);
     // The connection is gone: nothing is sent to it.
     assert_eq!(world.take(yoda), []);
     assert_eq!(world.take(hans), [logged_out("yoda")]);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     // A second disconnect is ignored.
-    hub.disconnect(yoda, START, &mut world);
+    world.disconnect(&mut hub, yoda, START);
     assert_eq!(world.len(), 0);
     login_sample(&mut hub, &mut world, "yoda", START);
     assert_eq!(world.take(hans), [logged_in("yoda")]);
@@ -1336,7 +1413,7 @@ fn r11_a_connection_dropped_at_the_login_prompts_tells_nobody() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let typing = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.disconnect(typing, START, &mut world);
+    world.disconnect(&mut hub, typing, START);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     login_sample(&mut hub, &mut world, "yoda", START);
@@ -1350,7 +1427,7 @@ fn r11_a_connection_dropped_at_the_login_prompts_tells_nobody() {
 fn r25_out_of_place_frames_are_unexpected_and_change_nothing() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     world.take(fresh);
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
     let choosing = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
@@ -1367,7 +1444,7 @@ fn r25_out_of_place_frames_are_unexpected_and_change_nothing() {
         ("password while online", online, password("wise@!man")),
     ];
     for (what, conn, frame) in cases {
-        hub.receive(conn, frame, START, &mut world);
+        world.receive(&mut hub, conn, frame, START);
         assert_eq!(world.take(conn), [error(FrameError::Unexpected)], "{what}");
         assert_eq!(world.len(), 0, "{what}: {:?}", world.events);
     }
@@ -1377,9 +1454,9 @@ fn r25_out_of_place_frames_are_unexpected_and_change_nothing() {
     );
     // Every connection is where it was.
     assert_at_username_prompt(&mut hub, &mut world, fresh, START);
-    hub.receive(typing, password("sithlord**"), START, &mut world);
+    world.receive(&mut hub, typing, password("sithlord**"), START);
     assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
-    hub.receive(choosing, password("longtongue"), START, &mut world);
+    world.receive(&mut hub, choosing, password("longtongue"), START);
     assert_eq!(world.take(choosing), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.stored(), [("jaba".into(), "longtongue".into())]);
     assert_eq!(world.take(online), [logged_in("vader"), logged_in("jaba")]);
@@ -1394,12 +1471,12 @@ fn r25_reject_answers_with_the_error() {
     ];
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     world.take(fresh);
     let online = login_sample(&mut hub, &mut world, "yoda", START);
     for conn in [fresh, online] {
         for (err, text) in cases {
-            hub.reject(conn, err, START, &mut world);
+            world.reject(&mut hub, conn, err, START);
             assert_eq!(world.take_text(conn), [text]);
         }
     }
@@ -1415,11 +1492,11 @@ fn r25_a_flood_of_bad_frames_closes_the_connection() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
     for i in 1..MAX_BAD_FRAMES {
-        hub.reject(yoda, FrameError::Malformed, START, &mut world);
+        world.reject(&mut hub, yoda, FrameError::Malformed, START);
         assert_eq!(world.take(yoda), [error(FrameError::Malformed)], "{i}");
         assert!(!world.is_closed(yoda), "{i}");
     }
-    hub.reject(yoda, FrameError::Malformed, START, &mut world);
+    world.reject(&mut hub, yoda, FrameError::Malformed, START);
     assert_eq!(
         world.take_text(yoda),
         ["Error. Too many invalid requests; disconnected"]
@@ -1427,8 +1504,8 @@ fn r25_a_flood_of_bad_frames_closes_the_connection() {
     assert!(world.is_closed(yoda));
     assert_eq!(world.take(hans), [logged_out("yoda")]);
     // Gone: further frames are ignored.
-    hub.reject(yoda, FrameError::Malformed, START, &mut world);
-    hub.receive(yoda, ClientFrame::Logout {}, START, &mut world);
+    world.reject(&mut hub, yoda, FrameError::Malformed, START);
+    world.receive(&mut hub, yoda, ClientFrame::Logout {}, START);
     assert_eq!(world.events, [Event::Closed(yoda)]);
 }
 
@@ -1436,18 +1513,18 @@ fn r25_a_flood_of_bad_frames_closes_the_connection() {
 fn r25_out_of_place_frames_count_towards_the_flood() {
     // (what, the bad frame): each kind, and a mix, closes after MAX_BAD_FRAMES.
     type Bad = fn(&mut Hub, ConnId, usize, &mut World);
-    let unexpected: Bad = |hub, conn, _, world| hub.receive(conn, password("x"), START, world);
+    let unexpected: Bad = |hub, conn, _, world| world.receive(hub, conn, password("x"), START);
     let mixed: Bad = |hub, conn, i, world| {
         if i % 2 == 0 {
-            hub.receive(conn, password("x"), START, world)
+            world.receive(hub, conn, password("x"), START)
         } else {
-            hub.reject(conn, FrameError::TooLong, START, world)
+            world.reject(hub, conn, FrameError::TooLong, START)
         }
     };
     for (what, bad) in [("unexpected", unexpected), ("mixed", mixed)] {
         let mut hub = hub_with_sample_accounts();
         let mut world = World::default();
-        let conn = hub.connect(START, PEER, &mut world).unwrap();
+        let conn = world.connect(&mut hub, START, PEER).unwrap();
         world.take(conn);
         for i in 0..usize::from(MAX_BAD_FRAMES) {
             assert!(!world.is_closed(conn), "{what}: closed after {i}");
@@ -1466,20 +1543,20 @@ fn r25_out_of_place_frames_count_towards_the_flood() {
 fn r25_a_good_frame_resets_the_bad_frame_count() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
     world.take(conn);
     let almost = usize::from(MAX_BAD_FRAMES) - 1;
     for _ in 0..almost {
-        hub.reject(conn, FrameError::Malformed, START, &mut world);
+        world.reject(&mut hub, conn, FrameError::Malformed, START);
     }
-    hub.receive(conn, username("yoda"), START, &mut world);
+    world.receive(&mut hub, conn, username("yoda"), START);
     for _ in 0..almost {
-        hub.reject(conn, FrameError::Malformed, START, &mut world);
+        world.reject(&mut hub, conn, FrameError::Malformed, START);
     }
     // A wrong password is a good frame too.
-    hub.receive(conn, password("weird"), START, &mut world);
+    world.receive(&mut hub, conn, password("weird"), START);
     for _ in 0..almost {
-        hub.reject(conn, FrameError::Malformed, START, &mut world);
+        world.reject(&mut hub, conn, FrameError::Malformed, START);
     }
     let mut expected = vec![error(FrameError::Malformed); almost];
     expected.push(ask(Prompt::Password));
@@ -1488,7 +1565,7 @@ fn r25_a_good_frame_resets_the_bad_frame_count() {
     expected.extend(vec![error(FrameError::Malformed); almost]);
     assert_eq!(world.take(conn), expected);
     assert!(!world.is_closed(conn));
-    hub.reject(conn, FrameError::Malformed, START, &mut world);
+    world.reject(&mut hub, conn, FrameError::Malformed, START);
     assert_eq!(world.take(conn), [bye(ByeReason::TooManyErrors)]);
     assert!(world.is_closed(conn));
 }
@@ -1501,26 +1578,26 @@ fn r26_connections_beyond_the_limit_are_refused_until_one_leaves() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let conns: Vec<ConnId> = (0..MAX_CONNECTIONS)
-        .map(|_| hub.connect(START, PEER, &mut world).unwrap())
+        .map(|_| world.connect(&mut hub, START, PEER).unwrap())
         .collect();
     for (i, conn) in conns.iter().enumerate() {
         assert!(conn.slot() < MAX_CONNECTIONS);
         assert!(!conns[..i].contains(conn), "{conn:?} handed out twice");
         assert_eq!(world.take(*conn), [ask(Prompt::Username)]);
     }
-    assert_eq!(hub.connect(START, PEER, &mut world), Err(ServerFull));
+    assert_eq!(world.connect(&mut hub, START, PEER), Err(ServerFull));
     assert_eq!(world.len(), 0, "a refused connection is sent nothing");
 
-    hub.disconnect(conns[5], START, &mut world);
-    let again = hub.connect(START, PEER, &mut world).unwrap();
+    world.disconnect(&mut hub, conns[5], START);
+    let again = world.connect(&mut hub, START, PEER).unwrap();
     assert!(!conns.contains(&again));
     assert_eq!(world.take(again), [ask(Prompt::Username)]);
-    assert_eq!(hub.connect(START, PEER, &mut world), Err(ServerFull));
+    assert_eq!(world.connect(&mut hub, START, PEER), Err(ServerFull));
 
     // A connection the hub ends frees its slot too.
-    hub.receive(conns[0], ClientFrame::Logout {}, START, &mut world);
-    assert!(hub.connect(START, PEER, &mut world).is_ok());
-    assert_eq!(hub.connect(START, PEER, &mut world), Err(ServerFull));
+    world.receive(&mut hub, conns[0], ClientFrame::Logout {}, START);
+    assert!(world.connect(&mut hub, START, PEER).is_ok());
+    assert_eq!(world.connect(&mut hub, START, PEER), Err(ServerFull));
 }
 
 #[test]
@@ -1528,22 +1605,22 @@ fn r26_a_stale_connection_id_is_ignored() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let old = hub.connect(START, PEER, &mut world).unwrap();
-    hub.disconnect(old, START, &mut world);
+    let old = world.connect(&mut hub, START, PEER).unwrap();
+    world.disconnect(&mut hub, old, START);
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     assert_eq!(yoda.slot(), old.slot(), "the slot is reused");
     assert_ne!(yoda, old);
     world.take(old);
     world.take(hans);
 
-    hub.receive(old, ClientFrame::Logout {}, START, &mut world);
-    hub.receive(old, username("luke"), START, &mut world);
-    hub.reject(old, FrameError::Malformed, START, &mut world);
-    hub.disconnect(old, START, &mut world);
+    world.receive(&mut hub, old, ClientFrame::Logout {}, START);
+    world.receive(&mut hub, old, username("luke"), START);
+    world.reject(&mut hub, old, FrameError::Malformed, START);
+    world.disconnect(&mut hub, old, START);
     assert_eq!(world.len(), 0, "{:?}", world.events);
     // yoda, on the reused slot, is untouched and still online.
-    let other = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(other, username("yoda"), START, &mut world);
+    let other = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, other, username("yoda"), START);
     assert_eq!(
         world.take(other),
         [
@@ -1567,8 +1644,8 @@ fn a_client_with_a_full_queue_is_closed_and_logged_out() {
     let luke = login_sample(&mut hub, &mut world, "luke", START);
     world.take(hans);
     world.take(yoda);
-    world.full.push(luke);
-    hub.receive(yoda, ClientFrame::Logout {}, START, &mut world);
+    clog(&mut hub, &mut world, luke);
+    world.receive(&mut hub, yoda, ClientFrame::Logout {}, START);
     assert_eq!(world.take(yoda), [bye(ByeReason::LoggedOut)]);
     assert_eq!(world.take(hans), [logged_out("yoda"), logged_out("luke")]);
     assert_eq!(world.take(luke), []);
@@ -1584,10 +1661,10 @@ fn a_full_queue_at_the_login_prompts_closes_quietly() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let conn = hub.connect(START, PEER, &mut world).unwrap();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
     world.take(conn);
-    world.full.push(conn);
-    hub.receive(conn, username("yoda"), START, &mut world);
+    clog(&mut hub, &mut world, conn);
+    world.receive(&mut hub, conn, username("yoda"), START);
     assert_eq!(world.events, [Event::Closed(conn)]);
     assert_eq!(world.take(hans), []);
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
@@ -1599,8 +1676,8 @@ fn a_full_queue_at_the_welcome_never_announces_the_user() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    world.full.push(yoda);
-    hub.receive(yoda, password("wise@!man"), START, &mut world);
+    clog(&mut hub, &mut world, yoda);
+    world.receive(&mut hub, yoda, password("wise@!man"), START);
     assert_eq!(world.events, [Event::Closed(yoda)]);
     // hans never hears of a yoda who never got in.
     assert_eq!(world.take(hans), []);
@@ -1618,17 +1695,17 @@ fn a_full_queue_at_a_goodbye_still_closes_once() {
     world.take(yoda);
     world.take(luke);
     // yoda times out and then luke logs out; neither queue takes the Bye.
-    world.full.push(yoda);
-    hub.handle_timeout(ms(START, TIMEOUT_MS), &mut world);
+    clog(&mut hub, &mut world, yoda);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS));
     assert_eq!(world.take(hans), [logged_out("yoda")]);
     assert_eq!(world.take(luke), [logged_out("yoda")]);
     assert_eq!(world.events, [Event::Closed(yoda)]);
-    world.full.push(luke);
-    hub.receive(
+    clog(&mut hub, &mut world, luke);
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Logout {},
         ms(START, TIMEOUT_MS),
-        &mut world,
     );
     assert_eq!(world.take(hans), [logged_out("luke")]);
     assert_eq!(world.events, [Event::Closed(yoda), Event::Closed(luke)]);
@@ -1645,11 +1722,11 @@ fn shutdown_says_goodbye_to_everyone_and_closes_everything() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     world.take(fresh);
     let typing = at_password_prompt(&mut hub, &mut world, "luke", START);
     let all = [hans, yoda, fresh, typing];
-    hub.shutdown(&mut world);
+    world.shutdown(&mut hub);
     for conn in all {
         assert_eq!(
             world.take_text(conn),
@@ -1677,8 +1754,8 @@ fn shutdown_with_a_full_queue_closes_each_connection_once() {
     let luke = login_sample(&mut hub, &mut world, "luke", START);
     world.take(hans);
     world.take(yoda);
-    world.full.push(hans);
-    hub.shutdown(&mut world);
+    clog(&mut hub, &mut world, hans);
+    world.shutdown(&mut hub);
     // Nobody is told anyone logged out: everyone is leaving.
     assert_eq!(world.take(yoda), [bye(ByeReason::ShuttingDown)]);
     assert_eq!(world.take(luke), [bye(ByeReason::ShuttingDown)]);
@@ -1787,7 +1864,7 @@ fn r3_sample_accounts_load_with_exactly_their_passwords() {
     let mut world = World::default();
     // vader's password minus one character is wrong.
     let conn = at_password_prompt(&mut hub, &mut world, "vader", START);
-    hub.receive(conn, password("sithlord*"), START, &mut world);
+    world.receive(&mut hub, conn, password("sithlord*"), START);
     assert_eq!(
         world.take(conn),
         [ServerFrame::WrongPassword {}, ask(Prompt::Password)]

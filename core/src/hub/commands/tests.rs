@@ -11,7 +11,7 @@ use std::{format, slice};
 use crate::command::{self, CommandError};
 use crate::hub::tests::{
     BLOCK_MS, Event, PEER, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, at_password_prompt, bye,
-    error, hub_with_sample_accounts, logged_in, logged_out, login_sample, ms, name, password,
+    clog, error, hub_with_sample_accounts, logged_in, logged_out, login_sample, ms, name, password,
     password_of, username,
 };
 use crate::hub::{Config, Hub};
@@ -86,7 +86,7 @@ fn typed(hub: &mut Hub, world: &mut World, conn: ConnId, line: &str, now: Instan
     let command::Command::Server(frame) = command else {
         panic!("{line:?} is not for the server");
     };
-    hub.receive(conn, frame, now, world);
+    world.receive(hub, conn, frame, now);
 }
 
 /// Logs a sample user in; returns the connection and what came after the
@@ -97,11 +97,11 @@ fn login_mail(
     user: &str,
     now: Instant,
 ) -> (ConnId, Vec<ServerFrame>) {
-    let conn = hub
-        .connect(now, PEER, world)
+    let conn = world
+        .connect(hub, now, PEER)
         .expect("a free connection slot");
-    hub.receive(conn, username(user), now, world);
-    hub.receive(conn, password(password_of(user)), now, world);
+    world.receive(hub, conn, username(user), now);
+    world.receive(hub, conn, password(password_of(user)), now);
     let mut frames = world.take(conn);
     assert!(frames.len() >= 3, "{user}: {frames:?}");
     let after: Vec<ServerFrame> = frames.split_off(3);
@@ -153,7 +153,7 @@ fn acknowledge(
 ) {
     for frame in frames {
         if let ServerFrame::Message { id, .. } = frame {
-            hub.receive(conn, received(*id), now, world);
+            world.receive(hub, conn, received(*id), now);
         }
     }
     assert_eq!(world.take(conn), [], "Received is never answered");
@@ -162,7 +162,7 @@ fn acknowledge(
 /// Logs the user on `conn` out; what it was sent before the goodbye is
 /// dropped unchecked.
 fn logout(hub: &mut Hub, world: &mut World, conn: ConnId, now: Instant) {
-    hub.receive(conn, ClientFrame::Logout {}, now, world);
+    world.receive(hub, conn, ClientFrame::Logout {}, now);
     assert_eq!(world.take(conn).last(), Some(&bye(ByeReason::LoggedOut)));
     assert!(world.is_closed(conn));
 }
@@ -191,7 +191,7 @@ fn who(
     frame: ClientFrame,
     now: Instant,
 ) -> BTreeSet<String> {
-    hub.receive(conn, frame, now, world);
+    world.receive(hub, conn, frame, now);
     let reply = world.take(conn);
     let [ServerFrame::Users { users }] = reply.as_slice() else {
         panic!("not one list of users: {reply:?}");
@@ -326,7 +326,7 @@ fn r17_stored_messages_come_oldest_first_from_every_sender() {
         (yoda, "yoda", "four"),
     ];
     for (i, (conn, _, s)) in sent.iter().enumerate() {
-        hub.receive(*conn, message("luke", s), ms(START, i as u64), &mut world);
+        world.receive(&mut hub, *conn, message("luke", s), ms(START, i as u64));
     }
     world.take(hans);
     world.take(yoda);
@@ -344,16 +344,16 @@ fn r17_oldest_first_even_when_a_newer_message_reuses_an_older_slot() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let luke = login_sample(&mut hub, &mut world, "luke", START);
     world.take(hans);
-    hub.receive(hans, message("luke", "first"), START, &mut world);
-    hub.receive(hans, message("luke", "second"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "first"), START);
+    world.receive(&mut hub, hans, message("luke", "second"), START);
     let live = world.take(luke);
     let ids = letters(&live, &[("hans", "first"), ("hans", "second")]);
     // Only the first is shown; the second is still waiting when luke leaves.
-    hub.receive(luke, received(ids[0]), START, &mut world);
+    world.receive(&mut hub, luke, received(ids[0]), START);
     logout(&mut hub, &mut world, luke, START);
     world.take(hans);
     // The newest message takes the place the first one left.
-    hub.receive(hans, message("luke", "third"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "third"), START);
     let (_, mail) = login_mail(&mut hub, &mut world, "luke", START);
     let again = letters(&mail, &[("hans", "second"), ("hans", "third")]);
     assert_eq!(again[0], ids[1], "the same message, the same id");
@@ -365,14 +365,14 @@ fn r17_r27_acknowledged_messages_are_shown_exactly_once() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     for s in ["a", "b", "c"] {
-        hub.receive(hans, message("luke", s), START, &mut world);
+        world.receive(&mut hub, hans, message("luke", s), START);
     }
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
     letters(&mail, &[("hans", "a"), ("hans", "b"), ("hans", "c")]);
     acknowledge(&mut hub, &mut world, luke, &mail, START);
     // A live message, acknowledged, is not kept either.
     world.take(hans);
-    hub.receive(hans, message("luke", "live"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "live"), START);
     let live = world.take(luke);
     letters(&live, &[("hans", "live")]);
     acknowledge(&mut hub, &mut world, luke, &live, START);
@@ -393,13 +393,13 @@ fn r27_a_message_not_acknowledged_before_a_disconnect_comes_again() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let luke = login_sample(&mut hub, &mut world, "luke", START);
     world.take(hans);
-    hub.receive(hans, message("luke", "seen"), START, &mut world);
-    hub.receive(hans, message("luke", "lost on the way"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "seen"), START);
+    world.receive(&mut hub, hans, message("luke", "lost on the way"), START);
     let live = world.take(luke);
     let ids = letters(&live, &[("hans", "seen"), ("hans", "lost on the way")]);
-    hub.receive(luke, received(ids[0]), START, &mut world);
+    world.receive(&mut hub, luke, received(ids[0]), START);
     // The connection breaks before the second is shown.
-    hub.disconnect(luke, ms(START, 1_000), &mut world);
+    world.disconnect(&mut hub, luke, ms(START, 1_000));
     assert_eq!(world.take(hans), [logged_out("luke")]);
 
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 2_000));
@@ -414,17 +414,17 @@ fn r27_a_message_not_acknowledged_before_a_disconnect_comes_again() {
     // Acknowledgements are cumulative: acknowledging y takes x with it, and
     // only z comes again.
     for s in ["x", "y", "z"] {
-        hub.receive(hans, message("obiwan", s), START, &mut world);
+        world.receive(&mut hub, hans, message("obiwan", s), START);
     }
     let (obiwan, mail) = login_mail(&mut hub, &mut world, "obiwan", ms(START, 3_000));
     let stored = letters(&mail, &[("hans", "x"), ("hans", "y"), ("hans", "z")]);
-    hub.receive(obiwan, received(stored[1]), ms(START, 3_000), &mut world);
+    world.receive(&mut hub, obiwan, received(stored[1]), ms(START, 3_000));
     logout(&mut hub, &mut world, obiwan, ms(START, 4_000));
     let (_, mail) = login_mail(&mut hub, &mut world, "obiwan", ms(START, 5_000));
     let mail: Vec<ServerFrame> = mail.iter().map(plain).collect();
     assert_eq!(mail, [letter(stored[2], "hans", "z")]);
     // luke's was shown again; once acknowledged it is gone for good.
-    hub.receive(luke, received(ids[1]), ms(START, 6_000), &mut world);
+    world.receive(&mut hub, luke, received(ids[1]), ms(START, 6_000));
     logout(&mut hub, &mut world, luke, ms(START, 6_000));
     let (_, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 7_000));
     assert_eq!(mail, []);
@@ -435,12 +435,12 @@ fn r10_a_message_to_oneself_or_nobody_is_refused_and_not_stored() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let (hans, _, _) = hans_yoda_luke(&mut hub, &mut world);
-    hub.receive(hans, message("hans", "note to self"), START, &mut world);
+    world.receive(&mut hub, hans, message("hans", "note to self"), START);
     assert_eq!(world.take_text(hans), ["Error. Cannot message self"]);
-    hub.receive(hans, message("bob", "anyone?"), START, &mut world);
+    world.receive(&mut hub, hans, message("bob", "anyone?"), START);
     assert_eq!(world.take(hans), [refused(Refusal::InvalidUser)]);
     // A name that differs only in case is another name: no such account.
-    hub.receive(hans, message("Yoda", "hi"), START, &mut world);
+    world.receive(&mut hub, hans, message("Yoda", "hi"), START);
     assert_eq!(world.take(hans), [refused(Refusal::InvalidUser)]);
     assert_quiet(&world);
     logout(&mut hub, &mut world, hans, START);
@@ -467,16 +467,16 @@ fn r10_s4_a_recipient_who_blocked_the_sender_gets_nothing_and_nothing_is_stored(
     // Offline: still refused, and nothing kept.
     logout(&mut hub, &mut world, luke, START);
     assert_eq!(world.take(yoda), [logged_out("luke")]);
-    hub.receive(hans, message("luke", "still angry?"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "still angry?"), START);
     assert_eq!(world.take(hans), [refused(Refusal::BlockedByRecipient)]);
     // Others can still reach luke.
-    hub.receive(yoda, message("luke", "from yoda"), START, &mut world);
+    world.receive(&mut hub, yoda, message("luke", "from yoda"), START);
     assert_eq!(world.take(yoda), [stored("luke")]);
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
     letters(&mail, &[("yoda", "from yoda")]);
     acknowledge(&mut hub, &mut world, luke, &mail, START);
     // The block outlived the logout.
-    hub.receive(hans, message("luke", "and now?"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "and now?"), START);
     assert_eq!(world.take(hans), [refused(Refusal::BlockedByRecipient)]);
     assert_eq!(world.take(luke), []);
 }
@@ -492,10 +492,10 @@ fn r26_a_full_mailbox_refuses_with_the_exact_text() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     world.take(hans);
     for i in 0..MAILBOX_DEPTH {
-        hub.receive(hans, message("luke", &format!("m{i}")), START, &mut world);
+        world.receive(&mut hub, hans, message("luke", &format!("m{i}")), START);
         assert_eq!(world.take(hans), [stored("luke")], "m{i} is stored");
     }
-    hub.receive(hans, message("luke", "one too many"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "one too many"), START);
     let full = refused(Refusal::MailboxFull { user: name("luke") });
     assert_eq!(world.take(hans), slice::from_ref(&full));
     assert_eq!(
@@ -503,9 +503,9 @@ fn r26_a_full_mailbox_refuses_with_the_exact_text() {
         "Error. luke's mailbox is full; message not stored"
     );
     // The mailbox is luke's, whoever writes; other mailboxes are not full.
-    hub.receive(yoda, message("luke", "me too"), START, &mut world);
+    world.receive(&mut hub, yoda, message("luke", "me too"), START);
     assert_eq!(world.take(yoda), [full]);
-    hub.receive(hans, message("vader", "fine"), START, &mut world);
+    world.receive(&mut hub, hans, message("vader", "fine"), START);
     assert_eq!(world.take(hans), [stored("vader")]);
     assert_quiet(&world);
     // luke gets exactly the ones that were stored, in order.
@@ -521,29 +521,29 @@ fn r27_acknowledged_messages_free_their_mailbox_space() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     for i in 0..MAILBOX_DEPTH {
-        hub.receive(hans, message("luke", &format!("m{i}")), START, &mut world);
+        world.receive(&mut hub, hans, message("luke", &format!("m{i}")), START);
     }
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
     assert_eq!(mail.len(), MAILBOX_DEPTH);
     world.take(hans);
     let full = refused(Refusal::MailboxFull { user: name("luke") });
     // Shown but not acknowledged: still taking their space.
-    hub.receive(hans, message("luke", "wait"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "wait"), START);
     assert_eq!(world.take(hans), slice::from_ref(&full));
     assert_eq!(world.take(luke), []);
     // One acknowledged: room for one, delivered at once.
     acknowledge(&mut hub, &mut world, luke, &mail[..1], START);
-    hub.receive(hans, message("luke", "room for one"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "room for one"), START);
     assert_eq!(world.take(hans), []);
     let live = world.take(luke);
     letters(&live, &[("hans", "room for one")]);
-    hub.receive(hans, message("luke", "and no more"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "and no more"), START);
     assert_eq!(world.take(hans), [full]);
     // Everything acknowledged: the whole mailbox is free again.
     acknowledge(&mut hub, &mut world, luke, &mail[1..], START);
     acknowledge(&mut hub, &mut world, luke, &live, START);
     for i in 0..MAILBOX_DEPTH {
-        hub.receive(hans, message("luke", &format!("n{i}")), START, &mut world);
+        world.receive(&mut hub, hans, message("luke", &format!("n{i}")), START);
         assert_eq!(world.take(hans), [], "n{i}");
     }
     assert_eq!(world.take(luke).len(), MAILBOX_DEPTH);
@@ -568,19 +568,14 @@ fn r26_a_full_message_store_refuses_until_space_is_freed() {
             if posted == MAX_LETTERS {
                 break 'fill;
             }
-            hub.receive(
-                hans,
-                message(user, &format!("{user} {i}")),
-                START,
-                &mut world,
-            );
+            world.receive(&mut hub, hans, message(user, &format!("{user} {i}")), START);
             assert_eq!(world.take(hans), [stored(user)], "{user} {i}");
             posted += 1;
         }
     }
     // Someone whose mailbox has room: the store has none.
     let roomy = others[full_boxes];
-    hub.receive(hans, message(roomy, "no room"), START, &mut world);
+    world.receive(&mut hub, hans, message(roomy, "no room"), START);
     let store_full = refused(Refusal::StoreFull);
     assert_eq!(world.take(hans), slice::from_ref(&store_full));
     assert_eq!(
@@ -588,7 +583,7 @@ fn r26_a_full_message_store_refuses_until_space_is_freed() {
         "Error. The server's message store is full; message not stored. Please try again later"
     );
     // A mailbox full still says so first.
-    hub.receive(hans, message(others[0], "full"), START, &mut world);
+    world.receive(&mut hub, hans, message(others[0], "full"), START);
     assert_eq!(
         world.take(hans),
         [refused(Refusal::MailboxFull {
@@ -600,9 +595,9 @@ fn r26_a_full_message_store_refuses_until_space_is_freed() {
     assert_eq!(mail.len(), MAILBOX_DEPTH);
     world.take(hans);
     acknowledge(&mut hub, &mut world, first, &mail[..1], START);
-    hub.receive(hans, message(roomy, "room now"), START, &mut world);
+    world.receive(&mut hub, hans, message(roomy, "room now"), START);
     assert_eq!(world.take(hans), [stored(roomy)]);
-    hub.receive(hans, message(roomy, "and no more"), START, &mut world);
+    world.receive(&mut hub, hans, message(roomy, "and no more"), START);
     assert_eq!(world.take(hans), [store_full]);
     let (_, mail) = login_mail(&mut hub, &mut world, roomy, START);
     let last = mail.last().expect("roomy's mail");
@@ -620,17 +615,17 @@ fn r27_a_recipient_with_a_full_queue_is_dropped_and_gets_the_message_later() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
-    world.full.push(luke);
-    hub.receive(hans, message("luke", "are you there?"), START, &mut world);
+    clog(&mut hub, &mut world, luke);
+    world.receive(&mut hub, hans, message("luke", "are you there?"), START);
     assert_eq!(world.closed(), [luke]);
-    // The others hear luke left; the sender gets no error, only the news
-    // that the message waits for luke's next login.
-    assert_eq!(world.take(hans), [logged_out("luke"), stored("luke")]);
+    // The sender gets no error, only the news that the message waits for
+    // luke's next login; then everyone hears luke left.
+    assert_eq!(world.take(hans), [stored("luke"), logged_out("luke")]);
     assert_eq!(world.take(yoda), [logged_out("luke")]);
     assert_eq!(world.take(luke), []);
     assert_eq!(world.len(), 1, "only the close: {:?}", world.events);
     // luke is offline: messages to him are kept now.
-    hub.receive(yoda, message("luke", "later then"), START, &mut world);
+    world.receive(&mut hub, yoda, message("luke", "later then"), START);
     assert_eq!(world.take(yoda), [stored("luke")]);
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", ms(START, 5_000));
     letters(&mail, &[("hans", "are you there?"), ("yoda", "later then")]);
@@ -670,7 +665,7 @@ fn r12_s3_a_broadcast_reaches_everyone_online_but_the_sender() {
     // hans sees nothing more: nobody blocked him.
     shown(&mut world, &[(hans, &[]), (vader, &[])], "broadcast");
     // Never stored for those who were not online.
-    hub.receive(vader, password(password_of("vader")), START, &mut world);
+    world.receive(&mut hub, vader, password(password_of("vader")), START);
     assert_eq!(world.take(vader), [ServerFrame::Welcome { waiting: 0 }]);
     let (_, mail) = login_mail(&mut hub, &mut world, "r2d2", START);
     assert_eq!(mail, []);
@@ -681,13 +676,13 @@ fn r12_broadcasts_are_never_stored_for_offline_users() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Broadcast {
             text: text("anyone?"),
         },
         START,
-        &mut world,
     );
     // Alone: nobody to skip, so no reply either.
     assert_eq!(world.take(hans), []);
@@ -707,23 +702,23 @@ fn r12_s4_users_who_blocked_the_sender_are_skipped_and_the_sender_told() {
     for conn in [hans, yoda, luke] {
         world.take(conn);
     }
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
     assert_eq!(
         world.take(luke),
         [ServerFrame::UserBlocked { user: name("hans") }]
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Broadcast {
             text: text("I travel solo"),
         },
         START,
-        &mut world,
     );
     let notice = refused(Refusal::NotDeliveredToSome);
     assert_eq!(world.take(hans), slice::from_ref(&notice));
@@ -751,13 +746,13 @@ fn r12_s4_users_who_blocked_the_sender_are_skipped_and_the_sender_told() {
     assert_eq!(world.take(hans), []);
     // Only online users are recipients: a blocker who is offline skips
     // nothing, so the sender is not told.
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Broadcast {
             text: text("bye luke"),
         },
         START,
-        &mut world,
     );
     assert_eq!(world.take(hans), []);
     for conn in [yoda, vader] {
@@ -773,17 +768,17 @@ fn r12_r26_a_recipient_whose_mailbox_is_full_is_skipped_and_the_sender_told() {
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
     // luke is shown MAILBOX_DEPTH messages and acknowledges none.
     for i in 0..MAILBOX_DEPTH {
-        hub.receive(yoda, message("luke", &format!("m{i}")), START, &mut world);
+        world.receive(&mut hub, yoda, message("luke", &format!("m{i}")), START);
     }
     let unread = world.take(luke);
     assert_eq!(unread.len(), MAILBOX_DEPTH);
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Broadcast {
             text: text("hello"),
         },
         START,
-        &mut world,
     );
     assert_eq!(world.take(hans), [refused(Refusal::NotDeliveredToSome)]);
     letters(&world.take(yoda), &[("hans", "hello")]);
@@ -791,13 +786,13 @@ fn r12_r26_a_recipient_whose_mailbox_is_full_is_skipped_and_the_sender_told() {
     assert_quiet(&world);
     // Once luke has caught up, everyone gets the next one.
     acknowledge(&mut hub, &mut world, luke, &unread, START);
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Broadcast {
             text: text("again"),
         },
         START,
-        &mut world,
     );
     assert_eq!(world.take(hans), []);
     letters(&world.take(yoda), &[("hans", "again")]);
@@ -827,10 +822,10 @@ fn r13_whoelse_leaves_out_self_blockers_and_users_not_logged_in() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
     // At the login prompts, in three places.
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
-    let choosing = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(choosing, username("jaba"), START, &mut world);
+    let choosing = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, choosing, username("jaba"), START);
     // Logged in and out again.
     let leia = login_sample(&mut hub, &mut world, "leia", START);
     logout(&mut hub, &mut world, leia, START);
@@ -842,11 +837,11 @@ fn r13_whoelse_leaves_out_self_blockers_and_users_not_logged_in() {
         set(&["yoda", "luke"])
     );
     // luke blocks hans: hidden from hans, and only from hans.
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
     world.take(luke);
     assert_eq!(
@@ -863,11 +858,11 @@ fn r13_whoelse_leaves_out_self_blockers_and_users_not_logged_in() {
         set(&["hans", "yoda"])
     );
     // Once unblocked, luke is back.
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Unblock { user: name("hans") },
         START,
-        &mut world,
     );
     world.take(luke);
     assert_eq!(
@@ -876,7 +871,7 @@ fn r13_whoelse_leaves_out_self_blockers_and_users_not_logged_in() {
     );
     assert_quiet(&world);
     // vader, once past the password prompt, is listed.
-    hub.receive(typing, password(password_of("vader")), START, &mut world);
+    world.receive(&mut hub, typing, password(password_of("vader")), START);
     assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     for conn in [hans, yoda, luke] {
         assert_eq!(world.take(conn), [logged_in("vader")]);
@@ -892,7 +887,7 @@ fn r13_alone_whoelse_is_an_empty_list() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    hub.receive(hans, ClientFrame::WhoElse {}, START, &mut world);
+    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
     assert_eq!(
         world.take(hans),
         [ServerFrame::Users {
@@ -912,6 +907,7 @@ fn patient_hub() -> Hub {
         timeout_ms: 3_600_000,
         warning_ms: 0,
         answer_ms: PRIVATE_ANSWER_MS,
+        ..Config::new(BLOCK_MS, 3_600_000)
     });
     for (user, pass) in SAMPLE_ACCOUNTS {
         hub.add_account(user, pass).unwrap();
@@ -1051,11 +1047,11 @@ fn r14_whoelsesince_leaves_out_self_and_blockers() {
     let luke = login_sample(&mut hub, &mut world, "luke", at(0));
     // r2d2 blocks yoda, then leaves; luke blocks yoda and stays.
     for conn in [r2d2, luke] {
-        hub.receive(
+        world.receive(
+            &mut hub,
             conn,
             ClientFrame::Block { user: name("yoda") },
             at(1),
-            &mut world,
         );
     }
     logout(&mut hub, &mut world, r2d2, at(2));
@@ -1071,11 +1067,11 @@ fn r14_whoelsesince_leaves_out_self_and_blockers() {
         who(&mut hub, &mut world, luke, whoelse_since(u64::MAX), at(3)),
         set(&["yoda", "r2d2"])
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Unblock { user: name("yoda") },
         at(4),
-        &mut world,
     );
     world.take(luke);
     assert_eq!(
@@ -1118,47 +1114,47 @@ fn r15_r16_block_and_unblock_reply_with_the_exact_texts() {
         );
     }
     // The frames behind the texts.
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Unblock { user: name("hans") },
         START,
-        &mut world,
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Unblock { user: name("hans") },
         START,
-        &mut world,
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("luke") },
         START,
-        &mut world,
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Unblock { user: name("luke") },
         START,
-        &mut world,
     );
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Unblock { user: name("bob") },
         START,
-        &mut world,
     );
     assert_eq!(
         world.take(luke),
@@ -1179,25 +1175,20 @@ fn r15_an_offline_user_can_be_blocked_and_stays_blocked() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let luke = login_sample(&mut hub, &mut world, "luke", START);
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block {
             user: name("vader"),
         },
         START,
-        &mut world,
     );
     assert_eq!(world.take_text(luke), ["vader is blocked"]);
     let vader = login_sample(&mut hub, &mut world, "vader", START);
     assert_eq!(world.take(luke), [logged_in("vader")]);
-    hub.receive(
-        vader,
-        message("luke", "I am your father"),
-        START,
-        &mut world,
-    );
+    world.receive(&mut hub, vader, message("luke", "I am your father"), START);
     assert_eq!(world.take(vader), [refused(Refusal::BlockedByRecipient)]);
-    hub.receive(vader, ClientFrame::WhoElse {}, START, &mut world);
+    world.receive(&mut hub, vader, ClientFrame::WhoElse {}, START);
     assert_eq!(
         world.take(vader),
         [ServerFrame::Users {
@@ -1211,11 +1202,11 @@ fn r15_an_offline_user_can_be_blocked_and_stays_blocked() {
     let (luke, mail) = login_mail(&mut hub, &mut world, "luke", START);
     assert_eq!(mail, []);
     assert_eq!(world.take(vader), []);
-    hub.receive(
+    world.receive(
+        &mut hub,
         vader,
         message("luke", "search your feelings"),
         START,
-        &mut world,
     );
     assert_eq!(world.take(vader), [refused(Refusal::BlockedByRecipient)]);
     assert_eq!(world.take(luke), []);
@@ -1290,7 +1281,7 @@ fn r11_r15_presence_notices_skip_the_users_their_subject_blocked() {
         "login",
     );
     // A dropped connection and a timeout are logouts too.
-    hub.disconnect(luke, START, &mut world);
+    world.disconnect(&mut hub, luke, START);
     shown(
         &mut world,
         &[(hans, &[]), (yoda, &["luke logged out"])],
@@ -1302,11 +1293,11 @@ fn r11_r15_presence_notices_skip_the_users_their_subject_blocked() {
         &[(hans, &[]), (yoda, &["luke logged in"])],
         "login",
     );
-    hub.receive(hans, ClientFrame::WhoElse {}, ms(START, 50_000), &mut world);
-    hub.receive(yoda, ClientFrame::WhoElse {}, ms(START, 50_000), &mut world);
+    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, ms(START, 50_000));
+    world.receive(&mut hub, yoda, ClientFrame::WhoElse {}, ms(START, 50_000));
     world.take(hans);
     world.take(yoda);
-    hub.handle_timeout(ms(START, 1_000 + TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(START, 1_000 + TIMEOUT_MS));
     assert_eq!(world.take(luke), [bye(ByeReason::TimedOut)]);
     shown(
         &mut world,
@@ -1441,16 +1432,16 @@ fn r9_every_command_is_activity_even_a_refused_one() {
     ];
     for (i, (line, reply)) in steps.iter().enumerate() {
         let now = ms(START, 60_000 * (i as u64 + 1));
-        hub.handle_timeout(now, &mut world);
+        world.handle_timeout(&mut hub, now);
         assert!(!world.is_closed(yoda), "timed out before {line:?}");
         typed(&mut hub, &mut world, yoda, line, now);
         assert_eq!(world.take_text(yoda), *reply, "{line}");
         assert_eq!(hub.poll_timeout(), Some(ms(now, TIMEOUT_MS)), "{line}");
     }
     let last = ms(START, 60_000 * steps.len() as u64);
-    hub.handle_timeout(ms(last, TIMEOUT_MS - 1), &mut world);
+    world.handle_timeout(&mut hub, ms(last, TIMEOUT_MS - 1));
     assert!(!world.is_closed(yoda));
-    hub.handle_timeout(ms(last, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(last, TIMEOUT_MS));
     assert_eq!(world.take(yoda), [bye(ByeReason::TimedOut)]);
     assert!(world.is_closed(yoda));
 }
@@ -1460,22 +1451,17 @@ fn r9_acknowledging_a_message_is_not_activity() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    hub.receive(hans, message("yoda", "read me"), START, &mut world);
+    world.receive(&mut hub, hans, message("yoda", "read me"), START);
     logout(&mut hub, &mut world, hans, START);
     let (yoda, mail) = login_mail(&mut hub, &mut world, "yoda", START);
     let ids = letters(&mail, &[("hans", "read me")]);
     let deadline = ms(START, TIMEOUT_MS);
     assert_eq!(hub.poll_timeout(), Some(deadline));
-    hub.receive(yoda, received(ids[0]), ms(START, 100_000), &mut world);
-    hub.receive(
-        yoda,
-        received(ids[0] + 1_000),
-        ms(START, 110_000),
-        &mut world,
-    );
+    world.receive(&mut hub, yoda, received(ids[0]), ms(START, 100_000));
+    world.receive(&mut hub, yoda, received(ids[0] + 1_000), ms(START, 110_000));
     assert_eq!(world.take(yoda), []);
     assert_eq!(hub.poll_timeout(), Some(deadline));
-    hub.handle_timeout(deadline, &mut world);
+    world.handle_timeout(&mut hub, deadline);
     assert_eq!(world.take(yoda), [bye(ByeReason::TimedOut)]);
     // The acknowledgement itself was taken.
     let (_, mail) = login_mail(&mut hub, &mut world, "yoda", deadline);
@@ -1492,10 +1478,10 @@ fn r25_messaging_frames_before_login_are_unexpected_and_do_nothing() {
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     let luke = login_sample(&mut hub, &mut world, "luke", START);
     world.take(hans);
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     let typing = at_password_prompt(&mut hub, &mut world, "vader", START);
-    let choosing = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(choosing, username("jaba"), START, &mut world);
+    let choosing = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, choosing, username("jaba"), START);
     world.take(fresh);
     world.take(choosing);
     let frames = [
@@ -1512,7 +1498,7 @@ fn r25_messaging_frames_before_login_are_unexpected_and_do_nothing() {
     assert!(frames.len() < usize::from(MAX_BAD_FRAMES));
     for conn in [fresh, typing, choosing] {
         for frame in &frames {
-            hub.receive(conn, frame.clone(), START, &mut world);
+            world.receive(&mut hub, conn, frame.clone(), START);
             assert_eq!(
                 world.take(conn),
                 [error(FrameError::Unexpected)],
@@ -1526,12 +1512,12 @@ fn r25_messaging_frames_before_login_are_unexpected_and_do_nothing() {
     assert_eq!(mail, []);
     assert_eq!(world.take(hans), [logged_in("r2d2")]);
     assert_eq!(world.take(luke), [logged_in("r2d2")]);
-    hub.receive(hans, message("luke", "still friends"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "still friends"), START);
     letters(&world.take(luke), &[("hans", "still friends")]);
     // And every connection is still at its prompt.
-    hub.receive(typing, password(password_of("vader")), START, &mut world);
+    world.receive(&mut hub, typing, password(password_of("vader")), START);
     assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
-    hub.receive(fresh, username("obiwan"), START, &mut world);
+    world.receive(&mut hub, fresh, username("obiwan"), START);
     assert_eq!(world.take(fresh), [ask(Prompt::Password)]);
 }
 
@@ -1540,14 +1526,14 @@ fn r27_received_for_an_unknown_or_someone_elses_id_is_ignored() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world);
-    hub.receive(hans, message("luke", "only for luke"), START, &mut world);
+    world.receive(&mut hub, hans, message("luke", "only for luke"), START);
     let ids = letters(&world.take(luke), &[("hans", "only for luke")]);
-    hub.disconnect(luke, START, &mut world);
+    world.disconnect(&mut hub, luke, START);
     world.take(hans);
     world.take(yoda);
     // yoda acknowledges luke's message, and ids nobody was given.
     for id in [ids[0], 0, ids[0] + 1, u64::MAX] {
-        hub.receive(yoda, received(id), START, &mut world);
+        world.receive(&mut hub, yoda, received(id), START);
         assert_eq!(world.len(), 0, "{id}: {:?}", world.events);
     }
     // Still luke's, still waiting.
@@ -1567,7 +1553,7 @@ fn r14_r25_a_session_closed_for_bad_frames_logs_out_at_that_time() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", at(0));
     let hans = login_sample(&mut hub, &mut world, "hans", at(0));
     for _ in 0..MAX_BAD_FRAMES {
-        hub.reject(yoda, FrameError::Malformed, at(100), &mut world);
+        world.reject(&mut hub, yoda, FrameError::Malformed, at(100));
     }
     assert_eq!(world.take(hans), [logged_out("yoda")]);
     assert_eq!(

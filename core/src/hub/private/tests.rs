@@ -13,7 +13,7 @@ use std::vec::Vec;
 
 use crate::hub::Hub;
 use crate::hub::tests::{
-    Event, PEER, START, TIMEOUT_MS, World, ask, at_password_prompt, bye, error, hub,
+    Event, PEER, START, TIMEOUT_MS, World, ask, at_password_prompt, bye, clog, error, hub,
     hub_with_sample_accounts, logged_in, logged_out, login, login_sample, ms, name, password,
     password_of, username,
 };
@@ -114,11 +114,11 @@ fn accepted(user: &str, addr: IpAddr, port: u16, n: u8) -> ServerFrame {
 
 /// Logs a sample user in from `peer`; checks the L1 dialogue and drains it.
 fn login_from(hub: &mut Hub, world: &mut World, user: &str, peer: IpAddr, now: Instant) -> ConnId {
-    let conn = hub
-        .connect(now, peer, world)
+    let conn = world
+        .connect(hub, now, peer)
         .expect("a free connection slot");
-    hub.receive(conn, username(user), now, world);
-    hub.receive(conn, password(password_of(user)), now, world);
+    world.receive(hub, conn, username(user), now);
+    world.receive(hub, conn, password(password_of(user)), now);
     assert_eq!(
         world.take(conn),
         [
@@ -165,7 +165,7 @@ fn request(
     (target, target_name): (ConnId, &str),
     now: Instant,
 ) {
-    hub.receive(asker, start(target_name), now, world);
+    world.receive(hub, asker, start(target_name), now);
     assert_eq!(
         world.take(asker),
         [asked(target_name)],
@@ -192,7 +192,7 @@ fn s7_r19_startprivate_asks_the_target_and_tells_the_asker() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     // Step 2: hans types `startprivate luke`.
-    hub.receive(hans, start("luke"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
     // hans's reply comes after luke's question, and nothing else happens.
     assert_eq!(
         world.events,
@@ -218,7 +218,7 @@ fn s7_r19_r28_accepting_introduces_the_asker_to_the_target_with_one_secret() {
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
     // Step 3: luke answers y; his client listens on PORT.
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     // luke expects hans FIRST, so he is ready before hans connects; hans
     // gets luke's address as the server saw it, luke's port, the same secret.
     assert_eq!(
@@ -271,7 +271,7 @@ fn r28_each_introduction_gets_a_fresh_secret_of_32_lowercase_hex_digits() {
             _ => ((yoda, "yoda"), (hans, "hans"), PEER),
         };
         request(&mut hub, &mut world, (asker, a), (target, t), START);
-        hub.receive(target, accept(a, 1000 + u16::from(n)), START, &mut world);
+        world.receive(&mut hub, target, accept(a, 1000 + u16::from(n)), START);
         assert_eq!(world.take(target), [expect(a, n)], "round {n}");
         let reply = world.take(asker);
         assert_eq!(
@@ -304,7 +304,7 @@ fn r19_the_initiator_gets_the_targets_ipv6_address() {
     let luke = login_from(&mut hub, &mut world, "luke", luke_addr, START);
     world.events.clear();
     request(&mut hub, &mut world, (hans, "hans"), (leia, "leia"), START);
-    hub.receive(leia, accept("hans", 1), START, &mut world);
+    world.receive(&mut hub, leia, accept("hans", 1), START);
     assert_eq!(world.take(leia), [expect("hans", 1)]);
     assert_eq!(
         world.take(hans),
@@ -317,7 +317,7 @@ fn r19_the_initiator_gets_the_targets_ipv6_address() {
     );
     // leia asks luke: now hans's address plays no part at all.
     request(&mut hub, &mut world, (leia, "leia"), (luke, "luke"), START);
-    hub.receive(luke, accept("leia", u16::MAX), START, &mut world);
+    world.receive(&mut hub, luke, accept("leia", u16::MAX), START);
     assert_eq!(world.take(luke), [expect("leia", 2)]);
     assert_eq!(
         world.take(leia),
@@ -337,7 +337,7 @@ fn r19_declining_tells_the_asker_and_draws_no_secret() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, decline("hans"), START, &mut world);
+    world.receive(&mut hub, luke, decline("hans"), START);
     // Only hans hears of it; luke gets no reply to his answer.
     assert_eq!(
         world.events,
@@ -348,14 +348,14 @@ fn r19_declining_tells_the_asker_and_draws_no_secret() {
     );
     assert_eq!(world.take_text(hans), ["luke declines private messaging"]);
     // The answer was used up: answering again is out of place.
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
-    hub.receive(luke, decline("hans"), START, &mut world);
+    world.receive(&mut hub, luke, decline("hans"), START);
     assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
     assert_quiet(&world, "after the answers out of place");
     // hans may ask again; the next introduction draws the first secret.
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 1)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 1)]);
     assert_eq!(world.take(yoda), []);
@@ -369,7 +369,7 @@ fn r21_stopprivate_withdraws_an_unanswered_request_and_tells_the_target() {
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
     let later = ms(START, 5_000);
-    hub.receive(hans, withdraw("luke"), later, &mut world);
+    world.receive(&mut hub, hans, withdraw("luke"), later);
     // luke hears first (its next line is a command again), then hans.
     assert_eq!(
         world.events,
@@ -388,17 +388,17 @@ fn r21_stopprivate_withdraws_an_unanswered_request_and_tells_the_target() {
     );
     assert_eq!(world.take(yoda), []);
     // The answer has no request left to answer, and no secret is drawn.
-    hub.receive(luke, accept("hans", PORT), later, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), later);
     assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
     assert_quiet(&world, "after the withdrawal");
     // A request can be made again, and answered.
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), later);
-    hub.receive(luke, accept("hans", PORT), later, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), later);
     assert_eq!(world.take(luke), [expect("hans", 1)]);
     world.events.clear();
     // Withdrawing was activity (R22): at the deadline of those who logged
     // in at START, only yoda, idle since, is logged out.
-    hub.handle_timeout(ms(START, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(START, TIMEOUT_MS));
     assert_eq!(world.closed(), [yoda]);
 }
 
@@ -409,21 +409,21 @@ fn r21_withdrawing_a_request_that_is_not_waiting_is_refused() {
     let (hans, _yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     let no_request = |user| refused(Refusal::NoRequest { user: name(user) });
     // Never asked; a stranger; someone else's request.
-    hub.receive(hans, withdraw("luke"), START, &mut world);
+    world.receive(&mut hub, hans, withdraw("luke"), START);
     assert_eq!(world.take(hans), [no_request("luke")]);
-    hub.receive(hans, withdraw("bob"), START, &mut world);
+    world.receive(&mut hub, hans, withdraw("bob"), START);
     assert_eq!(world.take(hans), [no_request("bob")]);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, withdraw("hans"), START, &mut world);
+    world.receive(&mut hub, luke, withdraw("hans"), START);
     assert_eq!(world.take(luke), [no_request("hans")]);
     assert_eq!(
         no_request("luke").to_string(),
         "Error. No private messaging request to luke is waiting"
     );
     // Answered already.
-    hub.receive(luke, decline("hans"), START, &mut world);
+    world.receive(&mut hub, luke, decline("hans"), START);
     world.take(hans);
-    hub.receive(hans, withdraw("luke"), START, &mut world);
+    world.receive(&mut hub, hans, withdraw("luke"), START);
     assert_eq!(world.take(hans), [no_request("luke")]);
     assert_quiet(&world, "end");
 }
@@ -437,9 +437,9 @@ fn r19_an_unanswered_request_expires_with_a_line_on_both_sides() {
     // The expiry is the next thing the hub waits for.
     let expires = ms(START, 60_000);
     assert_eq!(hub.poll_timeout(), Some(expires));
-    hub.handle_timeout(ms(START, 59_999), &mut world);
+    world.handle_timeout(&mut hub, ms(START, 59_999));
     assert_quiet(&world, "not yet");
-    hub.handle_timeout(expires, &mut world);
+    world.handle_timeout(&mut hub, expires);
     assert_eq!(
         world.events,
         [
@@ -458,7 +458,7 @@ fn r19_an_unanswered_request_expires_with_a_line_on_both_sides() {
     assert_eq!(world.take(yoda), []);
     // Nobody was logged out, and a late answer is out of place.
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
-    hub.receive(luke, accept("hans", PORT), expires, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), expires);
     assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
     assert_quiet(&world, "end");
 }
@@ -471,16 +471,16 @@ fn r19_after_an_introduction_the_same_pair_may_be_introduced_again() {
     let mut world = World::default();
     let (hans, _yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 1)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 1)]);
     // The same way round, then the other way round.
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, accept("hans", PORT + 1), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT + 1), START);
     assert_eq!(world.take(luke), [expect("hans", 2)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT + 1, 2)]);
     request(&mut hub, &mut world, (luke, "luke"), (hans, "hans"), START);
-    hub.receive(hans, accept("luke", 5000), START, &mut world);
+    world.receive(&mut hub, hans, accept("luke", 5000), START);
     assert_eq!(world.take(hans), [expect("luke", 3)]);
     assert_eq!(world.take(luke), [accepted("hans", PEER, 5000, 3)]);
     assert_quiet(&world, "end");
@@ -494,13 +494,13 @@ fn r19_startprivate_to_nobody_or_oneself_is_refused_with_the_exact_texts() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let (hans, _yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
-    hub.receive(hans, start("bob"), START, &mut world);
+    world.receive(&mut hub, hans, start("bob"), START);
     assert_eq!(world.take(hans), [refused(Refusal::InvalidUser)]);
-    hub.receive(hans, start("hans"), START, &mut world);
+    world.receive(&mut hub, hans, start("hans"), START);
     assert_eq!(world.take(hans), [refused(Refusal::PrivateSelf)]);
     assert_quiet(&world, "refusals reach nobody else");
-    hub.receive(hans, start("bob"), START, &mut world);
-    hub.receive(hans, start("hans"), START, &mut world);
+    world.receive(&mut hub, hans, start("bob"), START);
+    world.receive(&mut hub, hans, start("hans"), START);
     assert_eq!(
         world.take_text(hans),
         [
@@ -510,7 +510,7 @@ fn r19_startprivate_to_nobody_or_oneself_is_refused_with_the_exact_texts() {
     );
     // Nothing was left pending: the first real request draws the first secret.
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 1)]);
 }
 
@@ -519,14 +519,14 @@ fn r15_r19_a_target_who_blocked_the_asker_is_not_asked() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
     assert_eq!(world.take_text(luke), ["hans is blocked"]);
-    hub.receive(hans, start("luke"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert_eq!(
         world.events,
         [Event::Sent(
@@ -540,27 +540,27 @@ fn r15_r19_a_target_who_blocked_the_asker_is_not_asked() {
     );
     // Blocking is one way: luke can still ask hans, and yoda can ask luke.
     request(&mut hub, &mut world, (luke, "luke"), (hans, "hans"), START);
-    hub.receive(hans, decline("luke"), START, &mut world);
+    world.receive(&mut hub, hans, decline("luke"), START);
     assert_eq!(
         world.take(luke),
         [ServerFrame::PrivateDeclined { user: name("hans") }]
     );
     request(&mut hub, &mut world, (yoda, "yoda"), (luke, "luke"), START);
     // The block is checked before presence: offline, luke still refuses hans.
-    hub.receive(luke, ClientFrame::Logout {}, START, &mut world);
+    world.receive(&mut hub, luke, ClientFrame::Logout {}, START);
     world.events.clear();
-    hub.receive(hans, start("luke"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert_eq!(
         world.take(hans),
         [refused(Refusal::PrivateBlocked { user: name("luke") })]
     );
     // Unblocked, luke is asked again.
     let luke = login_from(&mut hub, &mut world, "luke", LUKE_ADDR, START);
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Unblock { user: name("hans") },
         START,
-        &mut world,
     );
     assert_eq!(world.take_text(luke), ["hans is unblocked"]);
     world.events.clear();
@@ -575,12 +575,12 @@ fn r19_an_offline_target_is_refused_and_nobody_is_asked() {
     let yoda = login_sample(&mut hub, &mut world, "yoda", START);
     // vader never logged in; luke logged in and out.
     let luke = login_from(&mut hub, &mut world, "luke", LUKE_ADDR, START);
-    hub.receive(luke, ClientFrame::Logout {}, START, &mut world);
+    world.receive(&mut hub, luke, ClientFrame::Logout {}, START);
     // A connection at the password prompt as luke is not luke online.
     let typing = at_password_prompt(&mut hub, &mut world, "luke", START);
     world.events.clear();
-    hub.receive(hans, start("luke"), START, &mut world);
-    hub.receive(hans, start("vader"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
+    world.receive(&mut hub, hans, start("vader"), START);
     assert_eq!(
         world.take(hans),
         [
@@ -590,11 +590,11 @@ fn r19_an_offline_target_is_refused_and_nobody_is_asked() {
             }),
         ]
     );
-    hub.receive(hans, start("luke"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert_eq!(world.take_text(hans), ["Error. luke is offline"]);
     assert_quiet(&world, "nobody was asked");
     // Nothing was left pending: once luke is online he can be asked.
-    hub.receive(typing, password(password_of("luke")), START, &mut world);
+    world.receive(&mut hub, typing, password(password_of("luke")), START);
     assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     world.take(hans);
     world.take(yoda);
@@ -613,7 +613,7 @@ fn r19_a_second_request_to_the_same_target_is_pending() {
     let mut world = World::default();
     let (hans, _yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(hans, start("luke"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert_eq!(
         world.events,
         [Event::Sent(
@@ -626,10 +626,10 @@ fn r19_a_second_request_to_the_same_target_is_pending() {
         ["Error. Your private messaging request to luke is still waiting for an answer"]
     );
     // Still one request: one answer settles it, a second is out of place.
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 1)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 1)]);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
     assert_quiet(&world, "end");
 }
@@ -640,7 +640,7 @@ fn r19_a_target_already_answering_someone_else_is_busy() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(yoda, start("luke"), START, &mut world);
+    world.receive(&mut hub, yoda, start("luke"), START);
     assert_eq!(
         world.events,
         [Event::Sent(
@@ -653,10 +653,10 @@ fn r19_a_target_already_answering_someone_else_is_busy() {
         ["Error. luke is answering another private messaging request. Please try again later"]
     );
     // yoda's request was not kept: luke cannot answer it...
-    hub.receive(luke, accept("yoda", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("yoda", PORT), START);
     assert_eq!(world.take(luke), [error(FrameError::Unexpected)]);
     // ... and hans's still stands.
-    hub.receive(luke, decline("hans"), START, &mut world);
+    world.receive(&mut hub, luke, decline("hans"), START);
     assert_eq!(
         world.take(hans),
         [ServerFrame::PrivateDeclined { user: name("luke") }]
@@ -675,7 +675,7 @@ fn r19_an_asker_who_is_being_asked_must_answer_first() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (yoda, "yoda"), (hans, "hans"), START);
-    hub.receive(hans, start("luke"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert_eq!(
         world.events,
         [Event::Sent(hans, refused(Refusal::AnswerFirst))]
@@ -688,22 +688,22 @@ fn r19_an_asker_who_is_being_asked_must_answer_first() {
     // The same for two requests crossing between one pair: luke, asked by
     // hans, asks hans.
     request(&mut hub, &mut world, (luke, "luke"), (yoda, "yoda"), START);
-    hub.receive(hans, decline("yoda"), START, &mut world);
+    world.receive(&mut hub, hans, decline("yoda"), START);
     assert_eq!(
         world.take(yoda),
         [ServerFrame::PrivateDeclined { user: name("hans") }]
     );
-    hub.receive(yoda, decline("luke"), START, &mut world);
+    world.receive(&mut hub, yoda, decline("luke"), START);
     assert_eq!(
         world.take(luke),
         [ServerFrame::PrivateDeclined { user: name("yoda") }]
     );
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, start("hans"), START, &mut world);
+    world.receive(&mut hub, luke, start("hans"), START);
     assert_eq!(world.take(luke), [refused(Refusal::AnswerFirst)]);
     assert_quiet(&world, "hans was not asked");
     // hans's request still stands and is answered.
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 1)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 1)]);
 }
@@ -720,15 +720,15 @@ fn r19_an_asker_may_wait_on_several_targets_and_be_asked_meanwhile() {
     // hans is waiting, not answering: leia may ask him.
     request(&mut hub, &mut world, (leia, "leia"), (hans, "hans"), START);
     // Answers in any order, each to its own asker.
-    hub.receive(yoda, decline("hans"), START, &mut world);
+    world.receive(&mut hub, yoda, decline("hans"), START);
     assert_eq!(
         world.take(hans),
         [ServerFrame::PrivateDeclined { user: name("yoda") }]
     );
-    hub.receive(hans, accept("leia", 7), START, &mut world);
+    world.receive(&mut hub, hans, accept("leia", 7), START);
     assert_eq!(world.take(hans), [expect("leia", 1)]);
     assert_eq!(world.take(leia), [accepted("hans", PEER, 7, 1)]);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 2)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 2)]);
     assert_quiet(&world, "end");
@@ -760,7 +760,7 @@ fn r25_an_answer_with_no_request_is_unexpected_and_draws_no_secret() {
         (yoda, accept("vader", PORT)),
     ];
     for (conn, frame) in &bogus {
-        hub.receive(*conn, frame.clone(), START, &mut world);
+        world.receive(&mut hub, *conn, frame.clone(), START);
         assert_eq!(
             world.events,
             [Event::Sent(*conn, error(FrameError::Unexpected))],
@@ -769,11 +769,11 @@ fn r25_an_answer_with_no_request_is_unexpected_and_draws_no_secret() {
         assert_eq!(world.take_text(*conn), ["Error. Unexpected request"]);
     }
     // The real answer draws the first secret; a second is out of place.
-    hub.receive(yoda, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, yoda, accept("hans", PORT), START);
     assert_eq!(world.take(yoda), [expect("hans", 1)]);
     assert_eq!(world.take(hans), [accepted("yoda", PEER, PORT, 1)]);
-    hub.receive(yoda, accept("hans", PORT), START, &mut world);
-    hub.receive(yoda, decline("hans"), START, &mut world);
+    world.receive(&mut hub, yoda, accept("hans", PORT), START);
+    world.receive(&mut hub, yoda, decline("hans"), START);
     assert_eq!(
         world.take(yoda),
         [error(FrameError::Unexpected), error(FrameError::Unexpected)]
@@ -781,7 +781,7 @@ fn r25_an_answer_with_no_request_is_unexpected_and_draws_no_secret() {
     assert_quiet(&world, "hans hears nothing more");
     // Still no secret wasted: the next introduction draws the second.
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 2)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 2)]);
 }
@@ -793,8 +793,8 @@ fn r9_r25_answers_with_no_request_count_as_bad_frames_not_activity() {
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     let later = ms(START, 60_000);
     // hans and yoda act later, so the earliest deadline is luke's.
-    hub.receive(hans, ClientFrame::PrivateActivity {}, later, &mut world);
-    hub.receive(yoda, ClientFrame::PrivateActivity {}, later, &mut world);
+    world.receive(&mut hub, hans, ClientFrame::PrivateActivity {}, later);
+    world.receive(&mut hub, yoda, ClientFrame::PrivateActivity {}, later);
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     // Not activity: luke's deadline stays where the login put it.
     for i in 0..MAX_BAD_FRAMES - 1 {
@@ -803,7 +803,7 @@ fn r9_r25_answers_with_no_request_count_as_bad_frames_not_activity() {
         } else {
             decline("hans")
         };
-        hub.receive(luke, frame, later, &mut world);
+        world.receive(&mut hub, luke, frame, later);
     }
     assert_eq!(
         world.take(luke),
@@ -814,7 +814,7 @@ fn r9_r25_answers_with_no_request_count_as_bad_frames_not_activity() {
     );
     assert_eq!(hub.poll_timeout(), Some(ms(START, TIMEOUT_MS)));
     // They count towards the flood: one more closes the connection.
-    hub.receive(luke, accept("yoda", PORT), later, &mut world);
+    world.receive(&mut hub, luke, accept("yoda", PORT), later);
     assert_eq!(world.take(luke), [bye(ByeReason::TooManyErrors)]);
     assert!(world.is_closed(luke));
     assert_eq!(world.take(hans), [logged_out("luke")]);
@@ -831,10 +831,10 @@ fn r25_private_frames_before_login_are_unexpected_and_do_nothing() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let fresh = hub.connect(START, PEER, &mut world).unwrap();
+    let fresh = world.connect(&mut hub, START, PEER).unwrap();
     let typing = at_password_prompt(&mut hub, &mut world, "luke", START);
-    let choosing = hub.connect(START, PEER, &mut world).unwrap();
-    hub.receive(choosing, username("jaba"), START, &mut world);
+    let choosing = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, choosing, username("jaba"), START);
     world.events.clear();
     let frames = [
         start("hans"),
@@ -845,7 +845,7 @@ fn r25_private_frames_before_login_are_unexpected_and_do_nothing() {
     let deadline = ms(START, TIMEOUT_MS);
     for conn in [fresh, typing, choosing] {
         for frame in &frames {
-            hub.receive(conn, frame.clone(), ms(START, 1_000), &mut world);
+            world.receive(&mut hub, conn, frame.clone(), ms(START, 1_000));
             assert_eq!(
                 world.events,
                 [Event::Sent(conn, error(FrameError::Unexpected))],
@@ -857,14 +857,14 @@ fn r25_private_frames_before_login_are_unexpected_and_do_nothing() {
     // Not activity either.
     assert_eq!(hub.poll_timeout(), Some(deadline));
     // hans was not asked, and every connection is still at its prompt.
-    hub.receive(typing, password(password_of("luke")), START, &mut world);
+    world.receive(&mut hub, typing, password(password_of("luke")), START);
     assert_eq!(world.take(typing), [ServerFrame::Welcome { waiting: 0 }]);
     assert_eq!(world.take(hans), [logged_in("luke")]);
-    hub.receive(typing, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, typing, accept("hans", PORT), START);
     assert_eq!(world.take(typing), [error(FrameError::Unexpected)]);
-    hub.receive(fresh, username("obiwan"), START, &mut world);
+    world.receive(&mut hub, fresh, username("obiwan"), START);
     assert_eq!(world.take(fresh), [ask(Prompt::Password)]);
-    hub.receive(choosing, password("longtongue"), START, &mut world);
+    world.receive(&mut hub, choosing, password("longtongue"), START);
     assert_eq!(world.take(choosing), [ServerFrame::Welcome { waiting: 0 }]);
 }
 
@@ -880,11 +880,11 @@ fn r15_a_block_after_the_request_does_not_void_it() {
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     // The target blocks the asker, then accepts.
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
     assert_eq!(
         world.events,
@@ -894,16 +894,16 @@ fn r15_a_block_after_the_request_does_not_void_it() {
         )]
     );
     world.events.clear();
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 1)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 1)]);
     // The asker blocks the target, then the target accepts.
     request(&mut hub, &mut world, (yoda, "yoda"), (hans, "hans"), START);
-    hub.receive(
+    world.receive(
+        &mut hub,
         yoda,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
     assert_eq!(
         world.events,
@@ -913,11 +913,11 @@ fn r15_a_block_after_the_request_does_not_void_it() {
         )]
     );
     world.events.clear();
-    hub.receive(hans, accept("yoda", 9), START, &mut world);
+    world.receive(&mut hub, hans, accept("yoda", 9), START);
     assert_eq!(world.take(hans), [expect("yoda", 2)]);
     assert_eq!(world.take(yoda), [accepted("hans", PEER, 9, 2)]);
     // A block placed before a new request still refuses it.
-    hub.receive(hans, start("luke"), START, &mut world);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert_eq!(
         world.take(hans),
         [refused(Refusal::PrivateBlocked { user: name("luke") })]
@@ -932,13 +932,13 @@ fn r20_a_block_after_the_introduction_is_only_acknowledged() {
     let mut world = World::default();
     let (hans, _yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     world.events.clear();
-    hub.receive(
+    world.receive(
+        &mut hub,
         luke,
         ClientFrame::Block { user: name("hans") },
         START,
-        &mut world,
     );
     assert_eq!(
         world.events,
@@ -948,11 +948,11 @@ fn r20_a_block_after_the_introduction_is_only_acknowledged() {
         )]
     );
     assert_eq!(world.take_text(luke), ["hans is blocked"]);
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Block { user: name("luke") },
         START,
-        &mut world,
     );
     assert_eq!(
         world.events,
@@ -963,8 +963,8 @@ fn r20_a_block_after_the_introduction_is_only_acknowledged() {
     );
     world.events.clear();
     // Private activity still counts and is still silent.
-    hub.receive(hans, ClientFrame::PrivateActivity {}, START, &mut world);
-    hub.receive(luke, ClientFrame::PrivateActivity {}, START, &mut world);
+    world.receive(&mut hub, hans, ClientFrame::PrivateActivity {}, START);
+    world.receive(&mut hub, luke, ClientFrame::PrivateActivity {}, START);
     assert!(world.events.is_empty(), "{:?}", world.events);
 }
 
@@ -991,18 +991,18 @@ fn leave(hub: &mut Hub, world: &mut World, conn: ConnId, how: Leave) {
     let deadline = ms(START, TIMEOUT_MS);
     match how {
         Leave::Logout => {
-            hub.receive(conn, ClientFrame::Logout {}, deadline, world);
+            world.receive(hub, conn, ClientFrame::Logout {}, deadline);
             assert_eq!(world.take(conn), [bye(ByeReason::LoggedOut)]);
             assert!(world.is_closed(conn));
         }
         Leave::Disconnect => {
-            hub.disconnect(conn, deadline, world);
+            world.disconnect(hub, conn, deadline);
             assert_eq!(world.take(conn), []);
         }
         Leave::Timeout => {
-            hub.handle_timeout(Instant(deadline.millis() - 1), world);
+            world.handle_timeout(hub, Instant(deadline.millis() - 1));
             assert!(!world.is_closed(conn), "timed out early");
-            hub.handle_timeout(deadline, world);
+            world.handle_timeout(hub, deadline);
             assert_eq!(world.take(conn), [bye(ByeReason::TimedOut)]);
             assert!(world.is_closed(conn));
         }
@@ -1033,8 +1033,8 @@ fn r23_an_asker_who_leaves_withdraws_the_request() {
         );
         // luke's answer comes too late.
         let now = ms(START, TIMEOUT_MS);
-        hub.receive(luke, accept("hans", PORT), now, &mut world);
-        hub.receive(luke, decline("hans"), now, &mut world);
+        world.receive(&mut hub, luke, accept("hans", PORT), now);
+        world.receive(&mut hub, luke, decline("hans"), now);
         assert_eq!(
             world.take(luke),
             [error(FrameError::Unexpected), error(FrameError::Unexpected)],
@@ -1046,7 +1046,7 @@ fn r23_an_asker_who_leaves_withdraws_the_request() {
         world.take(yoda);
         world.take(luke);
         request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), now);
-        hub.receive(luke, accept("hans", PORT), now, &mut world);
+        world.receive(&mut hub, luke, accept("hans", PORT), now);
         assert_eq!(world.take(luke), [expect("hans", 1)], "{how:?}");
         assert_eq!(
             world.take(hans),
@@ -1085,7 +1085,7 @@ fn r23_a_target_who_leaves_before_answering_is_no_longer_online() {
         world.take(yoda);
         request(&mut hub, &mut world, (luke, "luke"), (yoda, "yoda"), now);
         request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), now);
-        hub.receive(luke, accept("hans", PORT), now, &mut world);
+        world.receive(&mut hub, luke, accept("hans", PORT), now);
         assert_eq!(world.take(luke), [expect("hans", 1)], "{how:?}");
         assert_eq!(
             world.take(hans),
@@ -1115,7 +1115,7 @@ fn r23_leaving_settles_every_request_of_the_user_both_ways() {
         (leia, "leia"),
         START,
     );
-    hub.disconnect(hans, START, &mut world);
+    world.disconnect(&mut hub, hans, START);
     assert_eq!(world.take(luke), [logged_out("hans"), withdrawn("hans")]);
     assert_eq!(world.take(yoda), [logged_out("hans"), withdrawn("hans")]);
     assert_eq!(
@@ -1125,7 +1125,7 @@ fn r23_leaving_settles_every_request_of_the_user_both_ways() {
     assert_eq!(world.take(vader), [logged_out("hans")]);
     assert_quiet(&world, "after hans left");
     // vader's request to leia is untouched.
-    hub.receive(leia, accept("vader", 3), START, &mut world);
+    world.receive(&mut hub, leia, accept("vader", 3), START);
     assert_eq!(world.take(leia), [expect("vader", 1)]);
     assert_eq!(world.take(vader), [accepted("leia", PEER, 3, 1)]);
 }
@@ -1194,9 +1194,9 @@ fn r22_private_commands_and_answers_are_activity() {
         // timed out by now; with it, they have not.
         assert!(now >= ms(before, TIMEOUT_MS) || before == previous, "{at}");
         assert!(now < ms(previous, TIMEOUT_MS), "{at}");
-        hub.handle_timeout(now, &mut world);
+        world.handle_timeout(&mut hub, now);
         assert!(world.closed().is_empty(), "timed out before {frame:?}");
-        hub.receive(conns[who], frame.clone(), now, &mut world);
+        world.receive(&mut hub, conns[who], frame.clone(), now);
         assert_eq!(world.take(conns[who]), mine, "{frame:?}");
         assert_eq!(world.take(conns[1 - who]), theirs, "{frame:?}");
         assert_quiet(&world, "nobody else");
@@ -1206,15 +1206,15 @@ fn r22_private_commands_and_answers_are_activity() {
     // 320 s, hans's at 390 s.
     let (hans_last, luke_last) = (ms(START, 390_000), ms(START, 320_000));
     assert_eq!(hub.poll_timeout(), Some(ms(luke_last, TIMEOUT_MS)));
-    hub.handle_timeout(ms(luke_last, TIMEOUT_MS - 1), &mut world);
+    world.handle_timeout(&mut hub, ms(luke_last, TIMEOUT_MS - 1));
     assert!(world.closed().is_empty());
-    hub.handle_timeout(ms(luke_last, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(luke_last, TIMEOUT_MS));
     assert_eq!(world.take(luke), [bye(ByeReason::TimedOut)]);
     assert_eq!(world.take(hans), [logged_out("luke")]);
     assert_eq!(hub.poll_timeout(), Some(ms(hans_last, TIMEOUT_MS)));
-    hub.handle_timeout(ms(hans_last, TIMEOUT_MS - 1), &mut world);
+    world.handle_timeout(&mut hub, ms(hans_last, TIMEOUT_MS - 1));
     assert!(!world.is_closed(hans));
-    hub.handle_timeout(ms(hans_last, TIMEOUT_MS), &mut world);
+    world.handle_timeout(&mut hub, ms(hans_last, TIMEOUT_MS));
     assert_eq!(world.take(hans), [bye(ByeReason::TimedOut)]);
 }
 
@@ -1228,36 +1228,36 @@ fn r24_relayed_commands_work_while_a_request_is_pending_and_after() {
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
     // S7 steps 7 and 8, with the request still open.
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Message {
             to: name("yoda"),
             text: "force is strong".try_into().unwrap(),
         },
         START,
-        &mut world,
     );
     assert_eq!(world.take_text(yoda), ["hans: force is strong"]);
-    hub.receive(
+    world.receive(
+        &mut hub,
         hans,
         ClientFrame::Message {
             to: name("luke"),
             text: "now via server".try_into().unwrap(),
         },
         START,
-        &mut world,
     );
     assert_eq!(world.take_text(luke), ["hans: now via server"]);
-    hub.receive(luke, ClientFrame::WhoElse {}, START, &mut world);
+    world.receive(&mut hub, luke, ClientFrame::WhoElse {}, START);
     assert_eq!(world.take(luke).len(), 1);
     assert_quiet(&world, "the messages");
     // The request survived them.
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert_eq!(world.take(luke), [expect("hans", 1)]);
     assert_eq!(world.take(hans), [accepted("luke", LUKE_ADDR, PORT, 1)]);
     // S7 step 9: hans logs out; the hub only announces it (the clients end
     // their session themselves).
-    hub.receive(hans, ClientFrame::Logout {}, START, &mut world);
+    world.receive(&mut hub, hans, ClientFrame::Logout {}, START);
     assert_eq!(world.take(hans), [bye(ByeReason::LoggedOut)]);
     assert_eq!(world.take_text(yoda), ["hans logged out"]);
     assert_eq!(world.take_text(luke), ["hans logged out"]);
@@ -1283,7 +1283,7 @@ fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
         .map(|user| login(&mut hub, &mut world, user, "secret", START))
         .collect();
     assert!(
-        hub.connect(START, PEER, &mut world).is_err(),
+        world.connect(&mut hub, START, PEER).is_err(),
         "every slot taken"
     );
     world.events.clear();
@@ -1294,7 +1294,7 @@ fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
     }
     // Everyone is now asked but user0, who may still not ask anyone asked.
     for (i, target) in names.iter().enumerate().skip(1) {
-        hub.receive(conns[0], start(target), START, &mut world);
+        world.receive(&mut hub, conns[0], start(target), START);
         let user = name(target);
         let expected = if i == 1 {
             Refusal::PrivatePending { user }
@@ -1307,7 +1307,7 @@ fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
     // Every request is answered, each with its own secret.
     for i in 0..MAX_CONNECTIONS - 1 {
         let n = u8::try_from(i + 1).unwrap();
-        hub.receive(conns[i + 1], accept(&names[i], 2000), START, &mut world);
+        world.receive(&mut hub, conns[i + 1], accept(&names[i], 2000), START);
         assert_eq!(world.take(conns[i + 1]), [expect(&names[i], n)], "{i}");
         assert_eq!(
             world.take(conns[i]),
@@ -1321,7 +1321,7 @@ fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
         request(&mut hub, &mut world, at(0), at(i), START);
     }
     for i in 1..MAX_CONNECTIONS {
-        hub.receive(conns[i], decline(&names[0]), START, &mut world);
+        world.receive(&mut hub, conns[i], decline(&names[0]), START);
         assert_eq!(
             world.take(conns[0]),
             [ServerFrame::PrivateDeclined {
@@ -1340,8 +1340,8 @@ fn r27_a_target_dropped_while_being_asked_is_no_longer_online() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
-    world.full.push(luke);
-    hub.receive(hans, start("luke"), START, &mut world);
+    clog(&mut hub, &mut world, luke);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert!(world.is_closed(luke));
     // As if luke had left before answering; hans is not told he was asked.
     assert_eq!(
@@ -1363,13 +1363,13 @@ fn r27_a_target_dropped_while_accepting_is_no_longer_online() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    world.full.push(luke);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    clog(&mut hub, &mut world, luke);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert!(world.is_closed(luke));
     // luke never learnt the secret: hans must not connect to him.
     assert_eq!(
         world.take(hans),
-        [logged_out("luke"), no_longer_online("luke")]
+        [no_longer_online("luke"), logged_out("luke")]
     );
     assert_eq!(world.take(yoda), [logged_out("luke")]);
     assert_quiet(&world, "end");
@@ -1381,8 +1381,8 @@ fn r27_an_asker_dropped_mid_introduction_is_announced_to_the_target() {
     let mut world = World::default();
     let (hans, yoda, luke) = hans_yoda_luke(&mut hub, &mut world, START);
     // Dropped as the request is acknowledged: luke was asked, then told.
-    world.full.push(hans);
-    hub.receive(hans, start("luke"), START, &mut world);
+    clog(&mut hub, &mut world, hans);
+    world.receive(&mut hub, hans, start("luke"), START);
     assert!(world.is_closed(hans));
     assert_eq!(
         world.take(luke),
@@ -1396,8 +1396,8 @@ fn r27_an_asker_dropped_mid_introduction_is_announced_to_the_target() {
     let hans = login_from(&mut hub, &mut world, "hans", PEER, START);
     world.events.clear();
     request(&mut hub, &mut world, (hans, "hans"), (luke, "luke"), START);
-    world.full.push(hans);
-    hub.receive(luke, accept("hans", PORT), START, &mut world);
+    clog(&mut hub, &mut world, hans);
+    world.receive(&mut hub, luke, accept("hans", PORT), START);
     assert!(world.is_closed(hans));
     assert_eq!(world.take(luke), [expect("hans", 1), logged_out("hans")]);
     assert_eq!(world.take(yoda), [logged_out("hans")]);

@@ -1,0 +1,32 @@
+//! What the hub asks of the shell besides bytes to send: work that is slow
+//! or needs the outside world, which the shell carries out and reports back
+//! (`Hub::poll_event`, then `Hub::account_saved`). Nothing slow ever runs
+//! inside a hub call.
+
+use crate::credential::{Name, Password};
+use crate::session::ConnId;
+
+/// Something for the shell to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Append this account to durable storage, then call
+    /// `Hub::account_saved`. The name is reserved until then.
+    SaveAccount {
+        conn: ConnId,
+        name: Name,
+        password: Password,
+    },
+}
+
+/// The new account could not be made durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreFailed;
+
+/// What `Hub::poll_transmit` put in the shell's buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Bytes to write, whole frames only.
+    pub len: usize,
+    /// After writing them, close the connection: the hub has let it go.
+    pub close: bool,
+}

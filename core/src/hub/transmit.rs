@@ -1,0 +1,80 @@
+//! A connection's queue, turned into bytes for the shell (quinn-proto's
+//! `poll_transmit`): frames as queued, letters read from the store and
+//! encoded straight into the shell's buffer, several frames per call.
+
+use super::Hub;
+use crate::event::Transmit;
+use crate::limits::FRAME_MAX;
+use crate::output::Next;
+use crate::protocol;
+use crate::session::{ConnId, Phase};
+use crate::time::Instant;
+
+impl Hub {
+    /// Fills `buf` with whole frames for `conn`, as many as fit, and says
+    /// whether to close the connection once they are written. `buf` must
+    /// hold more than [`FRAME_MAX`] bytes, so the largest frame fits.
+    ///
+    /// A connection the hub no longer knows is to be closed.
+    pub fn poll_transmit(&mut self, conn: ConnId, now: Instant, buf: &mut [u8]) -> Transmit {
+        debug_assert!(buf.len() > FRAME_MAX, "a buffer too small for a frame");
+        let Some(session) = self.sessions.get_mut(conn) else {
+            return Transmit {
+                len: 0,
+                close: true,
+            };
+        };
+        let mut len = 0;
+        while let Some(next) = session.output.next() {
+            match next {
+                Next::Frame(n) => {
+                    let Some(into) = buf.get_mut(len..len + n) else {
+                        break;
+                    };
+                    session.output.take_frame(into);
+                    len += n;
+                }
+                Next::Letters(up_to) => {
+                    // A user who left has their letters kept, not sent.
+                    let letter = match session.phase {
+                        Phase::Online(user) => self
+                            .store
+                            .letter_after(user, session.output.sent)
+                            .filter(|letter| letter.id <= up_to),
+                        _ => None,
+                    };
+                    let Some(letter) = letter else {
+                        session.output.drop_mark();
+                        continue;
+                    };
+                    let id = letter.id;
+                    // Letters fit FRAME_MAX by construction (limits.rs).
+                    match protocol::encode(&letter.frame(now), &mut buf[len..]) {
+                        Ok(n) => {
+                            session.output.sent = id;
+                            len += n;
+                        }
+                        Err(_) if len > 0 => break,
+                        Err(_) => {
+                            // Not even alone: skip it rather than stall.
+                            debug_assert!(len > 0, "letter {id} does not fit a frame");
+                            session.output.sent = id;
+                        }
+                    }
+                }
+            }
+        }
+        let close = session.phase == Phase::Closing && session.output.is_empty();
+        if close {
+            self.sessions.remove(conn);
+        }
+        Transmit { len, close }
+    }
+
+    /// Whether `conn` has bytes waiting for the shell.
+    pub fn has_output(&self, conn: ConnId) -> bool {
+        self.sessions
+            .get(conn)
+            .is_some_and(|session| !session.output.is_empty())
+    }
+}
