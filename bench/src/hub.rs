@@ -10,33 +10,31 @@
 use std::hint::black_box;
 use std::time::Instant as Clock;
 
-use natter_core::effects::{Effects, QueueFull, StoreFailed};
-use natter_core::framer::{Line, LineFramer};
+use natter_core::framer::LineFramer;
 use natter_core::limits::FRAME_MAX;
-use natter_core::protocol::{self, ServerFrame};
+use natter_core::protocol;
 use natter_core::{Config, ConnId, Hub, Instant};
 
-/// Encodes every frame as the server does, and counts the bytes.
+/// Takes every ready connection's bytes as the server does, and counts them.
 struct Encoder {
-    buf: [u8; FRAME_MAX + 1],
+    buf: [u8; 2 * (FRAME_MAX + 1)],
     frames: u64,
     bytes: u64,
 }
 
-impl Effects for Encoder {
-    fn send(&mut self, _conn: ConnId, frame: &ServerFrame) -> Result<(), QueueFull> {
-        let n = protocol::encode(frame, &mut self.buf).map_err(|_| QueueFull)?;
-        self.frames += 1;
-        self.bytes += n as u64;
-        black_box(&self.buf[..n]);
-        Ok(())
-    }
-    fn close(&mut self, _conn: ConnId) {}
-    fn random(&mut self) -> [u8; 16] {
-        [7; 16]
-    }
-    fn store_account(&mut self, _: &str, _: &str) -> Result<(), StoreFailed> {
-        Ok(())
+impl Encoder {
+    fn drain(&mut self, hub: &mut Hub, now: Instant) {
+        while let Some(conn) = hub.poll_ready() {
+            loop {
+                let sent = hub.poll_transmit(conn, now, &mut self.buf);
+                if sent.len == 0 {
+                    break;
+                }
+                let bytes = black_box(&self.buf[..sent.len]);
+                self.frames += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+                self.bytes += sent.len as u64;
+            }
+        }
     }
 }
 
@@ -57,9 +55,10 @@ fn feed(
     spare[..bytes.len()].copy_from_slice(bytes);
     framer.filled(bytes.len());
     let mut frames = 0;
-    while let Some(Line::Complete(line)) = framer.next_line() {
-        if let Ok(frame) = protocol::decode_client(line) {
-            hub.receive(conn, frame, now, out);
+    while let Some(frame) = framer.next_frame(protocol::decode_client) {
+        if let Ok(frame) = frame {
+            hub.receive(conn, frame, now);
+            out.drain(hub, now);
             frames += 1;
         }
     }
@@ -80,7 +79,7 @@ pub fn run(rounds: u64) {
         }
     }
     let mut out = Encoder {
-        buf: [0; FRAME_MAX + 1],
+        buf: [0; 2 * (FRAME_MAX + 1)],
         frames: 0,
         bytes: 0,
     };
@@ -88,9 +87,10 @@ pub fn run(rounds: u64) {
     // Nine users stay online; the tenth logs in and out, round after round.
     let mut now = Instant(0);
     for (name, password) in &accounts[1..] {
-        let Ok(conn) = hub.connect(now, PEER, &mut out) else {
+        let Ok(conn) = hub.connect(now, PEER) else {
             return;
         };
+        out.drain(&mut hub, now);
         let login = format!(
             "{{\"Username\":{{\"name\":\"{name}\"}}}}\n{{\"Password\":{{\"password\":\"{password}\"}}}}\n"
         );
@@ -102,9 +102,10 @@ pub fn run(rounds: u64) {
     let mut received = 0;
     for round in 0..rounds {
         now = Instant(round);
-        let Ok(conn) = hub.connect(now, PEER, &mut out) else {
+        let Ok(conn) = hub.connect(now, PEER) else {
             return;
         };
+        out.drain(&mut hub, now);
         received += feed(&mut hub, &mut out, &mut framer, conn, session, now);
     }
     let elapsed = started.elapsed();

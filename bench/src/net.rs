@@ -83,7 +83,7 @@ impl Server {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         std::fs::write(dir.join("credentials.txt"), CREDENTIALS).map_err(|e| e.to_string())?;
         let mut child = Command::new(binary)
-            .args(["0", "60", "600", "-d"])
+            .args(["0", "60", "600", "-d", "--rate", "0"])
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -7,6 +7,7 @@
 //! does not desynchronise the stream.
 
 use crate::limits::FRAME_MAX;
+use crate::protocol::{DecodeError, FrameError};
 
 /// One item taken from the stream.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,6 +16,24 @@ pub enum Line<'a> {
     Complete(&'a [u8]),
     /// A line longer than `FRAME_MAX` was dropped.
     TooLong,
+}
+
+/// A line that is not a frame.
+#[derive(Debug)]
+pub enum BadFrame {
+    TooLong,
+    /// With the cause, for the logs.
+    Malformed(DecodeError),
+}
+
+impl BadFrame {
+    /// The error the sender is told of (R25).
+    pub fn error(&self) -> FrameError {
+        match self {
+            BadFrame::TooLong => FrameError::TooLong,
+            BadFrame::Malformed(_) => FrameError::Malformed,
+        }
+    }
 }
 
 /// A line splitter with a fixed buffer of `FRAME_MAX + 1` bytes.
@@ -61,6 +80,23 @@ impl LineFramer {
     }
 
     /// The next complete line or over-long report, or `None` until more data.
+    /// The next frame, decoded with `decode` (one of `protocol::decode_*`).
+    /// Blank lines are skipped, as a courtesy to people typing frames by
+    /// hand in telnet or nc. Every reader of frames (server, client,
+    /// private peers) goes through here.
+    pub fn next_frame<F>(
+        &mut self,
+        decode: fn(&[u8]) -> Result<F, DecodeError>,
+    ) -> Option<Result<F, BadFrame>> {
+        loop {
+            return match self.next_line()? {
+                Line::Complete(blank) if blank.iter().all(u8::is_ascii_whitespace) => continue,
+                Line::Complete(bytes) => Some(decode(bytes).map_err(BadFrame::Malformed)),
+                Line::TooLong => Some(Err(BadFrame::TooLong)),
+            };
+        }
+    }
+
     pub fn next_line(&mut self) -> Option<Line<'_>> {
         loop {
             let pending = &self.buf[self.consumed..self.len];

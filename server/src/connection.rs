@@ -1,140 +1,113 @@
-//! One TCP connection: a reader task feeding the hub, a writer task
-//! draining the connection's outbox.
+//! One TCP connection as the event loop sees it: its socket, the framer
+//! its bytes go through, and the bytes the hub gave it that the socket has
+//! not taken yet.
 
-use std::cell::RefCell;
-use std::net::{Shutdown, SocketAddr};
-use std::rc::Rc;
-use std::sync::Arc;
-use std::time::Duration;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
 
-use async_net::TcpStream;
-use natter_core::framer::{Line, LineFramer};
-use natter_core::protocol::{self, ByeReason, FrameError, ServerFrame};
+use natter_core::framer::LineFramer;
+use natter_core::limits::FRAME_MAX;
 use natter_core::session::ConnId;
-use smol::future::FutureExt;
-use smol::io::{AsyncReadExt, AsyncWriteExt};
-use smol::{Async, LocalExecutor, Timer};
+use natter_core::time::Instant;
 
-use crate::debug;
-use crate::outbox::Outbox;
-use crate::server::Server;
+/// Bytes taken from the hub at a time: several frames per `write`, and
+/// always room for the largest.
+pub const OUT_BYTES: usize = 2 * (FRAME_MAX + 1);
 
-/// How long a closing connection may take to send its last frames.
-const LINGER: Duration = Duration::from_secs(2);
-
-/// Registers a new connection with the hub and starts its tasks.
-/// `writers` is held by each writer task so shutdown can wait for them.
-pub fn spawn(
-    ex: &LocalExecutor<'_>,
-    server: &Rc<RefCell<Server>>,
-    stream: TcpStream,
-    peer: SocketAddr,
-    writers: smol::channel::Sender<()>,
-) {
-    // Frames are small and each is wanted at once: without this, Nagle's
-    // algorithm and the peer's delayed ACK stall a reply by ~40 ms.
-    if let Err(error) = stream.set_nodelay(true) {
-        debug!("{peer}: TCP_NODELAY: {error}");
-    }
-    let connected = server.borrow_mut().connect(peer.ip());
-    let Ok(conn) = connected else {
-        debug!("{peer}: refused, every connection slot is taken");
-        ex.spawn(refuse_full(stream)).detach();
-        return;
-    };
-    debug!("conn {}: connected from {peer}", conn.slot());
-    let outbox = server.borrow_mut().world.outbox(conn);
-    ex.spawn(write_loop(outbox, stream.clone(), writers))
-        .detach();
-    ex.spawn(read_loop(server.clone(), conn, stream)).detach();
+pub struct Connection {
+    /// Its handle in the hub; `None` once the hub let it go and only its
+    /// last bytes are left to write.
+    pub id: Option<ConnId>,
+    pub stream: TcpStream,
+    pub framer: LineFramer,
+    out: [u8; OUT_BYTES],
+    /// `out[sent..filled]` is still to be written.
+    sent: usize,
+    filled: usize,
+    /// The socket is registered for writability: it took less than given.
+    pub waiting_to_write: bool,
+    /// Not read until then: it sent faster than its rate.
+    pub paused_until: Option<Instant>,
+    /// Closing: dropped by then even if its last bytes are not out.
+    pub linger_until: Option<Instant>,
 }
 
-async fn read_loop(server: Rc<RefCell<Server>>, conn: ConnId, mut stream: TcpStream) {
-    let mut framer = LineFramer::new();
-    let source: Arc<Async<std::net::TcpStream>> = stream.clone().into();
-    loop {
-        let n = match stream.read(framer.spare()).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(error) => {
-                debug!("conn {}: read error: {error}", conn.slot());
-                break;
-            }
-        };
-        framer.filled(n);
-        while let Some(line) = framer.next_line() {
-            let mut server = server.borrow_mut();
-            match line {
-                // Blank lines are ignored, as a courtesy to people typing
-                // frames by hand in telnet or nc.
-                Line::Complete(blank) if blank.iter().all(u8::is_ascii_whitespace) => {}
-                Line::Complete(bytes) => match protocol::decode_client(bytes) {
-                    Ok(frame) => server.receive(conn, frame),
-                    Err(cause) => {
-                        debug!("conn {}: not a frame: {cause:?}", conn.slot());
-                        server.reject(conn, FrameError::Malformed);
-                    }
-                },
-                Line::TooLong => server.reject(conn, FrameError::TooLong),
-            }
-        }
-        // One read's frames at a time (at most the framer's buffer), then
-        // wait for the reactor to say there is more, as every other reader
-        // does: a read that is always ready never yields in smol, so one
-        // flooding connection would hold the only thread, and readers that
-        // have data at every turn would leave those the reactor wakes (the
-        // acknowledgements of a busy receiver) far behind.
-        if source.readable().await.is_err() {
-            break;
-        }
-    }
-    debug!("conn {}: closed by peer", conn.slot());
-    server.borrow_mut().disconnect(conn);
+/// What a read gave.
+pub enum ReadOutcome {
+    /// This many bytes, now in the framer.
+    Bytes(usize),
+    /// Nothing now: the socket was not ready after all.
+    Nothing,
+    /// The peer closed, or the socket failed.
+    Gone,
 }
 
-async fn write_loop(
-    outbox: Rc<Outbox>,
-    mut stream: TcpStream,
-    _writers: smol::channel::Sender<()>,
-) {
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = outbox.take(&mut chunk);
-        if n == 0 {
-            if outbox.wait().await {
-                continue;
-            }
-            break;
-        }
-        // Once the connection is closing, a peer that does not read gets
-        // LINGER to take its last frames, not forever.
-        let sent = async { stream.write_all(&chunk[..n]).await.is_ok() };
-        let gave_up = async {
-            outbox.closed().await;
-            Timer::after(LINGER).await;
-            false
-        };
-        if !sent.or(gave_up).await {
-            break;
-        }
+impl Connection {
+    pub fn new(id: ConnId, stream: TcpStream) -> Box<Connection> {
+        Box::new(Connection {
+            id: Some(id),
+            stream,
+            framer: LineFramer::new(),
+            out: [0; OUT_BYTES],
+            sent: 0,
+            filled: 0,
+            waiting_to_write: false,
+            paused_until: None,
+            linger_until: None,
+        })
     }
-    let _ = stream.shutdown(Shutdown::Both);
-}
 
-/// Tells a connection there is no room, then closes it.
-async fn refuse_full(mut stream: TcpStream) {
-    let mut buf = [0u8; 64];
-    let bye = ServerFrame::Bye {
-        reason: ByeReason::ServerFull,
-    };
-    if let Ok(n) = protocol::encode(&bye, &mut buf) {
-        let sent = async { stream.write_all(&buf[..n]).await.is_ok() };
-        let _ = sent
-            .or(async {
-                Timer::after(LINGER).await;
-                false
-            })
-            .await;
+    pub fn fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
     }
-    let _ = stream.shutdown(Shutdown::Both);
+
+    /// One read into the framer: one read per connection per turn of the
+    /// loop, so a connection that always has data cannot starve the others.
+    pub fn read(&mut self) -> ReadOutcome {
+        match self.stream.read(self.framer.spare()) {
+            Ok(0) => ReadOutcome::Gone,
+            Ok(n) => {
+                self.framer.filled(n);
+                ReadOutcome::Bytes(n)
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => ReadOutcome::Nothing,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => ReadOutcome::Nothing,
+            Err(_) => ReadOutcome::Gone,
+        }
+    }
+
+    /// Everything given is written.
+    pub fn is_flushed(&self) -> bool {
+        self.sent == self.filled
+    }
+
+    /// Where the hub writes the next bytes; only once flushed.
+    pub fn out_buffer(&mut self) -> &mut [u8] {
+        &mut self.out
+    }
+
+    /// The hub put `len` bytes in [`Connection::out_buffer`].
+    pub fn give(&mut self, len: usize) {
+        self.sent = 0;
+        self.filled = len;
+    }
+
+    /// Writes what it can; `Err` if the socket failed.
+    pub fn write(&mut self) -> io::Result<()> {
+        while self.sent < self.filled {
+            match self.stream.write(&self.out[self.sent..self.filled]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.sent += n,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn shutdown(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
 }

@@ -161,18 +161,11 @@ mod tests {
     use super::*;
     use natter_core::hub::Config;
 
-    const CONFIG: Config = Config {
-        block_ms: 1000,
-        timeout_ms: 1000,
-        warning_ms: 100,
-        answer_ms: 1000,
-    };
-
     fn load(contents: &[u8]) -> (Result<CredentialsFile, LoadError>, Hub, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials.txt");
         std::fs::write(&path, contents).unwrap();
-        let mut hub = Hub::new(CONFIG);
+        let mut hub = Hub::new(Config::new(1000, 1000));
         (CredentialsFile::load(&path, &mut hub), hub, dir)
     }
 
@@ -264,21 +257,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials.txt");
         std::fs::write(&path, "hans falcon*solo\n").unwrap();
-        let mut hub = Hub::new(CONFIG);
+        let mut hub = Hub::new(Config::new(1000, 1000));
         let mut file = CredentialsFile::load(&path, &mut hub).unwrap();
         file.append("jaba", "longtongue").unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "hans falcon*solo\njaba longtongue\n"
         );
-        let mut again = Hub::new(CONFIG);
+        let mut again = Hub::new(Config::new(1000, 1000));
         CredentialsFile::load(&path, &mut again).unwrap();
         assert_eq!(again.accounts(), 2);
     }
 
     #[test]
     fn a_missing_file_is_an_io_error_naming_the_path() {
-        let mut hub = Hub::new(CONFIG);
+        let mut hub = Hub::new(Config::new(1000, 1000));
         let error = CredentialsFile::load(Path::new("/nonexistent/credentials.txt"), &mut hub)
             .err()
             .unwrap();

@@ -1,44 +1,29 @@
 //! natter-server: a thin shell that gives natter-core's hub sockets, a
 //! clock and a disk.
 //!
-//! - [`run`]: binds, loads `credentials.txt`, and runs one single-threaded
-//!   smol executor: the accept loop, the timer, the signal handler, and per
-//!   connection a reader and a writer task ([`connection`]).
-//! - [`server`]: owns the hub; every call passes the time and rings the timer
-//!   ([`deadline`]) when the next deadline moved earlier.
-//! - [`world`]: the hub's [`natter_core::Effects`]: per-connection
-//!   [`outbox`]es and the [`credentials`] file.
-//! - [`log`]: `-d/--debug` output; silent otherwise (R1); [`bell`]: the
-//!   wake-up of a task that does not allocate.
+//! - [`run`]: binds, loads `credentials.txt`, and hands both to the
+//!   [`event_loop`]: one thread, one epoll, the hub's deadlines as its
+//!   timeout.
+//! - [`connection`]: one socket, its framer and the bytes it has yet to
+//!   take; [`credentials`]: the accounts file.
+//! - [`log`]: `-d/--debug` output; silent otherwise (R1).
 
-pub mod bell;
 pub mod connection;
 pub mod credentials;
-pub mod deadline;
+pub mod event_loop;
 pub mod log;
-pub mod outbox;
-pub mod server;
-pub mod world;
 
-use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::time::Duration;
 
-use async_net::TcpListener;
-use async_signal::{Signal, Signals};
 use natter_core::hub::{Config as HubConfig, Hub};
-use smol::future::FutureExt;
-use smol::stream::StreamExt;
-use smol::{LocalExecutor, Timer};
 
 use crate::credentials::{CredentialsFile, LoadError};
-use crate::deadline::Deadline;
-use crate::server::Server;
-use crate::world::World;
+use crate::event_loop::{EventLoop, millis};
 
 /// How the server is run (R1).
 #[derive(Clone, Debug)]
@@ -50,6 +35,9 @@ pub struct Config {
     pub bind: String,
     pub credentials: PathBuf,
     pub debug: bool,
+    /// Commands a connection may send per second before it is read more
+    /// slowly; `None`: the default, `Some(0)`: no limit.
+    pub commands_per_second: Option<u32>,
 }
 
 /// Why the server could not start or had to stop.
@@ -58,6 +46,7 @@ pub enum Error {
     Credentials(LoadError),
     Listen(String, io::Error),
     Signals(io::Error),
+    Loop(io::Error),
 }
 
 impl fmt::Display for Error {
@@ -66,24 +55,21 @@ impl fmt::Display for Error {
             Error::Credentials(error) => error.fmt(f),
             Error::Listen(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
             Error::Signals(error) => write!(f, "cannot handle SIGINT/SIGTERM: {error}"),
+            Error::Loop(error) => write!(f, "waiting for the network: {error}"),
         }
     }
 }
-
-/// How long shutdown waits for connections to take their last frames.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(config: Config) -> Result<(), Error> {
     if config.debug {
         log::enable();
     }
-    // Saturate: a duration too long for u64 milliseconds is forever.
-    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    let mut hub = Hub::new(HubConfig::new(
-        millis(config.block_duration),
-        millis(config.timeout),
-    ));
+    let mut hub_config = HubConfig::new(millis(config.block_duration), millis(config.timeout));
+    if let Some(rate) = config.commands_per_second {
+        hub_config.rate.per_second = rate;
+    }
+    let mut hub = Hub::new(hub_config);
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;
     debug!(
@@ -91,16 +77,6 @@ pub fn run(config: Config) -> Result<(), Error> {
         hub.accounts(),
         config.credentials.display()
     );
-    let server = Rc::new(RefCell::new(Server::new(hub, World::new(credentials))));
-    let ex = LocalExecutor::new();
-    smol::block_on(ex.run(serve(&ex, server, &config)))
-}
-
-async fn serve(
-    ex: &LocalExecutor<'_>,
-    server: Rc<RefCell<Server>>,
-    config: &Config,
-) -> Result<(), Error> {
     let wanted = format!("{}:{}", config.bind, config.port);
     let listen_error = |error| Error::Listen(wanted.clone(), error);
     let addr: SocketAddr = (config.bind.as_str(), config.port)
@@ -108,88 +84,14 @@ async fn serve(
         .map_err(listen_error)?
         .next()
         .ok_or_else(|| listen_error(io::Error::other("the name has no address")))?;
-    let listener = TcpListener::bind(addr).await.map_err(listen_error)?;
-    let mut signals = Signals::new([Signal::Term, Signal::Int]).map_err(Error::Signals)?;
-    let local = listener.local_addr().unwrap_or(addr);
-    debug!("listening on {local}");
-
-    // Each writer task holds a clone; recv fails once all are gone.
-    let (writers, all_written) = smol::channel::bounded::<()>(1);
-    let timer = ex.spawn(timer_loop(server.clone()));
-    let accepting = async {
-        loop {
-            match listener.accept().await {
-                Ok((stream, peer)) => connection::spawn(ex, &server, stream, peer, writers.clone()),
-                Err(error) => {
-                    // Out of file descriptors, say: keep serving the others.
-                    debug!("accept failed: {error}");
-                    Timer::after(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    };
-    let signal = async {
-        // Only a real SIGINT or SIGTERM ends the server: an error reading
-        // the signal stream must not look like one.
-        loop {
-            match signals.next().await {
-                Some(Ok(signal)) => {
-                    let name = if signal == Signal::Int {
-                        "SIGINT"
-                    } else {
-                        "SIGTERM"
-                    };
-                    debug!("{name}: shutting down");
-                    return;
-                }
-                Some(Err(error)) => debug!("reading signals: {error}"),
-                None => smol::future::pending::<()>().await,
-            }
-        }
-    };
-    accepting.or(signal).await;
-
-    drop(timer);
-    drop(listener);
-    server.borrow_mut().shutdown();
-    drop(writers);
-    let _ = async {
-        let _ = all_written.recv().await;
+    let listener = TcpListener::bind(addr).map_err(listen_error)?;
+    debug!("listening on {}", listener.local_addr().unwrap_or(addr));
+    let (signals, notify) = UnixStream::pair().map_err(Error::Signals)?;
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let notify = notify.try_clone().map_err(Error::Signals)?;
+        signal_hook::low_level::pipe::register(signal, notify).map_err(Error::Signals)?;
     }
-    .or(async {
-        Timer::after(SHUTDOWN_GRACE).await;
-    })
-    .await;
-    Ok(())
-}
-
-/// Sleeps until the hub's next deadline, or until a hub call moved it
-/// earlier.
-async fn timer_loop(server: Rc<RefCell<Server>>) {
-    let bell = server.borrow().timer();
-    let deadline = match Deadline::new() {
-        Ok(deadline) => deadline,
-        Err(error) => {
-            // Without it, idle users would never be logged out: say so.
-            eprintln!("natter-server: no timer: {error}");
-            return;
-        }
-    };
-    loop {
-        let next = {
-            let server = server.borrow();
-            let next = server.hub.poll_timeout();
-            server.arm(next);
-            next.map(|at| server.deadline(at))
-        };
-        if let Err(error) = deadline.set(next) {
-            debug!("setting the timer: {error}");
-        }
-        let _ = async {
-            let _ = deadline.fired().await;
-        }
-        .or(bell.wait())
-        .await;
-        server.borrow_mut().handle_timeout();
-    }
+    EventLoop::new(hub, credentials, listener, signals)
+        .and_then(EventLoop::run)
+        .map_err(Error::Loop)
 }

@@ -29,6 +29,10 @@ struct Args {
     /// Log connections and events to stderr
     #[arg(short, long)]
     debug: bool,
+    /// Commands per second a connection may send, on average, before the
+    /// server reads it more slowly (bursts of 400 pass); 0: no limit
+    #[arg(long, value_name = "N", default_value_t = natter_core::limits::COMMANDS_PER_SECOND)]
+    rate: u32,
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         bind: args.bind,
         credentials: args.credentials,
         debug: args.debug,
+        commands_per_second: Some(args.rate),
     };
     match natter_server::run(config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,417 @@
+//! The server's one thread: an epoll loop around the hub, as smoltcp's and
+//! quinn's examples drive their state machines.
+//!
+//! Each turn waits for sockets, the signal pipe or the hub's next deadline;
+//! gives every readable connection one read (so a flood cannot starve the
+//! others) and the hub its frames; then does what the hub asks (saving
+//! accounts, randomness) and writes every ready connection's bytes, as many
+//! frames per `write` as the hub has. Nothing here allocates per message:
+//! the buffers are each connection's, made at accept.
+
+use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant as StdInstant};
+
+use natter_core::event::{Event, StoreFailed};
+use natter_core::hub::Hub;
+use natter_core::limits::MAX_CONNECTIONS;
+use natter_core::protocol::{self, ByeReason, ServerFrame};
+use natter_core::session::ConnId;
+use natter_core::time::Instant;
+use rustix::event::epoll;
+
+use crate::connection::{Connection, ReadOutcome};
+use crate::credentials::CredentialsFile;
+use crate::debug;
+
+const LISTENER: u64 = 0;
+const SIGNALS: u64 = 1;
+
+/// How long a closing connection may take to read its last frames.
+const LINGER_MS: u64 = 2_000;
+
+/// How long shutdown waits for connections to take their last frames.
+const SHUTDOWN_GRACE_MS: u64 = 3_000;
+
+/// Connections the loop holds: live ones, and as many again closing.
+const SLOTS: usize = 2 * MAX_CONNECTIONS;
+
+pub struct EventLoop {
+    hub: Hub,
+    credentials: CredentialsFile,
+    epoll: rustix::fd::OwnedFd,
+    listener: Option<TcpListener>,
+    signals: UnixStream,
+    conns: [Option<Box<Connection>>; SLOTS],
+    started: StdInstant,
+    /// Shutting down: leave by then, whoever is left.
+    leave_at: Option<Instant>,
+}
+
+impl EventLoop {
+    pub fn new(
+        hub: Hub,
+        credentials: CredentialsFile,
+        listener: TcpListener,
+        signals: UnixStream,
+    ) -> io::Result<EventLoop> {
+        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+        listener.set_nonblocking(true)?;
+        signals.set_nonblocking(true)?;
+        let readable = epoll::EventFlags::IN;
+        epoll::add(
+            &epoll,
+            &listener,
+            epoll::EventData::new_u64(LISTENER),
+            readable,
+        )?;
+        epoll::add(
+            &epoll,
+            &signals,
+            epoll::EventData::new_u64(SIGNALS),
+            readable,
+        )?;
+        Ok(EventLoop {
+            hub,
+            credentials,
+            epoll,
+            listener: Some(listener),
+            signals,
+            conns: std::array::from_fn(|_| None),
+            started: StdInstant::now(),
+            leave_at: None,
+        })
+    }
+
+    /// Milliseconds since the server started: the hub's clock.
+    fn now(&self) -> Instant {
+        Instant(self.started.elapsed().as_millis() as u64)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then until every connection took its
+    /// goodbye (or the grace period ends).
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events = [MaybeUninit::<epoll::Event>::uninit(); 64];
+        loop {
+            let now = self.now();
+            if let Some(leave_at) = self.leave_at
+                && (now >= leave_at || self.conns.iter().all(Option::is_none))
+            {
+                return Ok(());
+            }
+            let timeout = self.next_wake().map(|at| {
+                let ms = at.millis().saturating_sub(now.millis());
+                rustix::event::Timespec {
+                    tv_sec: (ms / 1000) as _,
+                    tv_nsec: ((ms % 1000) * 1_000_000) as _,
+                }
+            });
+            let (ready, _) = match epoll::wait(&self.epoll, &mut events[..], timeout.as_ref()) {
+                Ok(ready) => ready,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(error) => return Err(error.into()),
+            };
+            let now = self.now();
+            for event in ready.iter() {
+                match event.data.u64() {
+                    LISTENER => self.accept(now),
+                    SIGNALS => self.signal(now),
+                    fd => self.on_socket(fd as i32, event.flags, now),
+                }
+            }
+            if self.hub.poll_timeout().is_some_and(|at| at <= now) {
+                self.hub.handle_timeout(now);
+            }
+            self.wake_paused(now);
+            self.drop_lingering(now);
+            self.settle(now);
+        }
+    }
+
+    /// The earliest moment something is due: a hub deadline, a paused
+    /// reader, a lingering close, the end of the shutdown grace.
+    fn next_wake(&self) -> Option<Instant> {
+        let conns = self
+            .conns
+            .iter()
+            .flatten()
+            .flat_map(|c| [c.paused_until, c.linger_until]);
+        [self.hub.poll_timeout(), self.leave_at]
+            .into_iter()
+            .chain(conns)
+            .flatten()
+            .min()
+    }
+
+    fn accept(&mut self, now: Instant) {
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        loop {
+            let (stream, peer) = match listener.accept() {
+                Ok(accepted) => accepted,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) => {
+                    // Out of file descriptors, say: keep serving the others.
+                    debug!("accept failed: {error}");
+                    return;
+                }
+            };
+            // Frames are small and each is wanted at once: without this,
+            // Nagle's algorithm and the peer's delayed ACK stall a reply by
+            // ~40 ms.
+            if let Err(error) = stream.set_nodelay(true).and(stream.set_nonblocking(true)) {
+                debug!("{peer}: {error}");
+                continue;
+            }
+            let free = self.conns.iter().position(Option::is_none);
+            let (Some(index), Ok(id)) = (free, self.hub.connect(now, peer.ip())) else {
+                debug!("{peer}: refused, every connection slot is taken");
+                refuse_full(stream);
+                continue;
+            };
+            let flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
+            let key = epoll::EventData::new_u64(stream.as_raw_fd() as u64);
+            if let Err(error) = epoll::add(&self.epoll, &stream, key, flags) {
+                debug!("{peer}: cannot watch: {error}");
+                self.hub.disconnect(id, now);
+                continue;
+            }
+            debug!("conn {}: connected from {peer}", id.slot());
+            self.conns[index] = Some(Connection::new(id, stream));
+        }
+    }
+
+    /// SIGINT or SIGTERM: every connection gets its goodbye.
+    fn signal(&mut self, now: Instant) {
+        let mut bytes = [0u8; 16];
+        while matches!((&self.signals).read(&mut bytes), Ok(n) if n > 0) {}
+        if self.leave_at.is_some() {
+            return;
+        }
+        debug!("signal: shutting down");
+        self.listener = None;
+        self.hub.shutdown(now);
+        self.leave_at = Some(now.after(SHUTDOWN_GRACE_MS));
+    }
+
+    fn find(&self, fd: i32) -> Option<usize> {
+        self.conns
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| c.fd() == fd))
+    }
+
+    fn on_socket(&mut self, fd: i32, flags: epoll::EventFlags, now: Instant) {
+        let Some(index) = self.find(fd) else {
+            return;
+        };
+        if flags.contains(epoll::EventFlags::OUT) {
+            self.flush(index, now);
+        }
+        let readable = epoll::EventFlags::IN | epoll::EventFlags::HUP | epoll::EventFlags::ERR;
+        if flags.intersects(readable) || flags.contains(epoll::EventFlags::RDHUP) {
+            self.read(index, now);
+        }
+    }
+
+    /// One read of connection `index`, and its frames to the hub.
+    fn read(&mut self, index: usize, now: Instant) {
+        let Some(conn) = self.conns[index].as_mut() else {
+            return;
+        };
+        let Some(id) = conn.id else {
+            // Closing: nothing it says is read any more, but a closed peer
+            // ends the wait for its last bytes.
+            while conn.framer.next_line().is_some() {}
+            if matches!(conn.read(), ReadOutcome::Gone) {
+                self.conns[index] = None;
+            }
+            return;
+        };
+        if conn.paused_until.is_some() {
+            return;
+        }
+        match conn.read() {
+            ReadOutcome::Nothing => return,
+            ReadOutcome::Gone => {
+                debug!("conn {}: closed by peer", id.slot());
+                self.hub.disconnect(id, now);
+                self.conns[index] = None;
+                return;
+            }
+            ReadOutcome::Bytes(_) => {}
+        }
+        while let Some(frame) = conn.framer.next_frame(protocol::decode_client) {
+            match frame {
+                Ok(frame) => self.hub.receive(id, frame, now),
+                Err(bad) => {
+                    debug!("conn {}: not a frame: {bad:?}", id.slot());
+                    self.hub.reject(id, bad.error(), now);
+                }
+            }
+        }
+        // Sent faster than its rate: its next frames wait in the socket.
+        if let Some(at) = self.hub.read_after(id, now) {
+            conn.paused_until = Some(at);
+            debug!("conn {}: over its rate, paused", id.slot());
+            self.watch(index);
+        }
+    }
+
+    /// Registers connection `index` for what it waits for now.
+    fn watch(&self, index: usize) {
+        let Some(conn) = self.conns[index].as_ref() else {
+            return;
+        };
+        let mut flags = epoll::EventFlags::RDHUP;
+        if conn.paused_until.is_none() {
+            flags |= epoll::EventFlags::IN;
+        }
+        if conn.waiting_to_write {
+            flags |= epoll::EventFlags::OUT;
+        }
+        let key = epoll::EventData::new_u64(conn.fd() as u64);
+        if let Err(error) = epoll::modify(&self.epoll, &conn.stream, key, flags) {
+            debug!("cannot watch a connection: {error}");
+        }
+    }
+
+    /// Readers paused for their rate whose time has come read again.
+    fn wake_paused(&mut self, now: Instant) {
+        for index in 0..SLOTS {
+            let Some(conn) = self.conns[index].as_mut() else {
+                continue;
+            };
+            if conn.paused_until.is_some_and(|at| at <= now) {
+                conn.paused_until = None;
+                self.watch(index);
+            }
+        }
+    }
+
+    /// Closing connections that did not take their last bytes in time.
+    fn drop_lingering(&mut self, now: Instant) {
+        for conn in &mut self.conns {
+            if conn
+                .as_ref()
+                .and_then(|c| c.linger_until)
+                .is_some_and(|at| at <= now)
+            {
+                *conn = None;
+            }
+        }
+    }
+
+    /// Does what the hub asks, and writes every ready connection's bytes.
+    fn settle(&mut self, now: Instant) {
+        loop {
+            if self.hub.wants_entropy() {
+                self.hub.add_entropy(random());
+            }
+            if let Some(Event::SaveAccount {
+                conn,
+                name,
+                password,
+            }) = self.hub.poll_event()
+            {
+                let saved = self.credentials.append(&name, &password).map_err(|error| {
+                    eprintln!("natter-server: could not save the new account {name}: {error}");
+                    StoreFailed
+                });
+                self.hub.account_saved(conn, saved, now);
+                continue;
+            }
+            let Some(id) = self.hub.poll_ready() else {
+                return;
+            };
+            if let Some(index) = self.index_of(id) {
+                self.flush(index, now);
+            }
+        }
+    }
+
+    fn index_of(&self, id: ConnId) -> Option<usize> {
+        self.conns
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| c.id == Some(id)))
+    }
+
+    /// Writes connection `index`'s bytes until the hub has no more or the
+    /// socket takes no more; closes it once the hub let it go and
+    /// everything is out.
+    fn flush(&mut self, index: usize, now: Instant) {
+        let Some(conn) = self.conns[index].as_mut() else {
+            return;
+        };
+        let was_waiting = conn.waiting_to_write;
+        loop {
+            if conn.is_flushed() {
+                let Some(id) = conn.id else {
+                    // The hub let it go and everything is out.
+                    conn.shutdown();
+                    self.conns[index] = None;
+                    return;
+                };
+                let sent = self.hub.poll_transmit(id, now, conn.out_buffer());
+                conn.give(sent.len);
+                if sent.close {
+                    debug!("conn {}: closing", id.slot());
+                    conn.id = None;
+                    conn.linger_until = Some(now.after(LINGER_MS));
+                } else if sent.len == 0 {
+                    conn.waiting_to_write = false;
+                    break;
+                }
+            }
+            if conn.write().is_err() {
+                if let Some(id) = conn.id {
+                    self.hub.disconnect(id, now);
+                }
+                self.conns[index] = None;
+                return;
+            }
+            if !conn.is_flushed() {
+                // The socket is full: on with the others, back when it drains.
+                conn.waiting_to_write = true;
+                break;
+            }
+        }
+        let changed = conn.waiting_to_write != was_waiting;
+        if changed {
+            self.watch(index);
+        }
+    }
+}
+
+/// Tells a connection there is no room, then closes it. A new socket's
+/// buffer always takes one small frame.
+fn refuse_full(mut stream: TcpStream) {
+    let mut buf = [0u8; 64];
+    let bye = ServerFrame::Bye {
+        reason: ByeReason::ServerFull,
+    };
+    if let Ok(n) = protocol::encode(&bye, &mut buf) {
+        let _ = stream.write_all(&buf[..n]);
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// 16 bytes from the kernel's generator.
+fn random() -> [u8; 16] {
+    let mut bytes = [0; 16];
+    if let Err(error) = getrandom::fill(&mut bytes) {
+        // The kernel's generator does not fail once booted; if it ever
+        // did, a predictable secret must not be handed out.
+        eprintln!("natter-server: no random numbers from the system: {error}");
+        std::process::exit(1);
+    }
+    bytes
+}
+
+/// How long a duration is in the hub's milliseconds, saturating.
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
