@@ -179,6 +179,15 @@ impl World {
     }
 }
 
+impl World {
+    /// A connection that did not read takes its bytes now.
+    pub(super) fn reads_again(&mut self, hub: &mut Hub, conn: ConnId) {
+        self.full.retain(|&c| c != conn);
+        let now = self.now;
+        self.transmit(hub, conn, now);
+    }
+}
+
 /// `conn` stops reading, and its queue in the hub is full to the last
 /// byte: the next frame for it overflows.
 pub(super) fn clog(hub: &mut Hub, world: &mut World, conn: ConnId) {
@@ -1870,4 +1879,90 @@ fn r3_sample_accounts_load_with_exactly_their_passwords() {
         [ServerFrame::WrongPassword {}, ask(Prompt::Password)]
     );
     assert_eq!(world.stored(), [], "loaded accounts are not stored again");
+}
+
+// ---------------------------------------------------------------------------
+// Saving a new account is work the shell completes (issue 9).
+
+#[test]
+fn r6_a_new_name_is_taken_while_its_account_is_being_saved() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let rey = at_new_password_prompt(&mut hub, &mut world, "rey", START);
+    let other = at_new_password_prompt(&mut hub, &mut world, "finn", START);
+    // The shell has not saved rey's account yet: the hub called nobody.
+    hub.receive(rey, password("jakku"), START);
+    let Some(crate::event::Event::SaveAccount { conn, name: n, .. }) = hub.poll_event() else {
+        panic!("no save asked for");
+    };
+    assert_eq!((conn, n.as_str()), (rey, "rey"));
+    assert_eq!(hub.poll_event(), None, "asked once");
+    // Meanwhile another connection cannot choose "rey".
+    hub.receive(other, ClientFrame::Logout {}, START);
+    let late = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, late, username("rey"), START);
+    assert_eq!(
+        world.take_text(late),
+        [
+            "Username: ",
+            "Error. rey was just taken by someone else. Please choose another username",
+            "Username: "
+        ]
+    );
+    // Saved: rey is welcomed.
+    world.take(other);
+    hub.account_saved(rey, Ok(()), START);
+    world.handle_timeout(&mut hub, START);
+    assert_eq!(world.take(rey), [ServerFrame::Welcome { waiting: 0 }]);
+}
+
+#[test]
+fn r6_an_account_that_could_not_be_saved_is_not_made() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let rey = at_new_password_prompt(&mut hub, &mut world, "rey", START);
+    hub.receive(rey, password("jakku"), START);
+    assert!(hub.poll_event().is_some());
+    hub.account_saved(rey, Err(StoreFailed), START);
+    world.handle_timeout(&mut hub, START);
+    assert_eq!(
+        world.take(rey),
+        [ServerFrame::AccountNotSaved {}, ask(Prompt::Username)]
+    );
+    assert_eq!(hub.accounts(), SAMPLE_ACCOUNTS.len());
+}
+
+// ---------------------------------------------------------------------------
+// The command rate (issue 9): nothing refused, reading slowed.
+
+#[test]
+fn a_connection_over_its_rate_is_read_later_and_acknowledgements_are_free() {
+    let mut hub = Hub::new(Config::new(BLOCK_MS, TIMEOUT_MS));
+    for (name, password) in SAMPLE_ACCOUNTS {
+        hub.add_account(name, password).unwrap();
+    }
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let rate = Config::new(BLOCK_MS, TIMEOUT_MS).rate;
+    // The login took two commands of the burst; a paste takes the rest.
+    for _ in 2..rate.burst {
+        world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
+    }
+    assert_eq!(hub.read_after(hans, START), None, "a burst passes");
+    for _ in 0..1000 {
+        world.receive(&mut hub, hans, ClientFrame::Received { id: 0 }, START);
+    }
+    assert_eq!(hub.read_after(hans, START), None, "acknowledging is free");
+    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
+    let one = 1000 / u64::from(rate.per_second);
+    assert_eq!(hub.read_after(hans, START), Some(ms(START, one)));
+    assert_eq!(hub.read_after(hans, ms(START, one)), None);
+    // Every command was carried out: nothing is refused for the rate.
+    let replies = world.take(hans);
+    assert_eq!(replies.len() as u32, rate.burst - 1);
+    assert!(
+        replies
+            .iter()
+            .all(|r| matches!(r, ServerFrame::Users { .. }))
+    );
 }

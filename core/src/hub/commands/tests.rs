@@ -1561,3 +1561,81 @@ fn r14_r25_a_session_closed_for_bad_frames_logs_out_at_that_time() {
         set(&["yoda"])
     );
 }
+
+// ---------------------------------------------------------------------------
+// Polled output: letters wait in the store, in their place (issue 9).
+
+#[test]
+fn a_burst_to_a_slow_reader_takes_one_mark_and_keeps_its_place_among_notices() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    world.take(hans);
+    // luke's client is busy: nothing of his is taken for a while.
+    world.full.push(luke);
+    for i in 0..200 {
+        world.receive(&mut hub, hans, message("luke", &format!("line {i}")), START);
+    }
+    // 200 messages, and the ring holds a single nine-byte mark for them.
+    let queued = &hub.sessions.get(luke).unwrap().output;
+    assert!(!queued.is_empty());
+    login_sample(&mut hub, &mut world, "yoda", START);
+    world.receive(&mut hub, hans, message("luke", "after yoda"), START);
+    assert_eq!(
+        world.take(hans),
+        [logged_in("yoda")],
+        "no refusal, no error"
+    );
+    world.reads_again(&mut hub, luke);
+    let got = world.take(luke);
+    assert_eq!(got.len(), 202);
+    for (i, frame) in got[..200].iter().enumerate() {
+        let ServerFrame::Message { text: t, .. } = frame else {
+            panic!("{frame:?}");
+        };
+        assert_eq!(t.as_str(), format!("line {i}"));
+    }
+    // The notice comes where it happened: after the burst, before the last.
+    assert_eq!(got[200], logged_in("yoda"));
+    assert_eq!(plain(&got[201]), plain(&letter(201, "hans", "after yoda")));
+    assert!(!world.is_closed(luke));
+}
+
+#[test]
+fn a_small_buffer_gets_whole_frames_only() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    world.take(hans);
+    world.full.push(luke);
+    // 30 letters of about 400 bytes: inside luke's quota.
+    for i in 0..30 {
+        world.receive(
+            &mut hub,
+            hans,
+            message("luke", &format!("{i:0>400}")),
+            START,
+        );
+    }
+    assert_eq!(world.take(hans), [], "nothing refused");
+    // Each call fills the buffer with whole frames, several at a time.
+    let mut buf = [0u8; crate::limits::FRAME_MAX + 1];
+    let mut frames = 0;
+    loop {
+        let sent = hub.poll_transmit(luke, START, &mut buf);
+        if sent.len == 0 {
+            break;
+        }
+        assert_eq!(buf[sent.len - 1], b'\n');
+        let lines = buf[..sent.len]
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty());
+        let n = lines.count();
+        assert!(n > 1, "several frames per call");
+        frames += n;
+        assert!(!sent.close);
+    }
+    assert_eq!(frames, 30);
+}
