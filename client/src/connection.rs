@@ -1,7 +1,5 @@
-//! The TCP connection to the server: frames out with
-//! [`natter_core::protocol::encode`], lines in through
-//! [`natter_core::framer::LineFramer`] and
-//! [`natter_core::protocol::decode_server`] (R25).
+//! The TCP connection to the server: a [`Framed`] stream, with what only
+//! the server link needs (connecting, debug output that hides passwords).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -9,18 +7,15 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use async_net::TcpStream;
-use natter_core::framer::{Line, LineFramer};
+use natter_core::framer::BadFrame;
 use natter_core::limits::FRAME_MAX;
 use natter_core::protocol::{self, ClientFrame, FrameBuf, ServerFrame};
 use smol::future::FutureExt;
-use smol::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::framed::Framed;
 
 /// How long connecting (name lookup included) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long one frame may take to leave: a server that reads nothing does
-/// not hang the client.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the server is, as the user gave it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,8 +53,7 @@ pub enum SendError {
 }
 
 pub struct Connection {
-    stream: TcpStream,
-    framer: LineFramer,
+    framed: Framed,
     debug: bool,
 }
 
@@ -75,8 +69,7 @@ impl Connection {
         // Frames are small and interactive.
         stream.set_nodelay(true).ok();
         Ok(Connection {
-            stream,
-            framer: LineFramer::new(),
+            framed: Framed::new(stream),
             debug,
         })
     }
@@ -84,7 +77,7 @@ impl Connection {
     /// The local address of the connection: the interface that reaches
     /// the server, where a private session listens (R19).
     pub fn local_ip(&self) -> io::Result<IpAddr> {
-        Ok(self.stream.local_addr()?.ip())
+        Ok(self.framed.stream().local_addr()?.ip())
     }
 
     /// Sends one frame.
@@ -99,56 +92,40 @@ impl Connection {
                 _ => debug_line("->", line),
             }
         }
-        let write = async {
-            self.stream.write_all(line).await?;
-            self.stream.flush().await
-        };
-        let timeout = async {
-            smol::Timer::after(WRITE_TIMEOUT).await;
-            Err(io::ErrorKind::TimedOut.into())
-        };
-        write.or(timeout).await.map_err(SendError::Io)
+        self.framed.write_line(line).await.map_err(SendError::Io)
     }
 
-    /// The next complete line already received, decoded; `None` until
+    /// The next frame already received, decoded; `None` until
     /// [`Connection::fill`] brings more. Blank lines are skipped.
     pub fn next_incoming(&mut self) -> Option<Incoming> {
-        loop {
-            let line = match self.framer.next_line()? {
-                Line::Complete(line) => line,
-                Line::TooLong => {
-                    if self.debug {
-                        debug_line("<-", b"(a line longer than any frame)");
-                    }
-                    return Some(Incoming::Unreadable);
+        let incoming = match self.framed.buffered(protocol::decode_server)? {
+            Ok(frame) => Incoming::Frame(frame),
+            Err(bad) => {
+                if self.debug {
+                    let why = match bad {
+                        BadFrame::TooLong => "a line longer than any frame".to_string(),
+                        BadFrame::Malformed(cause) => format!("not a frame: {cause:?}"),
+                    };
+                    debug_line("<-", format!("({why})").as_bytes());
                 }
-            };
-            if self.debug {
-                debug_line("<-", line);
+                Incoming::Unreadable
             }
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
+        };
+        if self.debug
+            && let Incoming::Frame(frame) = &incoming
+        {
+            let mut buf: FrameBuf = [0; FRAME_MAX + 1];
+            if let Ok(n) = protocol::encode(frame, &mut buf) {
+                debug_line("<-", &buf[..n]);
             }
-            return Some(match protocol::decode_server(line) {
-                Ok(frame) => Incoming::Frame(frame),
-                Err(_) => Incoming::Unreadable,
-            });
         }
+        Some(incoming)
     }
 
     /// Reads more from the server; `Ok(false)` when it closed the connection.
-    /// Take every line with [`Connection::next_incoming`] before calling this again.
+    /// Take every frame with [`Connection::next_incoming`] before calling this again.
     pub async fn fill(&mut self) -> io::Result<bool> {
-        let spare = self.framer.spare();
-        if spare.is_empty() {
-            // Cannot happen once `next` returned None; never read 0 bytes
-            // and mistake it for the end of the stream.
-            self.framer = LineFramer::new();
-            return Ok(true);
-        }
-        let n = self.stream.read(spare).await?;
-        self.framer.filled(n);
-        Ok(n > 0)
+        self.framed.fill().await
     }
 }
 

@@ -28,6 +28,7 @@ use smol::LocalExecutor;
 pub mod connection;
 pub mod dialogue;
 pub mod display;
+pub mod framed;
 pub mod peer;
 pub mod safe_text;
 pub mod session;

@@ -24,8 +24,8 @@
 //! waits on beside the server and the user; [`Peers::handle`] turns each
 //! into a [`PeerReport`] for the dialogue, dropping those of links already
 //! closed. Every wait is bounded, and what a peer sends is decoded with
-//! [`protocol::decode_peer`] over a fixed [`LineFramer`]: a line that is
-//! not a frame ends the session.
+//! [`protocol::decode_peer`] through the same [`Framed`] stream as the
+//! server's frames: a line that is not a frame ends the session.
 
 use std::future::Future;
 use std::io;
@@ -37,16 +37,15 @@ use std::time::Duration;
 
 use async_net::{TcpListener, TcpStream};
 use natter_core::credential::Name;
-use natter_core::framer::{Line, LineFramer};
 use natter_core::limits::FRAME_MAX;
 use natter_core::protocol::{self, FrameBuf, PeerFrame, Secret};
 use smol::channel::{self, Receiver, Sender};
 use smol::future::{self, FutureExt};
-use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::lock::OnceCell;
 use smol::{LocalExecutor, Task, Timer};
 
 use crate::dialogue::PeerReport;
+use crate::framed::{Framed, Read};
 
 /// How long a listener waits for the introduced peer.
 pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -59,9 +58,6 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the peer has to welcome us after our `Hello`.
 pub const WELCOME_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long one frame may take to leave: a peer that reads nothing is gone.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Frames queued for one peer; a peer this far behind is gone.
 const QUEUED: usize = 16;
@@ -274,7 +270,7 @@ impl Peers {
     }
 
     /// Removes the links `which` selects: one that is up finishes writing
-    /// on its own (bounded by [`WRITE_TIMEOUT`]); one being set up stops.
+    /// on its own (bounded by [`crate::framed::WRITE_TIMEOUT`]); one being set up stops.
     fn retire(&mut self, which: impl Fn(&Link) -> bool) {
         self.closing.retain(|task| !task.is_finished());
         let mut i = 0;
@@ -315,9 +311,9 @@ async fn accept(
         .await;
     drop(listener);
     match admitted {
-        Some((stream, framer)) => {
+        Some(framed) => {
             send_event(&report, id, Kind::Up).await;
-            converse(id, &user, stream, framer, queued, report, debug).await;
+            converse(id, &user, framed, queued, report, debug).await;
         }
         None => {
             if debug {
@@ -329,7 +325,7 @@ async fn accept(
 }
 
 /// A connection that presented the right `Hello`, with what else it sent.
-type Admitted = (TcpStream, Box<LineFramer>);
+type Admitted = Framed;
 
 type Candidate = Pin<Box<dyn Future<Output = Option<Admitted>>>>;
 
@@ -385,12 +381,9 @@ async fn admit(
                     log(user, &format!("turned away {from}: too many at once"));
                 }
             }
-            Step::Presented((mut stream, framer)) => {
-                if write_frame(&mut stream, &PeerFrame::Welcome {})
-                    .await
-                    .is_ok()
-                {
-                    return Some((stream, framer));
+            Step::Presented(mut framed) => {
+                if framed.write_frame(&PeerFrame::Welcome {}).await.is_ok() {
+                    return Some(framed);
                 }
             }
             Step::Nothing => {}
@@ -401,18 +394,18 @@ async fn admit(
 /// Whether `stream` presents `user` and the secret within [`HELLO_TIMEOUT`];
 /// if not it is dropped, which closes it without a word.
 async fn present(
-    mut stream: TcpStream,
+    stream: TcpStream,
     user: Name,
     secret: Rc<OnceCell<Secret>>,
     from: SocketAddr,
     debug: bool,
 ) -> Option<Admitted> {
     let check = async {
-        let mut framer = Box::new(LineFramer::new());
-        let Got::Frame(PeerFrame::Hello {
+        let mut framed = Framed::new(stream);
+        let Read::Frame(PeerFrame::Hello {
             from: name,
             secret: offered,
-        }) = next_frame(&mut stream, &mut framer).await
+        }) = framed.read_frame(protocol::decode_peer).await
         else {
             return None;
         };
@@ -421,7 +414,7 @@ async fn present(
         }
         // The server's secret may not be here yet: wait for it.
         let expected = secret.wait().await;
-        same(offered.as_bytes(), expected.as_bytes()).then_some(framer)
+        same(offered.as_bytes(), expected.as_bytes()).then_some(framed)
     };
     let checked = check
         .or(async {
@@ -430,7 +423,7 @@ async fn present(
         })
         .await;
     match checked {
-        Some(framer) => Some((stream, framer)),
+        Some(framed) => Some(framed),
         None => {
             if debug {
                 log(&user, &format!("turned away {from}"));
@@ -461,7 +454,7 @@ async fn dial(
             Timer::after(CONNECT_TIMEOUT).await;
             Err(io::ErrorKind::TimedOut.into())
         });
-        let mut stream = match connect.await {
+        let stream = match connect.await {
             Ok(stream) => stream,
             Err(e) => {
                 if debug {
@@ -471,20 +464,21 @@ async fn dial(
             }
         };
         stream.set_nodelay(true).ok();
-        write_frame(&mut stream, &hello).await.ok()?;
-        let mut framer = Box::new(LineFramer::new());
-        let answer = next_frame(&mut stream, &mut framer)
+        let mut framed = Framed::new(stream);
+        framed.write_frame(&hello).await.ok()?;
+        let answer = framed
+            .read_frame(protocol::decode_peer)
             .or(async {
                 Timer::after(WELCOME_TIMEOUT).await;
-                Got::End
+                Read::End
             })
             .await;
-        matches!(answer, Got::Frame(PeerFrame::Welcome {})).then_some((stream, framer))
+        matches!(answer, Read::Frame(PeerFrame::Welcome {})).then_some(framed)
     };
     match established.await {
-        Some((stream, framer)) => {
+        Some(framed) => {
             send_event(&report, id, Kind::Up).await;
-            converse(id, &user, stream, framer, queued, report, debug).await;
+            converse(id, &user, framed, queued, report, debug).await;
         }
         None => send_event(&report, id, Kind::Failed).await,
     }
@@ -496,24 +490,22 @@ async fn dial(
 async fn converse(
     id: u64,
     user: &Name,
-    stream: TcpStream,
-    mut framer: Box<LineFramer>,
+    mut reader: Framed,
     queued: Receiver<PeerFrame>,
     report: Sender<PeerEvent>,
     debug: bool,
 ) {
-    let mut reader = stream.clone();
-    let mut writer = stream;
+    let mut writer = reader.writer();
     let reading = async {
         loop {
-            let kind = match next_frame(&mut reader, &mut framer).await {
-                Got::Frame(frame) => {
+            let kind = match reader.read_frame(protocol::decode_peer).await {
+                Read::Frame(frame) => {
                     if debug {
                         log_frame(user, "<-", &frame);
                     }
                     Kind::Frame(frame)
                 }
-                Got::Bad | Got::End => Kind::Closed,
+                Read::Bad(_) | Read::End => Kind::Closed,
             };
             let more = matches!(kind, Kind::Frame(PeerFrame::Message { .. }));
             send_event(&report, id, kind).await;
@@ -528,68 +520,15 @@ async fn converse(
             if debug {
                 log_frame(user, "->", &frame);
             }
-            if write_frame(&mut writer, &frame).await.is_err() {
+            if writer.write_frame(&frame).await.is_err() {
                 send_event(&report, id, Kind::SendFailed).await;
                 return;
             }
         }
         // Closed by this side: the peer reads the end after the last frame.
-        let _ = writer.shutdown(Shutdown::Write);
+        let _ = writer.stream().shutdown(Shutdown::Write);
     };
     reading.or(writing).await;
-}
-
-/// What the next line from a peer is.
-enum Got {
-    Frame(PeerFrame),
-    /// Not a frame, or too long to be one.
-    Bad,
-    /// End of the stream or a read error.
-    End,
-}
-
-/// Reads the next frame; blank lines are skipped.
-async fn next_frame(stream: &mut TcpStream, framer: &mut LineFramer) -> Got {
-    loop {
-        match framer.next_line() {
-            Some(Line::TooLong) => return Got::Bad,
-            Some(Line::Complete(line)) => {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                return match protocol::decode_peer(line) {
-                    Ok(frame) => Got::Frame(frame),
-                    Err(_) => Got::Bad,
-                };
-            }
-            None => {}
-        }
-        let spare = framer.spare();
-        if spare.is_empty() {
-            // Cannot happen: the framer drops over-long lines.
-            return Got::Bad;
-        }
-        match stream.read(spare).await {
-            Ok(0) | Err(_) => return Got::End,
-            Ok(n) => framer.filled(n),
-        }
-    }
-}
-
-/// Writes one frame within [`WRITE_TIMEOUT`].
-async fn write_frame(stream: &mut TcpStream, frame: &PeerFrame) -> io::Result<()> {
-    let mut buf: FrameBuf = [0; FRAME_MAX + 1];
-    let n = protocol::encode(frame, &mut buf).map_err(|_| io::ErrorKind::InvalidInput)?;
-    let write = async {
-        stream.write_all(&buf[..n]).await?;
-        stream.flush().await
-    };
-    write
-        .or(async {
-            Timer::after(WRITE_TIMEOUT).await;
-            Err(io::ErrorKind::TimedOut.into())
-        })
-        .await
 }
 
 async fn send_event(report: &Sender<PeerEvent>, id: u64, kind: Kind) {
@@ -619,6 +558,7 @@ fn log(user: &Name, what: &str) {
 mod tests {
     use super::*;
     use natter_core::protocol::Text;
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
     use std::net::Ipv4Addr;
 
     const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
