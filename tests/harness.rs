@@ -428,6 +428,8 @@ impl Raw {
     pub fn connect(addr: impl std::net::ToSocketAddrs + std::fmt::Debug) -> Raw {
         let stream = TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect {addr:?}: {e}"));
         stream.set_read_timeout(Some(WAIT)).unwrap();
+        // As natter's client: no Nagle stall between two small frames.
+        stream.set_nodelay(true).unwrap();
         Raw {
             reader: BufReader::new(stream.try_clone().unwrap()),
             writer: stream,

@@ -691,3 +691,83 @@ fn usage_errors_do_not_end_the_session() {
     assert_eq!(yoda.expect_after("hans: still here\n"), "");
     assert_eq!(sync(&mut hans, "hans"), "");
 }
+
+/// Issue 9, fairness: while one logged-in user sends commands as fast as
+/// TCP lets it and a stranger sends blank lines without pause, two users
+/// go on chatting: every message arrives (each wait is bounded), in order,
+/// and nothing of theirs is refused. The flooder is slowed, not cut off.
+#[test]
+fn a_flooding_connection_holds_up_nobody() {
+    use natter_core::protocol::Text;
+    use natter_core::{ClientFrame, ServerFrame};
+    use std::net::TcpStream;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let server = Server::start(60, 600);
+    let mut hans = server.raw_login("hans", "falcon*solo");
+    let mut yoda = server.raw_login("yoda", "wise@!man");
+    // Bytes the floods wrote. Their writes block while the server is not
+    // reading them; the threads end when the server goes.
+    let flooded = Arc::new(AtomicUsize::new(0));
+    let flood = |login: &'static [u8], line: &'static [u8]| {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        let flooded = flooded.clone();
+        thread::spawn(move || {
+            stream.write_all(login)?;
+            // Whole lines only: a flood of valid commands, not of errors
+            // (whose replies a client that never reads would pile up).
+            let burst = line.repeat(4096);
+            loop {
+                stream.write_all(&burst)?;
+                flooded.fetch_add(burst.len(), Ordering::Relaxed);
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), std::io::Error>(())
+        });
+    };
+    flood(
+        b"{\"Username\":{\"name\":\"luke\"}}\n{\"Password\":{\"password\":\"light==saber\"}}\n",
+        b"{\"PrivateActivity\":{}}\n",
+    );
+    flood(b"", b"\n");
+    thread::sleep(Duration::from_millis(200));
+    for i in 0..300 {
+        let (from, to, name) = if i % 2 == 0 {
+            (&mut hans, &mut yoda, "yoda")
+        } else {
+            (&mut yoda, &mut hans, "hans")
+        };
+        let text = format!("line {i}");
+        from.send(&ClientFrame::Message {
+            to: name.try_into().unwrap(),
+            text: Text::try_from(text.as_str()).unwrap(),
+        });
+        let got = to.frame_where(|f| {
+            assert!(
+                !matches!(f, ServerFrame::Refused { .. }),
+                "refused during the flood: {f:?}"
+            );
+            matches!(f, ServerFrame::Message { .. })
+        });
+        let ServerFrame::Message { id, text: t, .. } = got else {
+            unreachable!()
+        };
+        assert_eq!(t.as_str(), text, "in order");
+        to.send(&ClientFrame::Received { id });
+    }
+    assert!(flooded.load(Ordering::Relaxed) > 0, "the floods ran");
+    // luke was slowed, not dropped: the server still answers him.
+    let mut check = server.raw_login("leia", "$blasterpistol$");
+    check.send(&ClientFrame::WhoElse {});
+    let ServerFrame::Users { users } =
+        check.frame_where(|f| matches!(f, ServerFrame::Users { .. }))
+    else {
+        unreachable!()
+    };
+    assert!(
+        users.iter().any(|u| u.as_str() == "luke"),
+        "{users:?}\n{}",
+        server.log()
+    );
+}
