@@ -34,7 +34,7 @@ impl Screen {
         words.extend(args.iter().map(|a| a.to_string()));
         let client: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
         let script = format!(
-            "stty -g > before; {}; echo $? > status; stty -g > after",
+            "stty -g > before; {}; echo $? > status; stty -g > after.part; mv after.part after",
             client.join(" ")
         );
         Screen::run(&["sh".into(), "-c".into(), script], env, cols, rows)
@@ -172,7 +172,7 @@ impl Screen {
 
     /// The client's exit status, once it has exited.
     pub fn exit_status(&self) -> Option<i32> {
-        // `status` is written first, `after` once it is complete.
+        // `status` is written first, then `after`, renamed into place whole.
         std::fs::metadata(self.dir().join("after")).ok()?;
         std::fs::read_to_string(self.dir().join("status"))
             .ok()?
