@@ -168,7 +168,8 @@ impl EventLoop {
                 continue;
             }
             let free = self.conns.iter().position(Option::is_none);
-            let (Some(index), Ok(id)) = (free, self.hub.connect(now, peer.ip())) else {
+            let connected = free.map(|index| (index, self.hub.connect(now, peer.ip())));
+            let Some((index, Ok(id))) = connected else {
                 debug!("{peer}: refused, every connection slot is taken");
                 refuse_full(stream);
                 continue;
@@ -211,14 +212,16 @@ impl EventLoop {
         if flags.contains(epoll::EventFlags::OUT) {
             self.flush(index, now);
         }
-        let readable = epoll::EventFlags::IN | epoll::EventFlags::HUP | epoll::EventFlags::ERR;
-        if flags.intersects(readable) || flags.contains(epoll::EventFlags::RDHUP) {
-            self.read(index, now);
+        let gone = epoll::EventFlags::HUP | epoll::EventFlags::ERR | epoll::EventFlags::RDHUP;
+        if flags.intersects(gone | epoll::EventFlags::IN) {
+            self.read(index, now, flags.intersects(gone));
         }
     }
 
-    /// One read of connection `index`, and its frames to the hub.
-    fn read(&mut self, index: usize, now: Instant) {
+    /// One read of connection `index`, and its frames to the hub. A paused
+    /// reader is read only if its peer hung up (epoll reports that whatever
+    /// it is asked for): what it sent last still counts.
+    fn read(&mut self, index: usize, now: Instant, hung_up: bool) {
         let Some(conn) = self.conns[index].as_mut() else {
             return;
         };
@@ -231,7 +234,7 @@ impl EventLoop {
             }
             return;
         };
-        if conn.paused_until.is_some() {
+        if conn.paused_until.is_some() && !hung_up {
             return;
         }
         match conn.read() {
@@ -266,9 +269,9 @@ impl EventLoop {
         let Some(conn) = self.conns[index].as_ref() else {
             return;
         };
-        let mut flags = epoll::EventFlags::RDHUP;
+        let mut flags = epoll::EventFlags::empty();
         if conn.paused_until.is_none() {
-            flags |= epoll::EventFlags::IN;
+            flags |= epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
         }
         if conn.waiting_to_write {
             flags |= epoll::EventFlags::OUT;
@@ -347,6 +350,14 @@ impl EventLoop {
             return;
         };
         let was_waiting = conn.waiting_to_write;
+        if let Some(id) = conn.id
+            && !self.hub.knows(id)
+        {
+            // The hub let it go while its socket was full: its last bytes
+            // get the linger time, no more.
+            conn.id = None;
+            conn.linger_until = Some(now.after(LINGER_MS));
+        }
         loop {
             if conn.is_flushed() {
                 let Some(id) = conn.id else {

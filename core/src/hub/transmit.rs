@@ -71,6 +71,11 @@ impl Hub {
         Transmit { len, close }
     }
 
+    /// Whether `conn` is a connection the hub still has, closing or not.
+    pub fn knows(&self, conn: ConnId) -> bool {
+        self.sessions.get(conn).is_some()
+    }
+
     /// Whether `conn` has bytes waiting for the shell.
     pub fn has_output(&self, conn: ConnId) -> bool {
         self.sessions
