@@ -422,13 +422,7 @@ impl Hub {
             Ok(n) => session.output.push_frame(&self.scratch[..n]).is_ok(),
             Err(_) => false,
         };
-        if queued {
-            self.mark_ready(conn);
-        } else {
-            self.unread |= bit(conn);
-            self.ready_ids[conn.slot()] = Some(conn);
-        }
-        queued
+        self.queued(conn, queued)
     }
 
     /// Queues the letters of `conn`'s user up to `id`, in their place among
@@ -441,6 +435,12 @@ impl Hub {
             return false;
         }
         let queued = session.output.push_letters(id).is_ok();
+        self.queued(conn, queued)
+    }
+
+    /// After a push to `conn`'s ring: ready if it took it, or to be
+    /// dropped at the end of the call if it overflowed.
+    fn queued(&mut self, conn: ConnId, queued: bool) -> bool {
         if queued {
             self.mark_ready(conn);
         } else {
