@@ -22,6 +22,20 @@ pub type Secret = heapless::String<32>;
 /// An IP address as text (`192.168.1.20`, `::1`).
 pub type Host = heapless::String<48>;
 
+/// [`ServerFrame::Message`] with its name and text borrowed: the same
+/// bytes on the wire (tested), encoded from the store's copy of a letter
+/// without moving it through a whole `ServerFrame`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub enum LetterFrame<'a> {
+    Message {
+        id: u64,
+        from: &'a str,
+        text: &'a str,
+        broadcast: bool,
+        age: u64,
+    },
+}
+
 /// A list of usernames, as `whoelse` and `whoelsesince` answer.
 pub type Names = heapless::Vec<Name, MAX_ACCOUNTS>;
 
@@ -425,6 +439,33 @@ mod tests {
         let text = line(&frame);
         assert_eq!(text.matches('\n').count(), 1, "one line: {text}");
         assert_eq!(decode_server(text.trim_end().as_bytes()), Ok(frame));
+    }
+
+    #[test]
+    fn a_letter_frame_is_a_message_frame_byte_for_byte() {
+        let texts = [
+            "",
+            "Hey Dude",
+            "\"\\\u{1b}[31m\t\r\n é 日本 🚀 \u{7f}\u{200b}",
+        ];
+        for (i, raw) in texts.into_iter().enumerate() {
+            let (id, age, broadcast) = ([0, 17, u64::MAX][i], [u64::MAX, 0, 62][i], i == 1);
+            let message = ServerFrame::Message {
+                id,
+                from: Name::try_from("yoda\"").unwrap(),
+                text: Text::try_from(raw).unwrap(),
+                broadcast,
+                age,
+            };
+            let letter = LetterFrame::Message {
+                id,
+                from: "yoda\"",
+                text: raw,
+                broadcast,
+                age,
+            };
+            assert_eq!(line(&letter), line(&message), "{raw:?}");
+        }
     }
 
     #[test]

@@ -15,8 +15,8 @@
 //! takes every letter up to an id off the front (cumulative, as TCP).
 
 use crate::credential::Name;
-use crate::limits::{CHUNK_BYTES, MAILBOX_BYTES, MAX_ACCOUNTS, STORE_BYTES};
-use crate::protocol::{ServerFrame, Text};
+use crate::limits::{CHUNK_BYTES, MAILBOX_BYTES, MAX_ACCOUNTS, NAME_MAX, STORE_BYTES, TEXT_MAX};
+use crate::protocol::{LetterFrame, Text};
 use crate::time::Instant;
 use crate::user::UserId;
 
@@ -35,24 +35,28 @@ const HEADER: usize = 8 + 8 + 2 + 2 + 1 + 1;
 
 const _: () = assert!(CHUNKS < NIL as usize && CHUNK_BYTES > HEADER);
 
-/// A letter read back from the store.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Letter {
+/// A letter read back from the store, its name and text borrowed from
+/// the caller's [`LetterBytes`]: read once, encoded from there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Letter<'a> {
     /// Unique and increasing: the order of posting, and the id the client
     /// acknowledges.
     pub id: u64,
-    pub from: Name,
-    pub text: Text,
+    pub from: &'a str,
+    pub text: &'a str,
     /// Sent to everyone online, not to one user alone.
     pub broadcast: bool,
     /// When it was stored: the client shows when it was sent.
     pub posted: Instant,
 }
 
-impl Letter {
+/// Room for a letter's name and text as they are read back.
+pub type LetterBytes = [u8; NAME_MAX + TEXT_MAX];
+
+impl<'a> Letter<'a> {
     /// The frame that shows this letter to its reader at `now`.
-    pub fn frame(self, now: Instant) -> ServerFrame {
-        ServerFrame::Message {
+    pub fn frame(&self, now: Instant) -> LetterFrame<'a> {
+        LetterFrame::Message {
             id: self.id,
             from: self.from,
             text: self.text,
@@ -217,29 +221,18 @@ impl Store {
         usize::from(self.boxes[to.index()].chunks) * CHUNK_BYTES
     }
 
-    /// `to`'s letters, oldest first.
-    pub fn letters(&self, to: UserId) -> impl Iterator<Item = Letter> + '_ {
-        let mut at = self.boxes[to.index()].first;
-        core::iter::from_fn(move || {
-            while at != NIL {
-                let letter = self.read(at);
-                at = self.next_letter(at);
-                // Written from a Name and a Text: it always reads back.
-                if letter.is_some() {
-                    return letter;
-                }
-            }
-            None
-        })
-    }
-
-    /// `to`'s oldest letter with an id above `id`.
-    pub fn letter_after(&self, to: UserId, id: u64) -> Option<Letter> {
+    /// `to`'s oldest letter with an id above `id`, read into `bytes`.
+    pub fn letter_after<'b>(
+        &self,
+        to: UserId,
+        id: u64,
+        bytes: &'b mut LetterBytes,
+    ) -> Option<Letter<'b>> {
         let mut at = self.boxes[to.index()].first;
         while at != NIL && self.id_of(at) <= id {
             at = self.next_letter(at);
         }
-        (at != NIL).then(|| self.read(at)).flatten()
+        (at != NIL).then(|| self.read(at, bytes)).flatten()
     }
 
     fn id_of(&self, head: u16) -> u64 {
@@ -251,12 +244,12 @@ impl Store {
         u16::from_le_bytes(le(&self.chunks[usize::from(head)][16..18]))
     }
 
-    /// The letter starting at chunk `head`.
-    fn read(&self, head: u16) -> Option<Letter> {
+    /// The letter starting at chunk `head`. Written from a `Name` and a
+    /// `Text`, it always reads back.
+    fn read<'b>(&self, head: u16, bytes: &'b mut LetterBytes) -> Option<Letter<'b>> {
         let chunk = &self.chunks[usize::from(head)];
         let text_len = usize::from(u16::from_le_bytes(le(&chunk[18..20])));
         let name_len = usize::from(chunk[20]);
-        let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
         let body = bytes.get_mut(..name_len + text_len)?;
         let mut reader = ChainReader {
             store: self,
@@ -267,8 +260,8 @@ impl Store {
         let (name, text) = body.split_at(name_len);
         Some(Letter {
             id: self.id_of(head),
-            from: Name::try_from(core::str::from_utf8(name).ok()?).ok()?,
-            text: Text::try_from(core::str::from_utf8(text).ok()?).ok()?,
+            from: core::str::from_utf8(name).ok()?,
+            text: core::str::from_utf8(text).ok()?,
             broadcast: chunk[21] != 0,
             posted: Instant(u64::from_le_bytes(le(&chunk[8..16]))),
         })
@@ -377,7 +370,12 @@ mod tests {
     }
 
     fn texts(store: &Store, to: UserId) -> Vec<std::string::String> {
-        store.letters(to).map(|l| l.text.as_str().into()).collect()
+        let (mut texts, mut after, mut bytes) = (Vec::new(), 0, [0; NAME_MAX + TEXT_MAX]);
+        while let Some(letter) = store.letter_after(to, after, &mut bytes) {
+            after = letter.id;
+            texts.push(letter.text.into());
+        }
+        texts
     }
 
     #[test]
@@ -436,13 +434,14 @@ mod tests {
                     ..post(luke, &from, &t)
                 })
                 .unwrap();
-            let letter = store.letters(luke).last().unwrap();
+            let mut bytes = [0; NAME_MAX + TEXT_MAX];
+            let letter = store.letter_after(luke, id - 1, &mut bytes).unwrap();
             assert_eq!(
                 letter,
                 Letter {
                     id,
-                    from: from.clone(),
-                    text: t.clone(),
+                    from: &from,
+                    text: &t,
                     broadcast: len % 2 == 0,
                     posted: Instant(5_000),
                 },
@@ -520,10 +519,9 @@ mod tests {
                 ..post(luke, &hans, &hi)
             })
             .unwrap();
-        let frame = store.letters(luke).next().unwrap().frame(Instant(67_999));
-        let ServerFrame::Message { broadcast, age, .. } = frame else {
-            panic!("{frame:?}");
-        };
+        let mut bytes = [0; NAME_MAX + TEXT_MAX];
+        let letter = store.letter_after(luke, 0, &mut bytes).unwrap();
+        let LetterFrame::Message { broadcast, age, .. } = letter.frame(Instant(67_999));
         assert!(broadcast);
         assert_eq!(age, 62, "whole seconds, rounded down");
     }

@@ -4,7 +4,7 @@
 
 use super::Hub;
 use crate::event::Transmit;
-use crate::limits::FRAME_MAX;
+use crate::limits::{FRAME_MAX, NAME_MAX, TEXT_MAX};
 use crate::output::Next;
 use crate::protocol;
 use crate::session::{ConnId, Phase};
@@ -25,6 +25,7 @@ impl Hub {
             };
         };
         let mut len = 0;
+        let mut bytes = [0; NAME_MAX + TEXT_MAX];
         while let Some(next) = session.output.next() {
             match next {
                 Next::Frame(n) => {
@@ -39,7 +40,7 @@ impl Hub {
                     let letter = match session.phase {
                         Phase::Online(user) => self
                             .store
-                            .letter_after(user, session.output.sent)
+                            .letter_after(user, session.output.sent, &mut bytes)
                             .filter(|letter| letter.id <= up_to),
                         _ => None,
                     };
