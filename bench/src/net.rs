@@ -308,48 +308,22 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
                 slowest.unwrap_or(0) + refused.load(Ordering::Acquire)
             }
         };
-        if let Some(mut heard) = flow.refusals {
-            let refused = refused.clone();
-            threads.push(thread::spawn(move || {
-                while heard().is_some() {
-                    refused.fetch_add(1, Ordering::AcqRel);
-                }
-                Latencies::default()
-            }));
-        }
-        for (i, mut receive) in flow.receivers.into_iter().enumerate() {
-            let (done, refused) = (done.clone(), refused.clone());
-            threads.push(thread::spawn(move || {
-                let mut latencies = Latencies::default();
-                while let Some(text) = receive() {
-                    let now = start.elapsed().as_nanos() as u64;
-                    latencies.add_nanos(now.saturating_sub(sent_at(&text)));
-                    let got = done[i].fetch_add(1, Ordering::AcqRel) + 1;
-                    if got + refused.load(Ordering::Acquire) >= count {
-                        break;
-                    }
-                }
-                latencies
-            }));
-        }
+        // The sender first: its receivers wake it as they settle messages.
         let mut send = flow.send;
         let closers = flow.closers;
-        let (done2, refused2) = (done.clone(), refused.clone());
-        finished.push((done2, refused2));
-        threads.push(thread::spawn(move || {
+        finished.push((done.clone(), refused.clone()));
+        let sender = thread::spawn(move || {
             for seq in 0..count {
-                while seq >= settled() + IN_FLIGHT {
-                    if Instant::now() > deadline {
-                        break;
-                    }
-                    thread::yield_now();
+                // Parked, not spinning: two cores are shared with the server.
+                while seq >= settled() + IN_FLIGHT && Instant::now() < deadline {
+                    thread::park_timeout(Duration::from_millis(1));
                 }
                 if send(&text(start, seq)).is_err() {
                     break;
                 }
             }
             while settled() < count && Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(1));
+                thread::park_timeout(Duration::from_millis(1));
             }
             // Refusals may leave a receiver waiting for what never comes.
             thread::sleep(Duration::from_millis(20));
@@ -357,7 +331,36 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
                 let _ = closer.shutdown(std::net::Shutdown::Both);
             }
             Latencies::default()
-        }));
+        });
+        let wake = sender.thread().clone();
+        threads.push(sender);
+        if let Some(mut heard) = flow.refusals {
+            let (refused, wake) = (refused.clone(), wake.clone());
+            threads.push(thread::spawn(move || {
+                while heard().is_some() {
+                    refused.fetch_add(1, Ordering::AcqRel);
+                    wake.unpark();
+                }
+                Latencies::default()
+            }));
+        }
+        for (i, mut receive) in flow.receivers.into_iter().enumerate() {
+            let (done, refused, wake) = (done.clone(), refused.clone(), wake.clone());
+            threads.push(thread::spawn(move || {
+                let mut latencies = Latencies::default();
+                while let Some(text) = receive() {
+                    let now = start.elapsed().as_nanos() as u64;
+                    latencies.add_nanos(now.saturating_sub(sent_at(&text)));
+                    let got = done[i].fetch_add(1, Ordering::AcqRel) + 1;
+                    // Cheap unless the sender is parked.
+                    wake.unpark();
+                    if got + refused.load(Ordering::Acquire) >= count {
+                        break;
+                    }
+                }
+                latencies
+            }));
+        }
     }
     for thread in threads {
         if let Ok(latencies) = thread.join() {
