@@ -106,6 +106,16 @@ mod tests {
         assert_eq!(check_name("yo da"), Err(CredentialProblem::Space));
         assert_eq!(check_name("yoda\t"), Err(CredentialProblem::BadCharacter));
         assert_eq!(check_name("yödä"), Err(CredentialProblem::BadCharacter));
+        // ASCII only, so no name can pass for another (issue 10): not with
+        // an invisible character, nor a Cyrillic letter that looks Latin.
+        for lookalike in [
+            "ad\u{200b}min",
+            "\u{feff}yoda",
+            "yoda\u{e0041}",
+            "\u{430}dmin",
+        ] {
+            assert_eq!(check_name(lookalike), Err(CredentialProblem::BadCharacter));
+        }
         assert_eq!(check_name(&"a".repeat(NAME_MAX)), Ok(()));
         assert_eq!(
             check_name(&"a".repeat(NAME_MAX + 1)),
