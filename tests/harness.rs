@@ -149,6 +149,22 @@ impl Server {
 
     /// Starts a server whose working directory is `dir`.
     pub fn start_in(dir: tempfile::TempDir, block_secs: u64, timeout_secs: u64) -> Server {
+        Server::start_with(dir, block_secs, timeout_secs, &[])
+    }
+
+    /// Starts a server with the sample credentials and these options.
+    pub fn start_with_options(block_secs: u64, timeout_secs: u64, options: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("credentials.txt"), CREDENTIALS).unwrap();
+        Server::start_with(dir, block_secs, timeout_secs, options)
+    }
+
+    fn start_with(
+        dir: tempfile::TempDir,
+        block_secs: u64,
+        timeout_secs: u64,
+        options: &[&str],
+    ) -> Server {
         let mut child = command("natter-server")
             .args([
                 "0",
@@ -156,6 +172,7 @@ impl Server {
                 &timeout_secs.to_string(),
                 "-d",
             ])
+            .args(options)
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -427,6 +444,22 @@ pub struct Raw {
 impl Raw {
     pub fn connect(addr: impl std::net::ToSocketAddrs + std::fmt::Debug) -> Raw {
         let stream = TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect {addr:?}: {e}"));
+        Raw::of(stream)
+    }
+
+    /// Connects to `port` on 127.0.0.1 from `source`, another loopback
+    /// address (all of 127.0.0.0/8 is this machine's): a second host, as
+    /// far as the server can tell.
+    pub fn connect_from(source: std::net::Ipv4Addr, port: u16) -> Raw {
+        use rustix::net::{AddressFamily, SocketType, bind, connect, ipproto, socket};
+        let fd = socket(AddressFamily::INET, SocketType::STREAM, Some(ipproto::TCP)).unwrap();
+        bind(&fd, &std::net::SocketAddrV4::new(source, 0)).unwrap();
+        let server = std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, port);
+        connect(&fd, &server).unwrap_or_else(|e| panic!("connect from {source}: {e}"));
+        Raw::of(TcpStream::from(fd))
+    }
+
+    fn of(stream: TcpStream) -> Raw {
         stream.set_read_timeout(Some(WAIT)).unwrap();
         // As natter's client: no Nagle stall between two small frames.
         stream.set_nodelay(true).unwrap();

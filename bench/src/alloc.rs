@@ -78,6 +78,8 @@ pub fn run(messages: u64) -> Result<u64, String> {
         debug: false,
         // The engine is measured, not the flood limit.
         commands_per_second: Some(0),
+        login_timeout: std::time::Duration::from_millis(natter_core::limits::LOGIN_MS),
+        per_address: natter_core::limits::PROMPTS_PER_ADDRESS,
     };
     thread::Builder::new()
         .name("natter-server".into())

@@ -7,18 +7,17 @@
 //! never blocks, reads a clock or allocates.
 //!
 //! This file holds the entry points and the plumbing; the rules are in
-//! `login.rs` (R4-R8), `commands.rs` (R10-R16) and `private.rs` (R19-R24);
+//! `admission.rs` (who may connect), `login.rs` (R4-R8), `commands.rs`
+//! (R10-R16) and `private.rs` (R19-R24);
 //! `transmit.rs` turns a connection's queue into bytes.
-
-use core::net::IpAddr;
 
 use crate::credential::{self, CredentialProblem};
 use crate::event::Event;
 use crate::limits::{
-    CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, MAX_ACCOUNTS, MAX_BAD_FRAMES,
-    MAX_CONNECTIONS, PRIVATE_ANSWER_MS,
+    CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, LOGIN_MS, MAX_ACCOUNTS,
+    MAX_BAD_FRAMES, MAX_CONNECTIONS, PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS,
 };
-use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, Prompt, ServerFrame};
+use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, ServerFrame};
 use crate::rate::Rate;
 use crate::session::{ConnId, Phase, Session, Sessions};
 use crate::store::Store;
@@ -38,13 +37,19 @@ pub struct Config {
     pub answer_ms: u64,
     /// How fast one connection may send commands.
     pub rate: Rate,
+    /// How long a connection may take to finish the login prompts.
+    pub login_ms: u64,
+    /// Connections from one address at the login prompts at once; 0: no
+    /// limit.
+    pub per_address: u8,
 }
 
 impl Config {
     /// The settings for these durations, with the warning `IDLE_WARNING_MS`
     /// before the idle logout (or a tenth of the timeout if that is
-    /// shorter), `PRIVATE_ANSWER_MS` to answer a private request, and
-    /// `COMMANDS_PER_SECOND` with a burst of `COMMAND_BURST`.
+    /// shorter), `PRIVATE_ANSWER_MS` to answer a private request,
+    /// `COMMANDS_PER_SECOND` with a burst of `COMMAND_BURST`, `LOGIN_MS` to
+    /// log in and `PROMPTS_PER_ADDRESS`.
     pub fn new(block_ms: u64, timeout_ms: u64) -> Config {
         Config {
             block_ms,
@@ -55,6 +60,8 @@ impl Config {
                 per_second: COMMANDS_PER_SECOND,
                 burst: COMMAND_BURST,
             },
+            login_ms: LOGIN_MS,
+            per_address: PROMPTS_PER_ADDRESS,
         }
     }
 }
@@ -70,10 +77,6 @@ pub enum AddAccountError {
 
 /// A frame that is not a command of a logged-in user.
 struct NotACommand;
-
-/// Every connection slot is taken (R26).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ServerFull;
 
 /// The whole state of a natter server.
 #[derive(Debug)]
@@ -136,16 +139,6 @@ impl Hub {
     /// Number of accounts.
     pub fn accounts(&self) -> usize {
         self.users.len()
-    }
-
-    /// A new connection from `peer`: asks for a username (R4).
-    pub fn connect(&mut self, now: Instant, peer: IpAddr) -> Result<ConnId, ServerFull> {
-        self.now = now;
-        let session = Session::new(peer, now, self.config.timeout_ms, self.config.rate);
-        let conn = self.sessions.insert(session).map_err(|_| ServerFull)?;
-        self.ask(conn, Prompt::Username);
-        self.drop_unread();
-        Ok(conn)
     }
 
     /// A frame from `conn`.
@@ -299,6 +292,9 @@ impl Hub {
                     self.mark_ready(conn);
                 }
                 Phase::Online(_) => self.end(conn, ByeReason::TimedOut),
+                _ if self.sessions.get(conn).is_some_and(|s| s.login_by <= now) => {
+                    self.end(conn, ByeReason::LoginTooSlow)
+                }
                 _ => self.end(conn, ByeReason::LoginTimedOut),
             }
         }
@@ -507,6 +503,7 @@ fn bit(conn: ConnId) -> u32 {
     1 << conn.slot()
 }
 
+mod admission;
 mod commands;
 mod login;
 mod private;

@@ -11,6 +11,21 @@ pub const MAX_ACCOUNTS: usize = 32;
 /// TCP connections at once, logged in or still at the login prompts.
 pub const MAX_CONNECTIONS: usize = 24;
 
+/// Of those, how many only connections for an existing account may use:
+/// once the others are all at the login prompts, a new connection may
+/// log in but not sign up, so strangers cannot keep the known users out.
+pub const RESERVED_CONNECTIONS: usize = 8;
+
+/// Connections from one address that may be at the login prompts at once
+/// (`--per-address`); 0: no limit. Logged-in users do not count, so many
+/// users behind one address can still be online together.
+pub const PROMPTS_PER_ADDRESS: u8 = 4;
+
+/// How long a connection may take to finish the login prompts
+/// (`--login-timeout`), however busy it keeps them: a slot cannot be held
+/// by answering slowly.
+pub const LOGIN_MS: u64 = 20_000;
+
 /// Longest username, in bytes (usernames are ASCII, R3).
 pub const NAME_MAX: usize = 32;
 

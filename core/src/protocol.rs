@@ -99,8 +99,15 @@ pub enum ByeReason {
     TimedOut,
     /// Nothing typed at the login prompts for `timeout` seconds.
     LoginTimedOut,
+    /// The login prompts were not finished within the login deadline.
+    LoginTooSlow,
     /// Every connection slot is taken (R26).
     ServerFull,
+    /// Too many connections from this address are at the login prompts.
+    TooManyConnections,
+    /// Only the reserved slots are free, and they are for existing
+    /// accounts: this name is not one.
+    ExistingAccountsOnly,
     /// Too many bad frames in a row (R25).
     TooManyErrors,
     /// The server is stopping (SIGINT/SIGTERM).

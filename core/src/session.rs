@@ -54,6 +54,11 @@ pub struct Session {
     pub peer: core::net::IpAddr,
     /// When the connection times out unless the user acts (R9).
     pub deadline: Instant,
+    /// When the login prompts must be done by, however busy they are kept.
+    pub login_by: Instant,
+    /// Admitted into a slot reserved for existing accounts: it may log in,
+    /// not sign up.
+    pub reserved: bool,
     /// The user was warned that `deadline` is near.
     pub warned: bool,
     /// Bad frames in a row (R25).
@@ -65,12 +70,22 @@ pub struct Session {
 }
 
 impl Session {
-    /// A new connection from `peer` at `now`, asked for a username.
-    pub fn new(peer: core::net::IpAddr, now: Instant, timeout_ms: u64, rate: Rate) -> Session {
+    /// A new connection from `peer` at `now`, asked for a username, with
+    /// `login_ms` to finish the prompts.
+    pub fn new(
+        peer: core::net::IpAddr,
+        now: Instant,
+        timeout_ms: u64,
+        login_ms: u64,
+        rate: Rate,
+    ) -> Session {
+        let login_by = now.after(login_ms);
         Session {
             phase: Phase::Username,
             peer,
-            deadline: now.after(timeout_ms),
+            deadline: now.after(timeout_ms).min(login_by),
+            login_by,
+            reserved: false,
             warned: false,
             bad_frames: 0,
             output: Output::default(),
@@ -78,10 +93,28 @@ impl Session {
         }
     }
 
-    /// The user acted at `now`: the idle clock starts again (R9).
+    /// The user acted at `now`: the idle clock starts again (R9), within
+    /// the login deadline while at the prompts.
     pub fn active(&mut self, now: Instant, timeout_ms: u64) {
         self.deadline = now.after(timeout_ms);
+        if self.at_prompts() {
+            self.deadline = self.deadline.min(self.login_by);
+        }
         self.warned = false;
+    }
+
+    /// Still logging in: not online, not closing.
+    pub fn at_prompts(&self) -> bool {
+        !matches!(self.phase, Phase::Online(_) | Phase::Closing)
+    }
+
+    /// At the prompts without having named an existing account: it may
+    /// be signing up.
+    pub fn unproven(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Username | Phase::NewPassword(_) | Phase::Saving { .. }
+        )
     }
 
     /// When to warn a logged-in user, `lead_ms` (not 0) before the idle

@@ -32,7 +32,14 @@ impl Display for ByeReason {
             }
             ByeReason::TimedOut => "You have been logged out due to inactivity",
             ByeReason::LoginTimedOut => "Login timed out due to inactivity",
+            ByeReason::LoginTooSlow => "Login took too long. Please try again",
             ByeReason::ServerFull => "Error. The server is full. Please try again later",
+            ByeReason::TooManyConnections => {
+                "Error. Too many connections from your address. Please try again later"
+            }
+            ByeReason::ExistingAccountsOnly => {
+                "Error. The server is busy: only existing accounts can log in now. Please try again later"
+            }
             ByeReason::TooManyErrors => "Error. Too many invalid requests; disconnected",
             ByeReason::ShuttingDown => "The server is shutting down",
         })

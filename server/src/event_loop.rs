@@ -167,12 +167,18 @@ impl EventLoop {
                 debug!("{peer}: {error}");
                 continue;
             }
-            let free = self.conns.iter().position(Option::is_none);
-            let connected = free.map(|index| (index, self.hub.connect(now, peer.ip())));
-            let Some((index, Ok(id))) = connected else {
-                debug!("{peer}: refused, every connection slot is taken");
-                refuse_full(stream);
+            let Some(index) = self.conns.iter().position(Option::is_none) else {
+                debug!("{peer}: refused, every socket slot is taken");
+                refuse(stream, ByeReason::ServerFull);
                 continue;
+            };
+            let id = match self.hub.connect(now, peer.ip()) {
+                Ok(id) => id,
+                Err(reason) => {
+                    debug!("{peer}: refused: {reason:?}");
+                    refuse(stream, reason);
+                    continue;
+                }
             };
             let flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
             let key = epoll::EventData::new_u64(stream.as_raw_fd() as u64);
@@ -397,13 +403,11 @@ impl EventLoop {
     }
 }
 
-/// Tells a connection there is no room, then closes it. A new socket's
-/// buffer always takes one small frame.
-fn refuse_full(mut stream: TcpStream) {
+/// Tells a new connection why it is not let in, then closes it. A new
+/// socket's buffer always takes one small frame.
+fn refuse(mut stream: TcpStream, reason: ByeReason) {
     let mut buf = [0u8; 64];
-    let bye = ServerFrame::Bye {
-        reason: ByeReason::ServerFull,
-    };
+    let bye = ServerFrame::Bye { reason };
     if let Ok(n) = protocol::encode(&bye, &mut buf) {
         let _ = stream.write_all(&buf[..n]);
     }

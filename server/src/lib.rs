@@ -38,6 +38,11 @@ pub struct Config {
     /// Commands a connection may send per second before it is read more
     /// slowly; `None`: the default, `Some(0)`: no limit.
     pub commands_per_second: Option<u32>,
+    /// How long a connection has to finish the login prompts.
+    pub login_timeout: Duration,
+    /// Connections from one address at the login prompts at once; 0: no
+    /// limit.
+    pub per_address: u8,
 }
 
 /// Why the server could not start or had to stop.
@@ -69,6 +74,8 @@ pub fn run(config: Config) -> Result<(), Error> {
     if let Some(rate) = config.commands_per_second {
         hub_config.rate.per_second = rate;
     }
+    hub_config.login_ms = millis(config.login_timeout);
+    hub_config.per_address = config.per_address;
     let mut hub = Hub::new(hub_config);
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;

@@ -33,6 +33,15 @@ struct Args {
     /// server reads it more slowly (bursts of 400 pass); 0: no limit
     #[arg(long, value_name = "N", default_value_t = natter_core::limits::COMMANDS_PER_SECOND)]
     rate: u32,
+    /// Seconds a connection has to finish the login prompts, however busy
+    /// it keeps them (at most the timeout)
+    #[arg(long, value_name = "SECS", default_value_t = natter_core::limits::LOGIN_MS / 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    login_timeout: u64,
+    /// Connections from one address that may be at the login prompts at
+    /// once; logged-in users do not count; 0: no limit
+    #[arg(long, value_name = "N", default_value_t = natter_core::limits::PROMPTS_PER_ADDRESS)]
+    per_address: u8,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +54,8 @@ fn main() -> ExitCode {
         credentials: args.credentials,
         debug: args.debug,
         commands_per_second: Some(args.rate),
+        login_timeout: Duration::from_secs(args.login_timeout),
+        per_address: args.per_address,
     };
     match natter_server::run(config) {
         Ok(()) => ExitCode::SUCCESS,

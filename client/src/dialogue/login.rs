@@ -113,7 +113,10 @@ mod tests {
             (NowBlocked { seconds: 60 }, 1),
             (Blocked { seconds: 60 }, 1),
             (LoginTimedOut, 1),
+            (LoginTooSlow, 1),
             (ServerFull, 1),
+            (TooManyConnections, 1),
+            (ExistingAccountsOnly, 1),
             (TooManyErrors, 1),
             (ShuttingDown, 3),
         ];

@@ -76,7 +76,10 @@ impl Outcome {
             ByeReason::NowBlocked { .. }
             | ByeReason::Blocked { .. }
             | ByeReason::LoginTimedOut
+            | ByeReason::LoginTooSlow
             | ByeReason::ServerFull
+            | ByeReason::TooManyConnections
+            | ByeReason::ExistingAccountsOnly
             | ByeReason::TooManyErrors => Outcome::Refused,
             ByeReason::ShuttingDown => Outcome::Lost,
         }

@@ -19,6 +19,10 @@ impl Hub {
             // A blocked user is still asked for a password and refused after
             // it, as in the sample session L3.
             Some(user) => self.set_phase(conn, Phase::Password(user), Prompt::Password),
+            // A reserved slot is for existing accounts (`Hub::connect`).
+            None if self.sessions.get(conn).is_some_and(|s| s.reserved) => {
+                self.end(conn, ByeReason::ExistingAccountsOnly)
+            }
             None => {
                 if let Err(problem) = credential::check_name(&name) {
                     self.send(conn, &ServerFrame::BadUsername { problem });

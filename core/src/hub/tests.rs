@@ -7,7 +7,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 use std::{format, vec};
 
-use super::{AddAccountError, Config, Hub, ServerFull};
+use super::{AddAccountError, Config, Hub};
 use crate::credential::{CredentialProblem, Name, Password};
 use crate::event::StoreFailed;
 use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, NAME_MAX, PASSWORD_MAX};
@@ -81,7 +81,7 @@ impl World {
         hub: &mut Hub,
         now: Instant,
         peer: core::net::IpAddr,
-    ) -> Result<ConnId, ServerFull> {
+    ) -> Result<ConnId, ByeReason> {
         let conn = hub.connect(now, peer);
         self.settle(hub, now);
         conn
@@ -264,6 +264,9 @@ pub(super) fn hub() -> Hub {
         timeout_ms: TIMEOUT_MS,
         warning_ms: 0,
         answer_ms: 100 * TIMEOUT_MS,
+        // The admission rules have tests of their own (`admission.rs`).
+        login_ms: 100 * TIMEOUT_MS,
+        per_address: 0,
         ..Config::new(BLOCK_MS, TIMEOUT_MS)
     })
 }
@@ -1069,9 +1072,13 @@ fn r9_r11_an_idle_user_is_logged_out_at_the_deadline_and_others_told() {
     assert_eq!(world.take(luke), [logged_in("yoda")]);
 }
 
-/// The sample accounts on a hub that warns, as the server's does.
+/// The sample accounts on a hub that warns, as the server's does (and
+/// gives the login prompts more than the idle timeout).
 fn warning_hub() -> Hub {
-    let mut hub = Hub::new(Config::new(BLOCK_MS, TIMEOUT_MS));
+    let mut hub = Hub::new(Config {
+        login_ms: 2 * TIMEOUT_MS,
+        ..Config::new(BLOCK_MS, TIMEOUT_MS)
+    });
     for (name, password) in SAMPLE_ACCOUNTS {
         hub.add_account(name, password).unwrap();
     }
@@ -1594,19 +1601,28 @@ fn r26_connections_beyond_the_limit_are_refused_until_one_leaves() {
         assert!(!conns[..i].contains(conn), "{conn:?} handed out twice");
         assert_eq!(world.take(*conn), [ask(Prompt::Username)]);
     }
-    assert_eq!(world.connect(&mut hub, START, PEER), Err(ServerFull));
+    assert_eq!(
+        world.connect(&mut hub, START, PEER),
+        Err(ByeReason::ServerFull)
+    );
     assert_eq!(world.len(), 0, "a refused connection is sent nothing");
 
     world.disconnect(&mut hub, conns[5], START);
     let again = world.connect(&mut hub, START, PEER).unwrap();
     assert!(!conns.contains(&again));
     assert_eq!(world.take(again), [ask(Prompt::Username)]);
-    assert_eq!(world.connect(&mut hub, START, PEER), Err(ServerFull));
+    assert_eq!(
+        world.connect(&mut hub, START, PEER),
+        Err(ByeReason::ServerFull)
+    );
 
     // A connection the hub ends frees its slot too.
     world.receive(&mut hub, conns[0], ClientFrame::Logout {}, START);
     assert!(world.connect(&mut hub, START, PEER).is_ok());
-    assert_eq!(world.connect(&mut hub, START, PEER), Err(ServerFull));
+    assert_eq!(
+        world.connect(&mut hub, START, PEER),
+        Err(ByeReason::ServerFull)
+    );
 }
 
 #[test]

@@ -1,0 +1,191 @@
+//! Admission (issue 10): what one address can hold, how long the prompts
+//! may take, and the slots kept for existing accounts. On the recording
+//! fake of `hub/tests.rs`, at fake time.
+
+use std::string::ToString;
+use std::vec::Vec;
+
+use crate::hub::tests::{
+    BLOCK_MS, PEER, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, bye, ms, password, password_of,
+    username,
+};
+use crate::hub::{Config, Hub};
+use crate::limits::{
+    IDLE_WARNING_MS, LOGIN_MS, MAX_CONNECTIONS, PROMPTS_PER_ADDRESS, RESERVED_CONNECTIONS,
+};
+use crate::protocol::{ByeReason, Prompt, ServerFrame};
+use crate::session::ConnId;
+
+/// The default limits, with the sample accounts.
+fn hub() -> Hub {
+    let mut hub = Hub::new(Config::new(BLOCK_MS, TIMEOUT_MS));
+    for (name, password) in SAMPLE_ACCOUNTS {
+        hub.add_account(name, password).unwrap();
+    }
+    hub
+}
+
+/// The `n`th of many addresses.
+fn address(n: u8) -> core::net::IpAddr {
+    core::net::IpAddr::V4(core::net::Ipv4Addr::new(10, 0, 0, n))
+}
+
+#[test]
+fn one_address_holds_only_its_share_of_the_login_prompts() {
+    let mut hub = hub();
+    let mut world = World::default();
+    let squatter: Vec<ConnId> = (0..PROMPTS_PER_ADDRESS)
+        .map(|_| world.connect(&mut hub, START, address(1)).unwrap())
+        .collect();
+    assert_eq!(
+        world.connect(&mut hub, START, address(1)),
+        Err(ByeReason::TooManyConnections)
+    );
+    // Others are let in, from any other address.
+    let yoda = world.connect(&mut hub, START, address(2)).unwrap();
+    world.receive(&mut hub, yoda, username("yoda"), START);
+    world.receive(&mut hub, yoda, password(password_of("yoda")), START);
+    assert!(
+        world
+            .take(yoda)
+            .contains(&ServerFrame::Welcome { waiting: 0 })
+    );
+
+    // A connection of the squatter's that logs in no longer counts: many
+    // users behind one address can be online together.
+    world.receive(&mut hub, squatter[0], username("hans"), START);
+    world.receive(&mut hub, squatter[0], password(password_of("hans")), START);
+    let again = world.connect(&mut hub, START, address(1)).unwrap();
+    assert_eq!(world.take(again), [ask(Prompt::Username)]);
+    assert_eq!(
+        world.connect(&mut hub, START, address(1)),
+        Err(ByeReason::TooManyConnections)
+    );
+    assert_eq!(
+        ByeReason::TooManyConnections.to_string(),
+        "Error. Too many connections from your address. Please try again later"
+    );
+}
+
+#[test]
+fn no_cap_per_address_when_it_is_zero() {
+    let mut hub = Hub::new(Config {
+        per_address: 0,
+        ..Config::new(BLOCK_MS, TIMEOUT_MS)
+    });
+    for _ in 0..MAX_CONNECTIONS {
+        assert!(world_connect(&mut hub, PEER).is_ok());
+    }
+}
+
+fn world_connect(hub: &mut Hub, peer: core::net::IpAddr) -> Result<ConnId, ByeReason> {
+    World::default().connect(hub, START, peer)
+}
+
+#[test]
+fn the_prompts_must_be_done_by_the_login_deadline_however_busy() {
+    let mut hub = hub();
+    let mut world = World::default();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    // A bad username every few seconds keeps the prompts busy, and so
+    // the idle timeout away, but not the login deadline.
+    let mut at = START;
+    while at < ms(START, LOGIN_MS - 3_000) {
+        at = ms(at, 3_000);
+        world.receive(&mut hub, conn, username("no way"), at);
+        world.handle_timeout(&mut hub, at);
+        assert!(!world.is_closed(conn), "at {at:?}");
+    }
+    assert_eq!(hub.poll_timeout(), Some(ms(START, LOGIN_MS)));
+    world.handle_timeout(&mut hub, ms(START, LOGIN_MS));
+    assert_eq!(world.take(conn).last(), Some(&bye(ByeReason::LoginTooSlow)));
+    assert!(world.is_closed(conn));
+    assert_eq!(
+        ByeReason::LoginTooSlow.to_string(),
+        "Login took too long. Please try again"
+    );
+}
+
+#[test]
+fn the_idle_timeout_still_applies_at_the_prompts_when_it_is_shorter() {
+    let mut hub = Hub::new(Config::new(BLOCK_MS, 5_000));
+    let mut world = World::default();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    world.handle_timeout(&mut hub, ms(START, 5_000));
+    assert_eq!(
+        world.take(conn).last(),
+        Some(&bye(ByeReason::LoginTimedOut))
+    );
+}
+
+#[test]
+fn a_user_who_logged_in_has_the_whole_idle_timeout() {
+    let mut hub = hub();
+    let mut world = World::default();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    let late = ms(START, LOGIN_MS - 1);
+    world.receive(&mut hub, conn, username("yoda"), late);
+    world.receive(&mut hub, conn, password(password_of("yoda")), late);
+    world.handle_timeout(&mut hub, ms(START, LOGIN_MS + 1));
+    assert!(!world.is_closed(conn));
+    // Next due: the idle warning, ahead of the whole timeout (R9).
+    assert_eq!(
+        hub.poll_timeout(),
+        Some(ms(late, TIMEOUT_MS - IDLE_WARNING_MS))
+    );
+}
+
+#[test]
+fn strangers_filling_the_open_slots_cannot_keep_a_known_user_out() {
+    let mut hub = hub();
+    let mut world = World::default();
+    // Strangers from many addresses take every slot that is not reserved.
+    let open = MAX_CONNECTIONS - RESERVED_CONNECTIONS;
+    for n in 0..open {
+        let conn = world.connect(&mut hub, START, address(n as u8)).unwrap();
+        world.receive(&mut hub, conn, username(&std::format!("new{n}")), START);
+    }
+    // The next stranger gets a reserved slot, and cannot sign up in it.
+    let stranger = world.connect(&mut hub, START, address(200)).unwrap();
+    world.receive(&mut hub, stranger, username("newcomer"), START);
+    assert_eq!(
+        world.take(stranger),
+        [ask(Prompt::Username), bye(ByeReason::ExistingAccountsOnly)]
+    );
+    assert!(world.is_closed(stranger));
+    // A known user logs in in one, as the others do in all of them.
+    for (user, _) in SAMPLE_ACCOUNTS.iter().take(RESERVED_CONNECTIONS) {
+        let conn = world.connect(&mut hub, START, address(201)).unwrap();
+        world.receive(&mut hub, conn, username(user), START);
+        world.receive(&mut hub, conn, password(password_of(user)), START);
+        assert!(
+            world
+                .take(conn)
+                .contains(&ServerFrame::Welcome { waiting: 0 }),
+            "{user}"
+        );
+    }
+    assert_eq!(
+        world.connect(&mut hub, START, address(202)),
+        Err(ByeReason::ServerFull)
+    );
+}
+
+#[test]
+fn a_reserved_slot_is_for_logging_in_only_while_the_open_ones_are_taken() {
+    let mut hub = hub();
+    let mut world = World::default();
+    let open = MAX_CONNECTIONS - RESERVED_CONNECTIONS;
+    let strangers: Vec<ConnId> = (0..open)
+        .map(|n| world.connect(&mut hub, START, address(n as u8)).unwrap())
+        .collect();
+    // One stranger names an existing account: its slot counts as taken
+    // by a login, so a newcomer may sign up again.
+    world.receive(&mut hub, strangers[0], username("yoda"), START);
+    let newcomer = world.connect(&mut hub, START, address(250)).unwrap();
+    world.receive(&mut hub, newcomer, username("newcomer"), START);
+    assert_eq!(
+        world.take(newcomer),
+        [ask(Prompt::Username), ask(Prompt::NewPassword)]
+    );
+}

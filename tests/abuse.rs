@@ -1,0 +1,73 @@
+//! Hostile strangers and users (issue 10), each attack run against the
+//! real server while a legitimate user is served: squatting the login
+//! prompts from one host, and keeping them busy past the login deadline.
+
+use std::net::Ipv4Addr;
+use std::thread;
+use std::time::Duration;
+
+use natter_core::protocol::{ByeReason, ClientFrame, Prompt, ServerFrame};
+use natter_e2e::{Raw, Server};
+
+/// The attacker's host, as far as the server can tell.
+const ATTACKER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+
+#[test]
+fn squatting_the_prompts_from_one_host_keeps_nobody_else_out() {
+    let server = Server::start(60, 120);
+    // The measured attack: 22 connections that sit at the prompts.
+    let mut admitted = Vec::new();
+    let mut refused = 0;
+    for _ in 0..22 {
+        let mut raw = Raw::connect_from(ATTACKER, server.port);
+        match raw.frame() {
+            ServerFrame::Ask {
+                prompt: Prompt::Username,
+            } => admitted.push(raw),
+            ServerFrame::Bye {
+                reason: ByeReason::TooManyConnections,
+            } => {
+                refused += 1;
+                raw.closed_silently().unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(admitted.len(), 4, "the host's share of the prompts");
+    assert_eq!(refused, 18);
+    // Users elsewhere log in and chat as usual.
+    let mut yoda = server.login("yoda", "wise@!man");
+    let mut hans = server.login("hans", "falcon*solo");
+    yoda.expect("hans logged in\n");
+    hans.send("message yoda still here?");
+    yoda.expect("hans: still here?\n");
+}
+
+#[test]
+fn a_connection_that_keeps_the_prompts_busy_is_dropped_at_the_login_deadline() {
+    let server = Server::start_with_options(60, 120, &["--login-timeout", "2"]);
+    let mut squatter = Raw::connect_from(ATTACKER, server.port);
+    assert!(matches!(squatter.frame(), ServerFrame::Ask { .. }));
+    // A bad username every 300 ms: never idle, never logged in.
+    let bad = ClientFrame::Username {
+        name: "no way".try_into().unwrap(),
+    };
+    let bye = loop {
+        squatter.send(&bad);
+        match squatter.frame_where(|f| !matches!(f, ServerFrame::Ask { .. })) {
+            ServerFrame::BadUsername { .. } => thread::sleep(Duration::from_millis(300)),
+            other => break other,
+        }
+    };
+    assert_eq!(
+        bye,
+        ServerFrame::Bye {
+            reason: ByeReason::LoginTooSlow
+        }
+    );
+    // And a person sees why.
+    let mut slow = server.client();
+    slow.expect("Username: ");
+    slow.expect("Login took too long. Please try again\n");
+    assert!(!slow.expect_exit().success());
+}
