@@ -71,3 +71,61 @@ fn a_connection_that_keeps_the_prompts_busy_is_dropped_at_the_login_deadline() {
     slow.expect("Login took too long. Please try again\n");
     assert!(!slow.expect_exit().success());
 }
+
+#[test]
+fn filling_the_store_for_made_up_accounts_leaves_room_for_everyone_else() {
+    let server = Server::start(60, 120);
+    // The measured attack: accounts made only to be messaged, then
+    // message after message for them from a user who stays online.
+    let made: Vec<String> = (0..8).map(|i| format!("sock{i}")).collect();
+    for user in &made {
+        let mut raw = Raw::connect_from(ATTACKER, server.port);
+        raw.send(&ClientFrame::Username {
+            name: user.as_str().try_into().unwrap(),
+        });
+        raw.send(&ClientFrame::Password {
+            password: "pw".try_into().unwrap(),
+        });
+        raw.frame_where(|f| matches!(f, ServerFrame::Welcome { .. }));
+        raw.send(&ClientFrame::Logout {});
+        raw.frame_where(|f| matches!(f, ServerFrame::Bye { .. }));
+    }
+    let mut vader = server.raw_login("vader", "sithlord**");
+    let long = "x".repeat(natter_core::limits::TEXT_MAX);
+    let mut kept = 0;
+    for user in made.iter().cycle().take(300) {
+        vader.send(&ClientFrame::Message {
+            to: user.as_str().try_into().unwrap(),
+            text: long.as_str().try_into().unwrap(),
+        });
+        match vader.frame_where(|f| !matches!(f, ServerFrame::LoggedIn { .. })) {
+            ServerFrame::Stored { .. } => kept += 1,
+            ServerFrame::Refused { .. } => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(kept < 20, "kept {kept} long messages for made-up accounts");
+    // Then messages to real users who are offline, until vader's share
+    // is used up.
+    for user in ["luke", "leia", "r2d2", "c3p0"].iter().cycle().take(300) {
+        vader.send(&ClientFrame::Message {
+            to: (*user).try_into().unwrap(),
+            text: long.as_str().try_into().unwrap(),
+        });
+        match vader.frame_where(|f| !matches!(f, ServerFrame::LoggedIn { .. })) {
+            ServerFrame::Stored { .. } => {}
+            ServerFrame::Refused { refusal } => {
+                assert_eq!(refusal, natter_core::protocol::Refusal::SenderFull);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A legitimate user still leaves a message for an offline friend, and
+    // the friend gets it.
+    let mut hans = server.login("hans", "falcon*solo");
+    hans.send("message obiwan see you at the cantina");
+    hans.expect("obiwan is offline; they will get your message when they next log in\n");
+    let mut obiwan = server.login("obiwan", "(jedimaster)");
+    obiwan.expect("hans: see you at the cantina\n");
+}

@@ -23,7 +23,8 @@ const MAILBOX_FULL: &str = "Error. luke's mailbox is full; message not stored\n"
 /// The chunks a message from `from` takes in the store (core/src/store.rs):
 /// a 22-byte header, the sender's name and the text.
 fn chunks(from: &str, text: &str) -> usize {
-    (22 + from.len() + text.len()).div_ceil(CHUNK_BYTES)
+    // core/src/store.rs: a 23-byte header, the sender's name, the text.
+    (23 + from.len() + text.len()).div_ceil(CHUNK_BYTES)
 }
 
 /// Texts from `from` that fill a mailbox to its last chunk: as many of the
@@ -469,28 +470,32 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
 #[test]
 fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
     // STORE_BYTES (core/src/limits.rs) = 128 KiB = 8 offline users' full
-    // mailboxes.
-    let offline = [
-        "vader",
-        "r2d2",
-        "c3p0",
-        "leia",
-        "obiwan",
-        "luke",
-        "chewy",
-        "palpatine",
-    ];
+    // mailboxes, and SENDER_BYTES = 32 KiB, two of them: it takes four
+    // senders. r2d2 and leia send first, then go offline to be written to.
     let server = Server::start(60, 120);
+    let fill = |sender: &mut Client, from: &str, to: [&str; 2]| {
+        for user in to {
+            for letter in &filling(from, "letter") {
+                sender.send(&format!("message {user} {letter}"));
+            }
+            assert_eq!(sync(sender, from), kept(user), "{from} to {user}");
+        }
+    };
+    for (from, password, to) in [
+        ("r2d2", "do*!@#dedo", ["vader", "c3p0"]),
+        ("leia", "$blasterpistol$", ["obiwan", "luke"]),
+    ] {
+        let mut sender = server.login(from, password);
+        fill(&mut sender, from, to);
+        sender.send("logout");
+        sender.expect_exit();
+    }
     let mut hans = server.login("hans", "falcon*solo");
     let mut yoda = server.login("yoda", "wise@!man");
     assert_eq!(hans.expect_after("yoda logged in\n"), "");
-    let letters = filling("hans", "letter");
-    for user in offline {
-        for letter in &letters {
-            hans.send(&format!("message {user} {letter}"));
-        }
-        assert_eq!(sync(&mut hans, "hans"), kept(user), "{user}");
-    }
+    fill(&mut hans, "hans", ["chewy", "palpatine"]);
+    fill(&mut yoda, "yoda", ["r2d2", "leia"]);
+    let letters = filling("leia", "letter");
     let store_full = "Error. The server's message store is full; message not stored. \
                       Please try again later\n";
     // Nothing more can be kept, not even for a user online (R26, R27).
@@ -507,7 +512,7 @@ fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
     let mut luke = server.login("luke", "light==saber");
     assert_eq!(luke.expect_after(&away(letters.len())), "");
     let shown = sync(&mut luke, "luke");
-    let expected: String = letters.iter().map(|l| format!("hans: {l}\n")).collect();
+    let expected: String = letters.iter().map(|l| format!("leia: {l}\n")).collect();
     assert_eq!(unstamped(&shown), expected);
     assert_eq!(hans.expect_after("luke logged in\n"), "");
     assert_eq!(yoda.expect_after("luke logged in\n"), "");

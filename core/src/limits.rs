@@ -37,7 +37,7 @@ pub const TEXT_MAX: usize = 512;
 
 /// Bytes of messages waiting for all users together: the store that every
 /// mailbox draws from (`store.rs`). A message takes what it needs, in
-/// chunks of `CHUNK_BYTES`: a 22-byte header, the sender's name and the
+/// chunks of `CHUNK_BYTES`: a 23-byte header, the sender's name and the
 /// text, so a short message takes 64 bytes and the longest 576.
 pub const STORE_BYTES: usize = 128 * 1024;
 
@@ -46,6 +46,16 @@ pub const STORE_BYTES: usize = 128 * 1024;
 /// short messages, or 28 of the longest: a sender with 32 in flight stays
 /// well inside it.
 pub const MAILBOX_BYTES: usize = 16 * 1024;
+
+/// Bytes of messages one user may have kept in the store for users who
+/// are offline: a share of it, so one sender cannot fill it for everyone.
+/// Messages to users online do not count (their mailboxes bound them).
+pub const SENDER_BYTES: usize = 32 * 1024;
+
+/// Bytes of messages that may be kept for all the accounts together that
+/// were created since the server started and have not logged in again:
+/// accounts made only to be messaged cannot take the store.
+pub const NEWCOMER_BYTES: usize = 8 * 1024;
 
 /// The store's unit of space.
 pub const CHUNK_BYTES: usize = 64;

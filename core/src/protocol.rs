@@ -141,6 +141,9 @@ pub enum Refusal {
     MailboxFull { user: Name },
     /// The server's shared message store is full (R26).
     StoreFull,
+    /// The sender's messages kept for users offline take their share of
+    /// the store (`SENDER_BYTES`).
+    SenderFull,
     /// `block` oneself (R15).
     BlockSelf,
     /// `block` someone already blocked (R15).

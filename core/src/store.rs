@@ -7,15 +7,24 @@
 //! connection breaks mid-send, gets it again at its next login, and a
 //! mailbox that fills up is an error the sender sees.
 //!
-//! A letter takes the bytes it needs: a 24-byte header, the sender's name
+//! A letter takes the bytes it needs: a 23-byte header, the sender's name
 //! and the text, in chunks of [`CHUNK_BYTES`] chained through a table of
 //! links, so letters of any size share one arena of [`STORE_BYTES`]
 //! without fragmenting it. Each recipient's letters form a queue in the
 //! order posted, within a quota of [`MAILBOX_BYTES`]; an acknowledgement
 //! takes every letter up to an id off the front (cumulative, as TCP).
+//!
+//! Letters kept for a recipient who is offline are shared out too, so
+//! that no one fills the store for everyone: each sender's within
+//! [`SENDER_BYTES`], and those for newcomers (accounts created since the
+//! start that have not logged in again) within [`NEWCOMER_BYTES`] all
+//! together.
 
 use crate::credential::Name;
-use crate::limits::{CHUNK_BYTES, MAILBOX_BYTES, MAX_ACCOUNTS, NAME_MAX, STORE_BYTES, TEXT_MAX};
+use crate::limits::{
+    CHUNK_BYTES, MAILBOX_BYTES, MAX_ACCOUNTS, NAME_MAX, NEWCOMER_BYTES, SENDER_BYTES, STORE_BYTES,
+    TEXT_MAX,
+};
 use crate::protocol::{LetterFrame, Text};
 use crate::time::Instant;
 use crate::user::UserId;
@@ -26,14 +35,26 @@ const CHUNKS: usize = STORE_BYTES / CHUNK_BYTES;
 /// Chunks one recipient's letters may take.
 const MAILBOX_CHUNKS: usize = MAILBOX_BYTES / CHUNK_BYTES;
 
+/// Chunks one sender's kept letters may take.
+const SENDER_CHUNKS: usize = SENDER_BYTES / CHUNK_BYTES;
+
+/// Chunks the letters kept for newcomers may take together.
+const NEWCOMER_CHUNKS: usize = NEWCOMER_BYTES / CHUNK_BYTES;
+
 /// The end of a chain.
 const NIL: u16 = u16::MAX;
 
 /// The letter header: id, posted, next letter, text length, name length,
-/// broadcast, in that order, little-endian.
-const HEADER: usize = 8 + 8 + 2 + 2 + 1 + 1;
+/// flags, sender, in that order, little-endian.
+const HEADER: usize = 8 + 8 + 2 + 2 + 1 + 1 + 1;
+
+/// Flag bits: sent to everyone online; kept for a recipient who was
+/// offline (it counts against its sender's share).
+const BROADCAST: u8 = 1;
+const KEPT: u8 = 2;
 
 const _: () = assert!(CHUNKS < NIL as usize && CHUNK_BYTES > HEADER);
+const _: () = assert!(MAX_ACCOUNTS <= 32 && MAX_ACCOUNTS <= u8::MAX as usize);
 
 /// A letter read back from the store, its name and text borrowed from
 /// the caller's [`LetterBytes`]: read once, encoded from there.
@@ -70,9 +91,14 @@ impl<'a> Letter<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Post<'a> {
     pub to: UserId,
+    pub sender: UserId,
+    /// The sender's name, as the reader sees it.
     pub from: &'a Name,
     pub text: &'a Text,
     pub broadcast: bool,
+    /// The recipient is offline: the letter waits for their next login,
+    /// within the sender's share.
+    pub kept: bool,
     pub now: Instant,
 }
 
@@ -83,6 +109,8 @@ pub enum PostError {
     MailboxFull,
     /// The arena has no room left.
     StoreFull,
+    /// The sender's letters kept for users offline take their share.
+    SenderFull,
 }
 
 /// One recipient's queue of letters, by the chunk each starts in.
@@ -114,6 +142,10 @@ pub struct Store {
     free: u16,
     free_chunks: u16,
     boxes: [Mailbox; MAX_ACCOUNTS],
+    /// Chunks each sender's kept letters take.
+    kept_by: [u16; MAX_ACCOUNTS],
+    /// Recipients that are newcomers, by bit.
+    newcomers: u32,
     next_id: u64,
 }
 
@@ -129,6 +161,8 @@ impl Default for Store {
             free: 0,
             free_chunks: CHUNKS as u16,
             boxes: [Mailbox::default(); MAX_ACCOUNTS],
+            kept_by: [0; MAX_ACCOUNTS],
+            newcomers: 0,
             next_id: 1,
         }
     }
@@ -142,6 +176,18 @@ impl Store {
         let mailbox = self.boxes[post.to.index()];
         if usize::from(mailbox.chunks) + needed > MAILBOX_CHUNKS {
             return Err(PostError::MailboxFull);
+        }
+        let sender = post.sender.index();
+        if post.kept {
+            if usize::from(self.kept_by[sender]) + needed > SENDER_CHUNKS {
+                return Err(PostError::SenderFull);
+            }
+            // A newcomer's mailbox is as small as what newcomers have left.
+            if self.newcomers & bit(post.to) != 0
+                && self.newcomer_chunks() + needed > NEWCOMER_CHUNKS
+            {
+                return Err(PostError::MailboxFull);
+            }
         }
         if usize::from(self.free_chunks) < needed {
             return Err(PostError::StoreFull);
@@ -164,7 +210,11 @@ impl Store {
         header[16..18].copy_from_slice(&NIL.to_le_bytes());
         header[18..20].copy_from_slice(&(post.text.len() as u16).to_le_bytes());
         header[20] = post.from.len() as u8;
-        header[21] = u8::from(post.broadcast);
+        header[21] = (u8::from(post.broadcast) * BROADCAST) | (u8::from(post.kept) * KEPT);
+        header[22] = sender as u8;
+        if post.kept {
+            self.kept_by[sender] += needed as u16;
+        }
         let mut writer = ChainWriter::new(self, head);
         writer.write(&header);
         writer.write(post.from.as_bytes());
@@ -194,7 +244,14 @@ impl Store {
                 return freed;
             }
             let next = self.next_letter(first);
+            let (flags, sender) = {
+                let chunk = &self.chunks[usize::from(first)];
+                (chunk[21], usize::from(chunk[22]))
+            };
             let chunks = self.release(first);
+            if flags & KEPT != 0 {
+                self.kept_by[sender] -= chunks;
+            }
             let mailbox = &mut self.boxes[to.index()];
             mailbox.first = next;
             if next == NIL {
@@ -204,6 +261,30 @@ impl Store {
             mailbox.chunks -= chunks;
             freed += 1;
         }
+    }
+
+    /// Whether `to` is a newcomer: an account made since the start that has
+    /// not logged in again. Letters kept for newcomers share
+    /// [`NEWCOMER_BYTES`].
+    pub fn set_newcomer(&mut self, to: UserId, newcomer: bool) {
+        if newcomer {
+            self.newcomers |= bit(to);
+        } else {
+            self.newcomers &= !bit(to);
+        }
+    }
+
+    /// Chunks the letters of every newcomer take.
+    fn newcomer_chunks(&self) -> usize {
+        (0..MAX_ACCOUNTS)
+            .filter(|&i| self.newcomers & (1 << i) != 0)
+            .map(|i| usize::from(self.boxes[i].chunks))
+            .sum()
+    }
+
+    /// The bytes `sender`'s letters kept for users offline take.
+    pub fn kept_by(&self, sender: UserId) -> usize {
+        usize::from(self.kept_by[sender.index()]) * CHUNK_BYTES
     }
 
     /// The id of the last letter posted to anyone; 0 before the first.
@@ -262,7 +343,7 @@ impl Store {
             id: self.id_of(head),
             from: core::str::from_utf8(name).ok()?,
             text: core::str::from_utf8(text).ok()?,
-            broadcast: chunk[21] != 0,
+            broadcast: chunk[21] & BROADCAST != 0,
             posted: Instant(u64::from_le_bytes(le(&chunk[8..16]))),
         })
     }
@@ -280,6 +361,11 @@ impl Store {
         self.free_chunks += count;
         count
     }
+}
+
+/// `user`'s bit in a set of users.
+fn bit(user: UserId) -> u32 {
+    1 << user.index()
 }
 
 /// `bytes`, which is exactly `N` long, as an array.
@@ -362,9 +448,11 @@ mod tests {
     fn post<'a>(to: UserId, from: &'a Name, text: &'a Text) -> Post<'a> {
         Post {
             to,
+            sender: UserId::from_index(MAX_ACCOUNTS - 1),
             from,
             text,
             broadcast: false,
+            kept: false,
             now: Instant(0),
         }
     }
@@ -457,13 +545,13 @@ mod tests {
         let mut store = Store::default();
         let luke = UserId::from_index(7);
         let hans = name("hans");
-        // 22 + 4 + 38 = 64 bytes: one chunk; one byte more: two.
+        // 23 + 4 + 37 = 64 bytes: one chunk; one byte more: two.
         store
-            .post(post(luke, &hans, &text(&"x".repeat(38))))
+            .post(post(luke, &hans, &text(&"x".repeat(37))))
             .unwrap();
         assert_eq!(store.bytes(luke), CHUNK_BYTES);
         store
-            .post(post(luke, &hans, &text(&"x".repeat(39))))
+            .post(post(luke, &hans, &text(&"x".repeat(38))))
             .unwrap();
         assert_eq!(store.bytes(luke), 3 * CHUNK_BYTES);
     }
@@ -490,6 +578,7 @@ mod tests {
                 Ok(_) => {}
                 Err(PostError::MailboxFull) => user += 1,
                 Err(PostError::StoreFull) => break,
+                Err(PostError::SenderFull) => unreachable!("not kept"),
             }
         }
         assert_eq!(store.free_chunks, 0);
@@ -544,11 +633,15 @@ mod tests {
             if next() % 3 != 0 {
                 let len = (next() % 600) as usize;
                 let text = Text::try_from("x".repeat(len.min(512)).as_str()).unwrap();
+                // Kept or not, from one of three senders.
+                let sender = UserId::from_index(4 + (next() % 3) as usize);
                 if let Ok(id) = store.post(Post {
                     to,
+                    sender,
                     from: &from,
                     text: &text,
                     broadcast: false,
+                    kept: next() % 2 == 0,
                     now: Instant(0),
                 }) {
                     posted[user].push(id);
@@ -563,6 +656,81 @@ mod tests {
             let used: usize = store.boxes.iter().map(|b| usize::from(b.chunks)).sum();
             assert_eq!(used + usize::from(store.free_chunks), CHUNKS);
             assert_eq!(store.waiting(to), posted[user].len());
+            let kept: usize = store.kept_by.iter().map(|&k| usize::from(k)).sum();
+            assert!(
+                kept <= used
+                    && store
+                        .kept_by
+                        .iter()
+                        .all(|&k| usize::from(k) <= SENDER_CHUNKS)
+            );
         }
+        for user in 0..4 {
+            store.acknowledge(UserId::from_index(user), u64::MAX);
+        }
+        assert_eq!(store.kept_by, [0; MAX_ACCOUNTS], "every share given back");
+    }
+
+    #[test]
+    fn a_sender_keeps_only_its_share_of_the_store_for_users_offline() {
+        let mut store = Store::default();
+        let (mallory, hans) = (UserId::from_index(20), UserId::from_index(21));
+        let name = name("mallory");
+        let short = text("x");
+        let kept = |to: usize, sender| Post {
+            sender,
+            kept: true,
+            ..post(UserId::from_index(to), &name, &short)
+        };
+        // Short letters take a chunk each: the share is this many.
+        let share = SENDER_BYTES / CHUNK_BYTES;
+        for i in 0..share {
+            assert!(store.post(kept(i % 8, mallory)).is_ok(), "{i}");
+        }
+        assert_eq!(store.post(kept(9, mallory)), Err(PostError::SenderFull));
+        assert_eq!(store.kept_by(mallory), SENDER_BYTES);
+        // Letters to users online are not kept: they do not count.
+        assert!(
+            store
+                .post(post(UserId::from_index(9), &name, &short))
+                .is_ok()
+        );
+        // Others still leave letters, and mallory may again once some are read.
+        assert!(store.post(kept(9, hans)).is_ok());
+        store.acknowledge(UserId::from_index(0), u64::MAX);
+        assert!(store.post(kept(9, mallory)).is_ok());
+    }
+
+    #[test]
+    fn letters_kept_for_newcomers_share_a_small_allowance() {
+        let mut store = Store::default();
+        let name = name("mallory");
+        let short = text("x");
+        let newcomers = [0, 1, 2, 3].map(UserId::from_index);
+        for user in newcomers {
+            store.set_newcomer(user, true);
+        }
+        let kept = |to: UserId, sender: usize| Post {
+            sender: UserId::from_index(sender),
+            kept: true,
+            ..post(to, &name, &short)
+        };
+        // From many senders, so their shares are not what stops them.
+        let allowance = NEWCOMER_BYTES / CHUNK_BYTES;
+        for i in 0..allowance {
+            assert!(
+                store.post(kept(newcomers[i % 4], 10 + i % 20)).is_ok(),
+                "{i}"
+            );
+        }
+        assert_eq!(
+            store.post(kept(newcomers[0], 31)),
+            Err(PostError::MailboxFull)
+        );
+        // A user who is not a newcomer still gets letters kept.
+        assert!(store.post(kept(UserId::from_index(4), 31)).is_ok());
+        // A newcomer who logs in again is one no more.
+        store.set_newcomer(newcomers[0], false);
+        assert!(store.post(kept(newcomers[0], 31)).is_ok());
     }
 }

@@ -123,6 +123,9 @@ impl Display for Refusal {
             Refusal::StoreFull => f.write_str(
                 "Error. The server's message store is full; message not stored. Please try again later",
             ),
+            Refusal::SenderFull => f.write_str(
+                "Error. You have too many messages waiting for users who are offline; message not stored. Please try again later",
+            ),
             Refusal::BlockSelf => f.write_str("Error. Cannot block self"),
             Refusal::AlreadyBlocked { user } => write!(f, "Error. {user} is already blocked"),
             Refusal::UnblockSelf => f.write_str("Error. Cannot unblock self"),

@@ -86,6 +86,7 @@ impl Hub {
                 user: self.users.get(recipient).name.clone(),
             })),
             Err(PostError::StoreFull) => Some(refused(Refusal::StoreFull)),
+            Err(PostError::SenderFull) => Some(refused(Refusal::SenderFull)),
         }
     }
 
@@ -115,17 +116,20 @@ impl Hub {
         broadcast: bool,
     ) -> Result<Delivery, PostError> {
         let from = self.users.get(sender).name.clone();
+        let online = self.users.get(recipient).online;
         let post = Post {
             to: recipient,
+            sender,
             from: &from,
             text,
             broadcast,
+            kept: online.is_none(),
             now: self.now,
         };
         let id = self.store.post(post)?;
         // If the recipient's queue is full they are dropped, and the
         // letter waits in their mailbox for the next login.
-        let sent = match self.users.get(recipient).online {
+        let sent = match online {
             Some(conn) => self.send_letters(conn, id),
             None => false,
         };

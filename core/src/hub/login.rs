@@ -67,6 +67,8 @@ impl Hub {
             return self.set_phase(conn, Phase::Username, Prompt::Username);
         }
         account.attempts.succeed();
+        // Back after signing up: letters kept for them count as anyone's.
+        self.store.set_newcomer(user, false);
         self.log_in(conn, user, now);
     }
 
@@ -115,7 +117,10 @@ impl Hub {
                 .map_err(|AccountsFull| ServerFrame::AccountsFull {}),
         };
         match account {
-            Ok(user) => self.log_in(conn, user, now),
+            Ok(user) => {
+                self.store.set_newcomer(user, true);
+                self.log_in(conn, user, now)
+            }
             Err(refusal) => {
                 self.send(conn, &refusal);
                 self.set_phase(conn, Phase::Username, Prompt::Username);

@@ -15,7 +15,10 @@ use crate::hub::tests::{
     password_of, username,
 };
 use crate::hub::{Config, Hub};
-use crate::limits::{CHUNK_BYTES, MAILBOX_BYTES, MAX_BAD_FRAMES, PRIVATE_ANSWER_MS, STORE_BYTES};
+use crate::limits::{
+    CHUNK_BYTES, MAILBOX_BYTES, MAX_BAD_FRAMES, NEWCOMER_BYTES, PRIVATE_ANSWER_MS, SENDER_BYTES,
+    STORE_BYTES,
+};
 
 /// Short messages (a chunk each) that fill one mailbox.
 const MAILBOX_DEPTH: usize = MAILBOX_BYTES / CHUNK_BYTES;
@@ -97,11 +100,22 @@ fn login_mail(
     user: &str,
     now: Instant,
 ) -> (ConnId, Vec<ServerFrame>) {
+    login_mail_with(hub, world, user, password_of(user), now)
+}
+
+/// [`login_mail`] with this password.
+fn login_mail_with(
+    hub: &mut Hub,
+    world: &mut World,
+    user: &str,
+    pass: &str,
+    now: Instant,
+) -> (ConnId, Vec<ServerFrame>) {
     let conn = world
         .connect(hub, now, PEER)
         .expect("a free connection slot");
     world.receive(hub, conn, username(user), now);
-    world.receive(hub, conn, password(password_of(user)), now);
+    world.receive(hub, conn, password(pass), now);
     let mut frames = world.take(conn);
     assert!(frames.len() >= 3, "{user}: {frames:?}");
     let after: Vec<ServerFrame> = frames.split_off(3);
@@ -549,62 +563,168 @@ fn r27_acknowledged_messages_free_their_mailbox_space() {
     assert_eq!(world.take(luke).len(), MAILBOX_DEPTH);
 }
 
+/// Adds `n` accounts `away0`, `away1`, ... (password `pw`), as if read
+/// from credentials.txt: users who are offline, not newcomers.
+fn add_away_accounts(hub: &mut Hub, n: usize) -> Vec<String> {
+    let names: Vec<String> = (0..n).map(|i| format!("away{i}")).collect();
+    for name in &names {
+        hub.add_account(name, "pw").unwrap();
+    }
+    names
+}
+
 #[test]
 fn r26_a_full_message_store_refuses_until_space_is_freed() {
     let mut hub = hub_with_sample_accounts();
+    // More mailboxes than the store can fill, and senders enough to fill
+    // it within their shares (SENDER_BYTES each).
+    let away = add_away_accounts(&mut hub, MAX_LETTERS / MAILBOX_DEPTH + 1);
     let mut world = World::default();
-    let hans = login_sample(&mut hub, &mut world, "hans", START);
-    let others: Vec<&str> = SAMPLE_ACCOUNTS
-        .iter()
-        .map(|(user, _)| *user)
-        .filter(|user| *user != "hans")
+    let senders: Vec<(&str, ConnId)> = ["hans", "yoda", "vader", "leia", "luke"]
+        .into_iter()
+        .map(|user| (user, login_sample(&mut hub, &mut world, user, START)))
         .collect();
-    // The store fills before every mailbox does.
-    let full_boxes = MAX_LETTERS / MAILBOX_DEPTH;
-    assert!(full_boxes < others.len(), "raise the test's account count");
-    let mut posted = 0;
-    'fill: for user in &others {
-        for i in 0..MAILBOX_DEPTH {
-            if posted == MAX_LETTERS {
-                break 'fill;
+    const { assert!(5 * SENDER_BYTES > STORE_BYTES) };
+    world.events.clear();
+    let (mut posted, mut to) = (0, 0);
+    let mut last = senders[0];
+    'fill: for &(user, sender) in &senders {
+        last = (user, sender);
+        loop {
+            world.receive(&mut hub, sender, message(&away[to], "x"), START);
+            match world.take(sender).as_slice() {
+                [ServerFrame::Stored { .. }] => posted += 1,
+                [f] if *f
+                    == refused(Refusal::MailboxFull {
+                        user: name(&away[to]),
+                    }) =>
+                {
+                    to += 1
+                }
+                [f] if *f == refused(Refusal::SenderFull) => continue 'fill,
+                [f] if *f == refused(Refusal::StoreFull) => break 'fill,
+                other => panic!("{other:?}"),
             }
-            world.receive(&mut hub, hans, message(user, &format!("{user} {i}")), START);
-            assert_eq!(world.take(hans), [stored(user)], "{user} {i}");
-            posted += 1;
         }
     }
+    assert_eq!(posted, MAX_LETTERS, "every chunk taken");
     // Someone whose mailbox has room: the store has none.
-    let roomy = others[full_boxes];
-    world.receive(&mut hub, hans, message(roomy, "no room"), START);
+    let (user, sender) = last;
+    let roomy = &away[to];
+    world.receive(&mut hub, sender, message(roomy, "no room"), START);
     let store_full = refused(Refusal::StoreFull);
-    assert_eq!(world.take(hans), slice::from_ref(&store_full));
+    assert_eq!(world.take(sender), slice::from_ref(&store_full));
     assert_eq!(
         store_full.to_string(),
         "Error. The server's message store is full; message not stored. Please try again later"
     );
     // A mailbox full still says so first.
-    world.receive(&mut hub, hans, message(others[0], "full"), START);
+    world.receive(&mut hub, sender, message(&away[0], "full"), START);
     assert_eq!(
-        world.take(hans),
+        world.take(sender),
         [refused(Refusal::MailboxFull {
-            user: name(others[0])
+            user: name(&away[0])
         })]
     );
     // One read and acknowledged frees one slot, for anyone.
-    let (first, mail) = login_mail(&mut hub, &mut world, others[0], START);
+    let (first, mail) = login_mail_with(&mut hub, &mut world, &away[0], "pw", START);
     assert_eq!(mail.len(), MAILBOX_DEPTH);
-    world.take(hans);
+    world.events.clear();
     acknowledge(&mut hub, &mut world, first, &mail[..1], START);
-    world.receive(&mut hub, hans, message(roomy, "room now"), START);
-    assert_eq!(world.take(hans), [stored(roomy)]);
-    world.receive(&mut hub, hans, message(roomy, "and no more"), START);
-    assert_eq!(world.take(hans), [store_full]);
-    let (_, mail) = login_mail(&mut hub, &mut world, roomy, START);
+    world.receive(&mut hub, sender, message(roomy, "room now"), START);
+    assert_eq!(world.take(sender), [stored(roomy)]);
+    world.receive(&mut hub, sender, message(roomy, "and no more"), START);
+    assert_eq!(world.take(sender), [store_full]);
+    let (_, mail) = login_mail_with(&mut hub, &mut world, roomy, "pw", START);
     let last = mail.last().expect("roomy's mail");
     let ServerFrame::Message { id, .. } = last else {
         panic!("{last:?}");
     };
-    assert_eq!(*last, letter(*id, "hans", "room now"));
+    assert_eq!(*last, letter(*id, user, "room now"));
+}
+
+#[test]
+fn a_sender_keeps_only_its_share_of_the_store_and_others_still_leave_messages() {
+    // Issue 10's store squat: one user leaves message after message for
+    // users who are offline.
+    let mut hub = hub_with_sample_accounts();
+    let away = add_away_accounts(&mut hub, SENDER_BYTES / MAILBOX_BYTES + 1);
+    let mut world = World::default();
+    let vader = login_sample(&mut hub, &mut world, "vader", START);
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    world.events.clear();
+    let long = "x".repeat(crate::limits::TEXT_MAX);
+    let (mut kept, mut to) = (0, 0);
+    loop {
+        world.receive(&mut hub, vader, message(&away[to], &long), START);
+        match world.take(vader).as_slice() {
+            [ServerFrame::Stored { .. }] => kept += 1,
+            [f] if *f
+                == refused(Refusal::MailboxFull {
+                    user: name(&away[to]),
+                }) =>
+            {
+                to += 1
+            }
+            [f] if *f == refused(Refusal::SenderFull) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    // 512-byte texts take 9 chunks: the share holds this many.
+    assert_eq!(kept, SENDER_BYTES / (9 * CHUNK_BYTES));
+    assert_eq!(
+        refused(Refusal::SenderFull).to_string(),
+        "Error. You have too many messages waiting for users who are offline; message not stored. Please try again later"
+    );
+    // hans still leaves a message for an offline friend; vader still
+    // chats with users online.
+    world.receive(&mut hub, hans, message("luke", "see you"), START);
+    assert_eq!(world.take(hans), [stored("luke")]);
+    world.receive(&mut hub, vader, message("hans", "hi"), START);
+    assert_eq!(world.take(vader), []);
+}
+
+#[test]
+fn letters_for_accounts_made_and_never_used_again_share_a_small_allowance() {
+    // Issue 10's store squat through sign-up: accounts made only to be
+    // messaged.
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let made: Vec<String> = (0..8).map(|i| format!("sock{i}")).collect();
+    for user in &made {
+        let conn = world.connect(&mut hub, START, PEER).unwrap();
+        world.receive(&mut hub, conn, username(user), START);
+        world.receive(&mut hub, conn, password("pw"), START);
+        world.receive(&mut hub, conn, ClientFrame::Logout {}, START);
+    }
+    let vader = login_sample(&mut hub, &mut world, "vader", START);
+    let palpatine = login_sample(&mut hub, &mut world, "palpatine", START);
+    world.events.clear();
+    let mut kept = 0;
+    for user in made.iter().cycle() {
+        world.receive(&mut hub, vader, message(user, "x"), START);
+        match world.take(vader).as_slice() {
+            [ServerFrame::Stored { .. }] => kept += 1,
+            [f] if *f == refused(Refusal::MailboxFull { user: name(user) }) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    // Far below vader's own share: the allowance is all newcomers'.
+    const { assert!(NEWCOMER_BYTES < SENDER_BYTES) };
+    world.receive(&mut hub, palpatine, message(&made[7], "x"), START);
+    assert_eq!(
+        world.take(palpatine),
+        [refused(Refusal::MailboxFull {
+            user: name(&made[7])
+        })]
+    );
+    assert_eq!(kept, NEWCOMER_BYTES / CHUNK_BYTES);
+    // A user from credentials.txt still gets messages kept.
+    world.receive(&mut hub, vader, message("luke", "hi"), START);
+    assert_eq!(world.take(vader), [stored("luke")]);
+    // A made account that logs in again is a user like any other.
+    let (_, mail) = login_mail_with(&mut hub, &mut world, &made[0], "pw", START);
+    assert_eq!(mail.len(), kept / made.len());
 }
 
 // ---------------------------------------------------------------------------
