@@ -3,8 +3,8 @@
 # for x86_64 and aarch64 (static, musl) and armv7 (gnueabihf: dynamically
 # linked against glibc, whose minimum version is printed), smoke-tests each
 # under qemu-user (or natively), and packs one archive per target into dist/
-# with the binaries, README, sample credentials.txt, the systemd unit,
-# DEPLOY.md and a SHA256SUMS file. Fails if a binary is over its size
+# with the binaries, README, sample credentials.txt, the systemd unit, the
+# fail2ban filter and jail, DEPLOY.md and a SHA256SUMS file. Fails if a binary is over its size
 # budget (docs/DESIGN.md, "Binary size"). Usage: ci/release.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +86,7 @@ for target in "${TARGETS[@]}"; do
     mkdir -p "$stage"
     cp "$OUT/$target/release/natter-server" "$OUT/$target/release/natter-client" \
         README.md credentials.txt deploy/natter-server.service docs/DEPLOY.md "$stage/"
+    cp -r deploy/fail2ban "$stage/"
     (cd "$stage" && sha256sum natter-server natter-client > SHA256SUMS)
     tar -C "$DIST" -czf "$DIST/$name.tar.gz" "$name"
 done

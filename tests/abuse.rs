@@ -1,6 +1,9 @@
 //! Hostile strangers and users (issue 10), each attack run against the
 //! real server while a legitimate user is served: squatting the login
-//! prompts from one host, and keeping them busy past the login deadline.
+//! prompts from one host, keeping them busy past the login deadline,
+//! filling the store for made-up accounts, and guessing passwords. The
+//! attacker connects from 127.0.0.2, a second host as far as the server
+//! can tell.
 
 use std::net::Ipv4Addr;
 use std::thread;
@@ -128,4 +131,77 @@ fn filling_the_store_for_made_up_accounts_leaves_room_for_everyone_else() {
     hans.expect("obiwan is offline; they will get your message when they next log in\n");
     let mut obiwan = server.login("obiwan", "(jedimaster)");
     obiwan.expect("hans: see you at the cantina\n");
+}
+
+#[test]
+fn guessing_passwords_is_slowed_per_address_and_logged_for_fail2ban() {
+    let server = Server::start(60, 120);
+    let mut guesser = Raw::connect_from(ATTACKER, server.port);
+    assert!(matches!(guesser.frame(), ServerFrame::Ask { .. }));
+    let guess = |raw: &mut Raw, user: &str| {
+        raw.send(&ClientFrame::Username {
+            name: user.try_into().unwrap(),
+        });
+        raw.send(&ClientFrame::Password {
+            password: "guess".try_into().unwrap(),
+        });
+    };
+    // R8 as ever: three wrong passwords block hans.
+    guess(&mut guesser, "hans");
+    for _ in 0..2 {
+        guesser.send(&ClientFrame::Password {
+            password: "guess".try_into().unwrap(),
+        });
+    }
+    let bye = guesser.frame_where(|f| matches!(f, ServerFrame::Bye { .. }));
+    assert!(matches!(
+        bye,
+        ServerFrame::Bye {
+            reason: ByeReason::NowBlocked { .. }
+        }
+    ));
+    // From the address's fourth failure on, its next attempt waits 1 s,
+    // then 2 s, before it is even read, whichever username it tries.
+    let started = std::time::Instant::now();
+    let mut yoda_guesser = Raw::connect_from(ATTACKER, server.port);
+    guess(&mut yoda_guesser, "yoda");
+    yoda_guesser.send(&ClientFrame::Password {
+        password: "guess".try_into().unwrap(),
+    });
+    for _ in 0..2 {
+        yoda_guesser.frame_where(|f| matches!(f, ServerFrame::WrongPassword {}));
+    }
+    let mut luke_guesser = Raw::connect_from(ATTACKER, server.port);
+    guess(&mut luke_guesser, "luke");
+    luke_guesser.frame_where(|f| matches!(f, ServerFrame::WrongPassword {}));
+    assert!(started.elapsed() >= Duration::from_secs(3), "not slowed");
+    // Meanwhile users elsewhere log in at once, and yoda's own count (R8)
+    // is at two: yoda is not blocked.
+    let _yoda = server.login("yoda", "wise@!man");
+    // One line per failure and per block, with the address.
+    let log = server.log();
+    let failed = log
+        .lines()
+        .filter(|l| {
+            l.starts_with("natter-server: failed login for ") && l.ends_with(" from 127.0.0.2")
+        })
+        .count();
+    assert_eq!(failed, 6, "{log}");
+    assert!(
+        log.contains(
+            "natter-server: hans blocked for 60 s after 3 failed logins, the last from 127.0.0.2\n"
+        ),
+        "{log}"
+    );
+    // The shipped fail2ban filter matches those lines, and only those.
+    let filter = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/fail2ban/filter.d/natter.conf"
+    ))
+    .unwrap();
+    let regex = filter
+        .lines()
+        .find_map(|l| l.strip_prefix("failregex = "))
+        .expect("a failregex line");
+    assert_eq!(regex, r"^natter-server: failed login for \S+ from <HOST>$");
 }

@@ -77,6 +77,7 @@ pub fn run(messages: u64) -> Result<u64, String> {
         credentials: dir.join("credentials.txt"),
         debug: false,
         // The engine is measured, not the flood limit.
+        log_logins: false,
         commands_per_second: Some(0),
         login_timeout: std::time::Duration::from_millis(natter_core::limits::LOGIN_MS),
         per_address: natter_core::limits::PROMPTS_PER_ADDRESS,

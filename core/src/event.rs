@@ -1,7 +1,9 @@
 //! What the hub asks of the shell besides bytes to send: work that is slow
 //! or needs the outside world, which the shell carries out and reports back
-//! (`Hub::poll_event`, then `Hub::account_saved`). Nothing slow ever runs
-//! inside a hub call.
+//! (`Hub::poll_event`, then `Hub::account_saved`), and what it should log
+//! for the server's owner. Nothing slow ever runs inside a hub call.
+
+use core::net::IpAddr;
 
 use crate::credential::{Name, Password};
 use crate::session::ConnId;
@@ -16,6 +18,18 @@ pub enum Event {
         name: Name,
         password: Password,
     },
+    /// Log it: a wrong password for `name` from `peer`.
+    LoginFailed { peer: IpAddr, name: Name },
+    /// Log it: `name` is blocked for `seconds` (R8), the last wrong
+    /// password from `peer`.
+    UserBlocked {
+        peer: IpAddr,
+        name: Name,
+        seconds: u64,
+    },
+    /// Log it: `peer` is blocked for `seconds` after too many failed
+    /// logins.
+    AddressBlocked { peer: IpAddr, seconds: u64 },
 }
 
 /// The new account could not be made durable.

@@ -21,6 +21,7 @@ use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, Server
 use crate::rate::Rate;
 use crate::session::{ConnId, Phase, Session, Sessions};
 use crate::store::Store;
+use crate::suspects::Suspects;
 use crate::time::Instant;
 use crate::user::{AccountsFull, UserId, Users};
 
@@ -42,6 +43,9 @@ pub struct Config {
     /// Connections from one address at the login prompts at once; 0: no
     /// limit.
     pub per_address: u8,
+    /// Whether failed logins slow down, then block, their address
+    /// (`suspects.rs`).
+    pub guard_addresses: bool,
 }
 
 impl Config {
@@ -49,7 +53,8 @@ impl Config {
     /// before the idle logout (or a tenth of the timeout if that is
     /// shorter), `PRIVATE_ANSWER_MS` to answer a private request,
     /// `COMMANDS_PER_SECOND` with a burst of `COMMAND_BURST`, `LOGIN_MS` to
-    /// log in and `PROMPTS_PER_ADDRESS`.
+    /// log in, `PROMPTS_PER_ADDRESS`, and failed logins guarded against
+    /// per address.
     pub fn new(block_ms: u64, timeout_ms: u64) -> Config {
         Config {
             block_ms,
@@ -62,6 +67,7 @@ impl Config {
             },
             login_ms: LOGIN_MS,
             per_address: PROMPTS_PER_ADDRESS,
+            guard_addresses: true,
         }
     }
 }
@@ -101,11 +107,19 @@ pub struct Hub {
     unread: u32,
     /// The next private secret's randomness, given by the shell.
     entropy: Option<[u8; 16]>,
+    /// Addresses with failed logins.
+    suspects: Suspects,
+    /// What the shell should log, oldest first (`poll_event`).
+    notices: heapless::Deque<Event, NOTICES>,
     /// Where a frame is encoded before it is queued.
     scratch: FrameBuf,
 }
 
 const _: () = assert!(MAX_CONNECTIONS <= 32, "unread bits are a u32");
+
+/// Log notices held for the shell: one call makes at most two, and the
+/// shell takes them after each call.
+const NOTICES: usize = 8;
 
 impl Hub {
     pub fn new(config: Config) -> Self {
@@ -120,6 +134,8 @@ impl Hub {
             ready_ids: [None; MAX_CONNECTIONS],
             unread: 0,
             entropy: None,
+            suspects: Suspects::default(),
+            notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
         }
     }
@@ -218,9 +234,15 @@ impl Hub {
 
     /// When the shell may read `conn` again, if it sent faster than its
     /// rate: until then its frames wait in the socket. `None`: now.
+    /// Also while at the login prompts, if its address is slowed down for
+    /// failed logins.
     pub fn read_after(&self, conn: ConnId, now: Instant) -> Option<Instant> {
         let session = self.sessions.get(conn)?;
-        session.bucket.ready_at(self.config.rate, now)
+        let rate = session.bucket.ready_at(self.config.rate, now);
+        let suspect = (session.at_prompts() && self.config.guard_addresses)
+            .then(|| self.suspects.read_after(session.peer, now))
+            .flatten();
+        rate.max(suspect)
     }
 
     /// `conn` went away without logging out: its slot is free at once.
@@ -463,8 +485,12 @@ impl Hub {
         self.ready.pop_front()
     }
 
-    /// Slow work for the shell, if any: it reports back when done.
+    /// Slow work for the shell, if any: it reports back when done; or a
+    /// notice to log.
     pub fn poll_event(&mut self) -> Option<Event> {
+        if let Some(notice) = self.notices.pop_front() {
+            return Some(notice);
+        }
         let (conn, session) = self
             .sessions
             .iter()
@@ -484,6 +510,14 @@ impl Hub {
             name,
             password,
         })
+    }
+
+    /// Queues a notice for the shell to log; the oldest gives way.
+    fn notice(&mut self, event: Event) {
+        if self.notices.is_full() {
+            self.notices.pop_front();
+        }
+        let _ = self.notices.push_back(event);
     }
 
     /// Whether the hub has no randomness for the next private secret.

@@ -4,7 +4,8 @@
 //! - [`hub`]: the state machine. Shells feed it connections, frames and the
 //!   time, take each connection's bytes with `Hub::poll_transmit` (queued
 //!   in [`output`]), and carry out its slow work ([`event`]); [`rate`]:
-//!   how fast a connection may send.
+//!   how fast a connection may send; [`suspects`]: addresses that failed
+//!   to log in.
 //! - [`user`] and [`session`]: its tables of accounts and connections;
 //!   [`blacklist`]: whom each user blocked; [`store`]: messages waiting
 //!   for their reader, in a fixed arena of bytes.
@@ -34,6 +35,7 @@ pub mod protocol;
 pub mod rate;
 pub mod session;
 pub mod store;
+pub mod suspects;
 pub mod text;
 pub mod time;
 pub mod user;

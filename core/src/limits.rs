@@ -26,6 +26,28 @@ pub const PROMPTS_PER_ADDRESS: u8 = 4;
 /// by answering slowly.
 pub const LOGIN_MS: u64 = 20_000;
 
+/// Failed logins from one address, whatever the usernames, before its
+/// login prompts are read more slowly (`suspects.rs`): R8's three, so a
+/// person who mistypes is never slowed.
+pub const FREE_FAILURES: u16 = 3;
+
+/// The longest wait between two login attempts from a slowed address.
+pub const MAX_WAIT_MS: u64 = 30_000;
+
+/// Failed logins from one address that block it.
+pub const ADDRESS_FAILURES: u16 = 10;
+
+/// How long an address is first blocked for; twice as long each time
+/// after.
+pub const ADDRESS_BLOCK_MS: u64 = 10 * 60_000;
+
+/// An address without a failed login for this long starts afresh.
+pub const FORGET_MS: u64 = 15 * 60_000;
+
+/// Addresses whose failed logins are remembered at once; when full, the
+/// one quiet the longest is forgotten.
+pub const SUSPECTS: usize = 16;
+
 /// Longest username, in bytes (usernames are ASCII, R3).
 pub const NAME_MAX: usize = 32;
 

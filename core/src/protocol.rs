@@ -105,6 +105,9 @@ pub enum ByeReason {
     ServerFull,
     /// Too many connections from this address are at the login prompts.
     TooManyConnections,
+    /// Too many failed logins from this address: it is blocked for
+    /// `seconds`, whatever username it tries.
+    AddressBlocked { seconds: u64 },
     /// Only the reserved slots are free, and they are for existing
     /// accounts: this name is not one.
     ExistingAccountsOnly,

@@ -34,6 +34,9 @@ impl Display for ByeReason {
             ByeReason::LoginTimedOut => "Login timed out due to inactivity",
             ByeReason::LoginTooSlow => "Login took too long. Please try again",
             ByeReason::ServerFull => "Error. The server is full. Please try again later",
+            ByeReason::AddressBlocked { .. } => {
+                "Error. Too many failed logins from your address. Please try again later"
+            }
             ByeReason::TooManyConnections => {
                 "Error. Too many connections from your address. Please try again later"
             }
@@ -50,9 +53,9 @@ impl ByeReason {
     /// How long until the username may log in again, for a block (R8).
     pub fn retry_in(self) -> Option<RetryIn> {
         match self {
-            ByeReason::NowBlocked { seconds } | ByeReason::Blocked { seconds } => {
-                Some(RetryIn(seconds))
-            }
+            ByeReason::NowBlocked { seconds }
+            | ByeReason::Blocked { seconds }
+            | ByeReason::AddressBlocked { seconds } => Some(RetryIn(seconds)),
             _ => None,
         }
     }

@@ -253,6 +253,19 @@ impl EventLoop {
             }
             ReadOutcome::Bytes(_) => {}
         }
+        self.take_frames(index, now);
+    }
+
+    /// Hands the hub the frames read from connection `index`, until the
+    /// hub would rather wait (over its rate, or its address slowed down
+    /// for failed logins): the rest wait in the framer and the socket.
+    fn take_frames(&mut self, index: usize, now: Instant) {
+        let Some(conn) = self.conns[index].as_mut() else {
+            return;
+        };
+        let Some(id) = conn.id else {
+            return;
+        };
         while let Some(frame) = conn.framer.next_frame(protocol::decode_client) {
             match frame {
                 Ok(frame) => self.hub.receive(id, frame, now),
@@ -261,12 +274,12 @@ impl EventLoop {
                     self.hub.reject(id, bad.error(), now);
                 }
             }
-        }
-        // Sent faster than its rate: its next frames wait in the socket.
-        if let Some(at) = self.hub.read_after(id, now) {
-            conn.paused_until = Some(at);
-            debug!("conn {}: over its rate, paused", id.slot());
-            self.watch(index);
+            if let Some(at) = self.hub.read_after(id, now) {
+                conn.paused_until = Some(at);
+                debug!("conn {}: paused", id.slot());
+                self.watch(index);
+                return;
+            }
         }
     }
 
@@ -296,6 +309,8 @@ impl EventLoop {
             };
             if conn.paused_until.is_some_and(|at| at <= now) {
                 conn.paused_until = None;
+                // Frames read before the pause come first.
+                self.take_frames(index, now);
                 self.watch(index);
             }
         }
@@ -320,18 +335,24 @@ impl EventLoop {
             if self.hub.wants_entropy() {
                 self.hub.add_entropy(random());
             }
-            if let Some(Event::SaveAccount {
-                conn,
-                name,
-                password,
-            }) = self.hub.poll_event()
-            {
-                let saved = self.credentials.append(&name, &password).map_err(|error| {
-                    eprintln!("natter-server: could not save the new account {name}: {error}");
-                    StoreFailed
-                });
-                self.hub.account_saved(conn, saved, now);
-                continue;
+            match self.hub.poll_event() {
+                Some(Event::SaveAccount {
+                    conn,
+                    name,
+                    password,
+                }) => {
+                    let saved = self.credentials.append(&name, &password).map_err(|error| {
+                        eprintln!("natter-server: could not save the new account {name}: {error}");
+                        StoreFailed
+                    });
+                    self.hub.account_saved(conn, saved, now);
+                    continue;
+                }
+                Some(notice) => {
+                    crate::log::notice(&notice);
+                    continue;
+                }
+                None => {}
             }
             let Some(id) = self.hub.poll_ready() else {
                 return;

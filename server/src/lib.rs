@@ -6,7 +6,7 @@
 //!   timeout.
 //! - [`connection`]: one socket, its framer and the bytes it has yet to
 //!   take; [`credentials`]: the accounts file.
-//! - [`log`]: `-d/--debug` output; silent otherwise (R1).
+//! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
 
 pub mod connection;
 pub mod credentials;
@@ -35,6 +35,8 @@ pub struct Config {
     pub bind: String,
     pub credentials: PathBuf,
     pub debug: bool,
+    /// Log failed logins and blocks (`--log-logins`).
+    pub log_logins: bool,
     /// Commands a connection may send per second before it is read more
     /// slowly; `None`: the default, `Some(0)`: no limit.
     pub commands_per_second: Option<u32>,
@@ -69,6 +71,9 @@ impl fmt::Display for Error {
 pub fn run(config: Config) -> Result<(), Error> {
     if config.debug {
         log::enable();
+    }
+    if config.log_logins {
+        log::enable_logins();
     }
     let mut hub_config = HubConfig::new(millis(config.block_duration), millis(config.timeout));
     if let Some(rate) = config.commands_per_second {

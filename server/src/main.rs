@@ -29,6 +29,10 @@ struct Args {
     /// Log connections and events to stderr
     #[arg(short, long)]
     debug: bool,
+    /// Log each failed login and each block to stderr, with the address
+    /// (for fail2ban; the systemd unit sets it)
+    #[arg(long)]
+    log_logins: bool,
     /// Commands per second a connection may send, on average, before the
     /// server reads it more slowly (bursts of 400 pass); 0: no limit
     #[arg(long, value_name = "N", default_value_t = natter_core::limits::COMMANDS_PER_SECOND)]
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         bind: args.bind,
         credentials: args.credentials,
         debug: args.debug,
+        log_logins: args.log_logins,
         commands_per_second: Some(args.rate),
         login_timeout: Duration::from_secs(args.login_timeout),
         per_address: args.per_address,

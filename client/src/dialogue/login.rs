@@ -116,6 +116,7 @@ mod tests {
             (LoginTooSlow, 1),
             (ServerFull, 1),
             (TooManyConnections, 1),
+            (AddressBlocked { seconds: 600 }, 1),
             (ExistingAccountsOnly, 1),
             (TooManyErrors, 1),
             (ShuttingDown, 3),

@@ -79,6 +79,7 @@ impl Outcome {
             | ByeReason::LoginTooSlow
             | ByeReason::ServerFull
             | ByeReason::TooManyConnections
+            | ByeReason::AddressBlocked { .. }
             | ByeReason::ExistingAccountsOnly
             | ByeReason::TooManyErrors => Outcome::Refused,
             ByeReason::ShuttingDown => Outcome::Lost,

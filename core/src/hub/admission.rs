@@ -1,7 +1,8 @@
 //! Who may take a connection slot (R26), so that strangers cannot keep
 //! the known users out: a cap on one address's connections at the login
-//! prompts, a deadline to finish them (`Session::login_by`), and slots
-//! reserved for logging in to an existing account.
+//! prompts, a deadline to finish them (`Session::login_by`), slots
+//! reserved for logging in to an existing account, and no slot for an
+//! address blocked for failed logins (`suspects.rs`).
 
 use core::net::IpAddr;
 
@@ -25,6 +26,9 @@ impl Hub {
         for (_, session) in self.sessions.iter() {
             from_peer += usize::from(session.peer == peer && session.at_prompts());
             unproven += usize::from(session.unproven() && !session.reserved);
+        }
+        if let Some(seconds) = self.suspects.blocked(peer, now) {
+            return Err(ByeReason::AddressBlocked { seconds });
         }
         if cap > 0 && from_peer >= cap {
             return Err(ByeReason::TooManyConnections);

@@ -2,10 +2,11 @@
 
 use super::Hub;
 use crate::credential::{self, Name, Password};
-use crate::event::StoreFailed;
+use crate::event::{Event, StoreFailed};
 use crate::limits::MAX_ACCOUNTS;
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase, Session};
+use crate::suspects::Penalty;
 use crate::time::Instant;
 use crate::user::{AccountsFull, Failure, UserId};
 
@@ -42,18 +43,54 @@ impl Hub {
 
     pub(super) fn password(&mut self, conn: ConnId, user: UserId, password: &str, now: Instant) {
         let block_ms = self.config.block_ms;
+        let Some(peer) = self.sessions.get(conn).map(|s| s.peer) else {
+            return;
+        };
+        // Sooner than its address may try again (a shell that did not wait
+        // for `read_after`): not even checked.
+        let guard = self.config.guard_addresses;
+        let early = guard && self.suspects.read_after(peer, now).is_some();
         let account = self.users.get_mut(user);
         if account.attempts.is_blocked(now) {
             let seconds = account.attempts.seconds_left(now);
             return self.end(conn, ByeReason::Blocked { seconds });
         }
-        if account.password != password {
-            match account.attempts.fail(now, block_ms) {
-                Failure::NowBlocked => {
-                    let seconds = account.attempts.seconds_left(now);
+        if early || account.password != password {
+            let name = account.name.clone();
+            let failure = if early {
+                Failure::TryAgain
+            } else {
+                account.attempts.fail(now, block_ms)
+            };
+            let seconds = account.attempts.seconds_left(now);
+            self.notice(Event::LoginFailed {
+                peer,
+                name: name.clone(),
+            });
+            let penalty = if guard {
+                self.suspects.fail(peer, now)
+            } else {
+                Penalty::None
+            };
+            match (failure, penalty) {
+                (Failure::NowBlocked, penalty) => {
+                    self.notice(Event::UserBlocked {
+                        peer,
+                        name,
+                        seconds,
+                    });
+                    if let Penalty::Blocked(ms) = penalty {
+                        let seconds = ms / 1000;
+                        self.notice(Event::AddressBlocked { peer, seconds });
+                    }
                     self.end(conn, ByeReason::NowBlocked { seconds })
                 }
-                Failure::TryAgain => {
+                (Failure::TryAgain, Penalty::Blocked(ms)) => {
+                    let seconds = ms / 1000;
+                    self.notice(Event::AddressBlocked { peer, seconds });
+                    self.end(conn, ByeReason::AddressBlocked { seconds })
+                }
+                (Failure::TryAgain, _) => {
                     self.send(conn, &ServerFrame::WrongPassword {});
                     self.ask(conn, Prompt::Password);
                 }

@@ -71,6 +71,8 @@ pub(super) struct World {
     pub(super) full: Vec<ConnId>,
     /// How many secrets were given.
     randoms: u8,
+    /// What the hub gave the shell to log, in order.
+    pub(super) logged: Vec<crate::event::Event>,
     /// The time of the last call.
     now: Instant,
 }
@@ -128,21 +130,27 @@ impl World {
                 self.randoms += 1;
                 hub.add_entropy([self.randoms; 16]);
             }
-            if let Some(crate::event::Event::SaveAccount {
-                conn,
-                name,
-                password,
-            }) = hub.poll_event()
-            {
-                let saved = if self.fail_store {
-                    Err(StoreFailed)
-                } else {
-                    self.events
-                        .push(Event::Stored(name.to_string(), password.to_string()));
-                    Ok(())
-                };
-                hub.account_saved(conn, saved, now);
-                continue;
+            match hub.poll_event() {
+                Some(crate::event::Event::SaveAccount {
+                    conn,
+                    name,
+                    password,
+                }) => {
+                    let saved = if self.fail_store {
+                        Err(StoreFailed)
+                    } else {
+                        self.events
+                            .push(Event::Stored(name.to_string(), password.to_string()));
+                        Ok(())
+                    };
+                    hub.account_saved(conn, saved, now);
+                    continue;
+                }
+                Some(notice) => {
+                    self.logged.push(notice);
+                    continue;
+                }
+                None => {}
             }
             let Some(conn) = hub.poll_ready() else {
                 return;
@@ -267,6 +275,7 @@ pub(super) fn hub() -> Hub {
         // The admission rules have tests of their own (`admission.rs`).
         login_ms: 100 * TIMEOUT_MS,
         per_address: 0,
+        guard_addresses: false,
         ..Config::new(BLOCK_MS, TIMEOUT_MS)
     })
 }

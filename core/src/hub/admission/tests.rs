@@ -1,17 +1,20 @@
 //! Admission (issue 10): what one address can hold, how long the prompts
-//! may take, and the slots kept for existing accounts. On the recording
-//! fake of `hub/tests.rs`, at fake time.
+//! may take, the slots kept for existing accounts, and what failed logins
+//! cost their address. On the recording fake of `hub/tests.rs`, at fake
+//! time.
 
 use std::string::ToString;
 use std::vec::Vec;
 
+use crate::event::Event;
 use crate::hub::tests::{
-    BLOCK_MS, PEER, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, bye, ms, password, password_of,
-    username,
+    BLOCK_MS, PEER, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, bye, ms, name, password,
+    password_of, username,
 };
 use crate::hub::{Config, Hub};
 use crate::limits::{
-    IDLE_WARNING_MS, LOGIN_MS, MAX_CONNECTIONS, PROMPTS_PER_ADDRESS, RESERVED_CONNECTIONS,
+    ADDRESS_BLOCK_MS, ADDRESS_FAILURES, FREE_FAILURES, IDLE_WARNING_MS, LOGIN_MS, MAX_CONNECTIONS,
+    PROMPTS_PER_ADDRESS, RESERVED_CONNECTIONS,
 };
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
 use crate::session::ConnId;
@@ -187,5 +190,118 @@ fn a_reserved_slot_is_for_logging_in_only_while_the_open_ones_are_taken() {
     assert_eq!(
         world.take(newcomer),
         [ask(Prompt::Username), ask(Prompt::NewPassword)]
+    );
+}
+
+#[test]
+fn guesses_from_one_address_slow_down_then_block_it_whoever_they_target() {
+    let mut hub = hub();
+    let mut world = World::default();
+    let guesser = address(66);
+    let mut now = START;
+    let mut failures = 0;
+    // Round after round of wrong passwords, a username at a time: R8
+    // blocks each username after three, and the address pays for all.
+    let bye = 'guessing: loop {
+        for (user, _) in SAMPLE_ACCOUNTS {
+            let conn = world.connect(&mut hub, now, guesser).unwrap();
+            world.receive(&mut hub, conn, username(user), now);
+            for _ in 0..3 {
+                // As the shell does: wait while the hub would.
+                if let Some(at) = hub.read_after(conn, now) {
+                    now = at;
+                }
+                world.receive(&mut hub, conn, password("guess"), now);
+                failures += 1;
+                if let Some(&ServerFrame::Bye { reason }) = world.take(conn).last() {
+                    if matches!(reason, ByeReason::AddressBlocked { .. }) {
+                        break 'guessing reason;
+                    }
+                    break;
+                }
+            }
+        }
+    };
+    assert_eq!(failures, usize::from(ADDRESS_FAILURES));
+    assert_eq!(
+        bye,
+        ByeReason::AddressBlocked {
+            seconds: ADDRESS_BLOCK_MS / 1000
+        }
+    );
+    assert_eq!(
+        world.connect(&mut hub, now, guesser),
+        Err(ByeReason::AddressBlocked {
+            seconds: ADDRESS_BLOCK_MS / 1000
+        })
+    );
+    // One log line per failure and per block, each with the address.
+    let failed = world
+        .logged
+        .iter()
+        .filter(|e| matches!(e, Event::LoginFailed { peer, .. } if *peer == guesser))
+        .count();
+    assert_eq!(failed, failures);
+    assert!(world.logged.contains(&Event::UserBlocked {
+        peer: guesser,
+        name: name("hans"),
+        seconds: BLOCK_MS / 1000,
+    }));
+    assert_eq!(
+        world.logged.last(),
+        Some(&Event::AddressBlocked {
+            peer: guesser,
+            seconds: ADDRESS_BLOCK_MS / 1000
+        })
+    );
+    // The guesses were slowed: ten of them took more than a few seconds.
+    assert!(now.millis() - START.millis() >= 1_000 + 2_000 + 4_000);
+    // Elsewhere, the owner of an untouched account logs in at once.
+    let leia = world.connect(&mut hub, now, address(7)).unwrap();
+    world.receive(&mut hub, leia, username("leia"), now);
+    assert_eq!(hub.read_after(leia, now), None);
+    world.receive(&mut hub, leia, password(password_of("leia")), now);
+    assert!(
+        world
+            .take(leia)
+            .contains(&ServerFrame::Welcome { waiting: 0 })
+    );
+}
+
+#[test]
+fn a_slowed_address_that_does_not_wait_is_not_even_checked() {
+    let mut hub = hub();
+    let mut world = World::default();
+    let conn = world.connect(&mut hub, START, address(9)).unwrap();
+    world.receive(&mut hub, conn, username("yoda"), START);
+    for _ in 0..FREE_FAILURES {
+        world.receive(&mut hub, conn, password("guess"), START);
+        world.receive(&mut hub, conn, username("yoda"), START);
+    }
+    world.events.clear();
+    let other = world.connect(&mut hub, START, address(9)).unwrap();
+    world.receive(&mut hub, other, username("luke"), START);
+    world.receive(&mut hub, other, password("guess"), START);
+    let wait = hub.read_after(other, START).expect("slowed down");
+    // The right password, too soon: refused unchecked, and luke's own
+    // count (R8) is untouched.
+    world.receive(&mut hub, other, password(password_of("luke")), START);
+    assert_eq!(
+        world.take(other),
+        [
+            ask(Prompt::Username),
+            ask(Prompt::Password),
+            ServerFrame::WrongPassword {},
+            ask(Prompt::Password),
+            ServerFrame::WrongPassword {},
+            ask(Prompt::Password),
+        ]
+    );
+    let later = hub.read_after(other, wait).unwrap_or(wait);
+    world.receive(&mut hub, other, password(password_of("luke")), later);
+    assert!(
+        world
+            .take(other)
+            .contains(&ServerFrame::Welcome { waiting: 0 })
     );
 }
