@@ -77,7 +77,8 @@ fn a_connection_that_keeps_the_prompts_busy_is_dropped_at_the_login_deadline() {
 
 #[test]
 fn filling_the_store_for_made_up_accounts_leaves_room_for_everyone_else() {
-    let server = Server::start(60, 120);
+    // Sign-ups unlimited, to reach the store at all (next test).
+    let server = Server::start_with_options(60, 120, &["--signups-per-hour", "0"]);
     // The measured attack: accounts made only to be messaged, then
     // message after message for them from a user who stays online.
     let made: Vec<String> = (0..8).map(|i| format!("sock{i}")).collect();
@@ -204,4 +205,79 @@ fn guessing_passwords_is_slowed_per_address_and_logged_for_fail2ban() {
         .find_map(|l| l.strip_prefix("failregex = "))
         .expect("a failregex line");
     assert_eq!(regex, r"^natter-server: failed login for \S+ from <HOST>$");
+}
+
+/// Connects from `host` and gives `user`, a name with no account: the
+/// frame that answers it, if not a prompt.
+fn new_name(port: u16, host: Ipv4Addr, user: &str) -> ServerFrame {
+    let mut raw = Raw::connect_from(host, port);
+    raw.send(&ClientFrame::Username {
+        name: user.try_into().unwrap(),
+    });
+    raw.frame_where(|f| !matches!(f, ServerFrame::Ask { .. }))
+}
+
+#[test]
+fn one_host_makes_three_accounts_an_hour_and_newcomers_elsewhere_still_sign_up() {
+    let server = Server::start(60, 120);
+    // The measured attack: a stranger making every account it can.
+    let mut made = 0;
+    for n in 0..26 {
+        let mut raw = Raw::connect_from(ATTACKER, server.port);
+        raw.send(&ClientFrame::Username {
+            name: format!("squat{n}").as_str().try_into().unwrap(),
+        });
+        raw.send(&ClientFrame::Password {
+            password: "pw".try_into().unwrap(),
+        });
+        match raw.frame_where(|f| !matches!(f, ServerFrame::Ask { .. })) {
+            ServerFrame::Welcome { .. } => made += 1,
+            ServerFrame::TooManySignUps {} => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(made, 3);
+    assert_eq!(
+        new_name(server.port, ATTACKER, "another"),
+        ServerFrame::TooManySignUps {}
+    );
+    // A newcomer elsewhere signs up as the sample sessions do (L5).
+    let mut jaba = server.client();
+    jaba.expect("Username: ");
+    jaba.send("jaba");
+    jaba.expect("This is a new user. Enter a password: ");
+    jaba.send("longtongue");
+    jaba.expect("Welcome to the greatest messaging application ever!\n");
+}
+
+#[test]
+fn closed_sign_up_turns_strangers_away_and_the_owner_adds_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("credentials.txt"), "yoda wise@!man\n").unwrap();
+    // The owner adds an account (the password from a pipe, as a script
+    // would give it) and lists them.
+    let (status, out, err) =
+        natter_e2e::run_server_with(&["user", "add", "luke"], dir.path(), "light==saber\n");
+    assert!(status.success(), "{err}");
+    assert_eq!(out, "added luke\n");
+    let (status, out, _) = natter_e2e::run_server_with(&["user", "list"], dir.path(), "");
+    assert!(status.success());
+    assert_eq!(out, "yoda\nluke\n");
+    let server = Server::start_with(dir, 60, 120, &["--signup", "closed"]);
+    let mut stranger = server.client();
+    stranger.expect("Username: ");
+    stranger.send("newbie");
+    stranger.expect(
+        "Error. No such user, and new accounts are not open here: ask the server's owner for one\n",
+    );
+    stranger.expect("Username: ");
+    stranger.send("luke");
+    stranger.expect("Password: ");
+    stranger.send("light==saber");
+    stranger.expect("Welcome to the greatest messaging application ever!\n");
+    // While the server runs, the file is its own.
+    let (status, _, err) =
+        natter_e2e::run_server_with(&["user", "remove", "yoda"], server.dir.path(), "");
+    assert!(!status.success());
+    assert!(err.contains("in use by a running natter-server"), "{err}");
 }

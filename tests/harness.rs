@@ -159,7 +159,8 @@ impl Server {
         Server::start_with(dir, block_secs, timeout_secs, options)
     }
 
-    fn start_with(
+    /// Starts a server whose working directory is `dir`, with these options.
+    pub fn start_with(
         dir: tempfile::TempDir,
         block_secs: u64,
         timeout_secs: u64,
@@ -431,6 +432,28 @@ pub fn run_server(args: &[&str], dir: &Path) -> (ExitStatus, String) {
     // The pipe may close just after the exit.
     thread::sleep(Duration::from_millis(50));
     (status, stderr.text())
+}
+
+/// Runs `natter-server` with `args` in `dir`, `input` on its standard
+/// input, to completion: the exit status, stdout and stderr.
+pub fn run_server_with(args: &[&str], dir: &Path, input: &str) -> (ExitStatus, String, String) {
+    let mut child = command("natter-server")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let stdout = Transcript::collect(child.stdout.take().unwrap());
+    let stderr = Transcript::collect(child.stderr.take().unwrap());
+    let status = wait_exit(&mut child, "the server", || stderr.text());
+    // The pipes may close just after the exit.
+    thread::sleep(Duration::from_millis(50));
+    (status, stdout.text(), stderr.text())
 }
 
 /// A connection that speaks natter's JSON lines directly, for tests that

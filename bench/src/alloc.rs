@@ -81,6 +81,7 @@ pub fn run(messages: u64) -> Result<u64, String> {
         commands_per_second: Some(0),
         login_timeout: std::time::Duration::from_millis(natter_core::limits::LOGIN_MS),
         per_address: natter_core::limits::PROMPTS_PER_ADDRESS,
+        signup: natter_core::signup::SignUp::Closed,
     };
     thread::Builder::new()
         .name("natter-server".into())

@@ -15,11 +15,12 @@ use crate::credential::{self, CredentialProblem};
 use crate::event::Event;
 use crate::limits::{
     CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, LOGIN_MS, MAX_ACCOUNTS,
-    MAX_BAD_FRAMES, MAX_CONNECTIONS, PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS,
+    MAX_BAD_FRAMES, MAX_CONNECTIONS, PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS, SIGNUPS_PER_HOUR,
 };
 use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, ServerFrame};
 use crate::rate::Rate;
 use crate::session::{ConnId, Phase, Session, Sessions};
+use crate::signup::{SignUp, SignUps};
 use crate::store::Store;
 use crate::suspects::Suspects;
 use crate::time::Instant;
@@ -46,6 +47,8 @@ pub struct Config {
     /// Whether failed logins slow down, then block, their address
     /// (`suspects.rs`).
     pub guard_addresses: bool,
+    /// Who may create an account (`signup.rs`).
+    pub signup: SignUp,
 }
 
 impl Config {
@@ -53,8 +56,8 @@ impl Config {
     /// before the idle logout (or a tenth of the timeout if that is
     /// shorter), `PRIVATE_ANSWER_MS` to answer a private request,
     /// `COMMANDS_PER_SECOND` with a burst of `COMMAND_BURST`, `LOGIN_MS` to
-    /// log in, `PROMPTS_PER_ADDRESS`, and failed logins guarded against
-    /// per address.
+    /// log in, `PROMPTS_PER_ADDRESS`, failed logins guarded against per
+    /// address, and sign-up open to `SIGNUPS_PER_HOUR` per address.
     pub fn new(block_ms: u64, timeout_ms: u64) -> Config {
         Config {
             block_ms,
@@ -68,6 +71,9 @@ impl Config {
             login_ms: LOGIN_MS,
             per_address: PROMPTS_PER_ADDRESS,
             guard_addresses: true,
+            signup: SignUp::Open {
+                per_hour: SIGNUPS_PER_HOUR,
+            },
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct Hub {
     entropy: Option<[u8; 16]>,
     /// Addresses with failed logins.
     suspects: Suspects,
+    /// Accounts made per address.
+    signups: SignUps,
     /// What the shell should log, oldest first (`poll_event`).
     notices: heapless::Deque<Event, NOTICES>,
     /// Where a frame is encoded before it is queued.
@@ -135,6 +143,7 @@ impl Hub {
             unread: 0,
             entropy: None,
             suspects: Suspects::default(),
+            signups: SignUps::default(),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
         }

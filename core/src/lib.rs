@@ -5,7 +5,7 @@
 //!   time, take each connection's bytes with `Hub::poll_transmit` (queued
 //!   in [`output`]), and carry out its slow work ([`event`]); [`rate`]:
 //!   how fast a connection may send; [`suspects`]: addresses that failed
-//!   to log in.
+//!   to log in; [`signup`]: who may create accounts.
 //! - [`user`] and [`session`]: its tables of accounts and connections;
 //!   [`blacklist`]: whom each user blocked; [`store`]: messages waiting
 //!   for their reader, in a fixed arena of bytes.
@@ -34,6 +34,7 @@ pub mod output;
 pub mod protocol;
 pub mod rate;
 pub mod session;
+pub mod signup;
 pub mod store;
 pub mod suspects;
 pub mod text;

@@ -48,6 +48,16 @@ pub const FORGET_MS: u64 = 15 * 60_000;
 /// one quiet the longest is forgotten.
 pub const SUSPECTS: usize = 16;
 
+/// New accounts one address may make per hour while sign-up is open
+/// (`--signups-per-hour`); 0: no limit.
+pub const SIGNUPS_PER_HOUR: u8 = 3;
+
+/// The window those are counted in.
+pub const SIGNUP_WINDOW_MS: u64 = 60 * 60_000;
+
+/// Addresses whose sign-ups are counted at once.
+pub const SIGNUP_ADDRESSES: usize = 16;
+
 /// Longest username, in bytes (usernames are ASCII, R3).
 pub const NAME_MAX: usize = 32;
 

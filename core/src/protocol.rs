@@ -199,6 +199,10 @@ pub enum ServerFrame {
     AccountsFull {},
     /// The new account could not be saved; nothing was created.
     AccountNotSaved {},
+    /// Sign-up is closed: an unknown username is not an account to make.
+    SignUpClosed {},
+    /// This address made its share of new accounts for the hour.
+    TooManySignUps {},
     /// Presence (R11).
     LoggedIn { user: Name },
     /// Presence (R11).

@@ -272,6 +272,12 @@ impl Display for ServerFrame {
             ServerFrame::AccountNotSaved {} => f.write_str(
                 "Error. The server could not save the new account. Please try again later",
             ),
+            ServerFrame::SignUpClosed {} => f.write_str(
+                "Error. No such user, and new accounts are not open here: ask the server's owner for one",
+            ),
+            ServerFrame::TooManySignUps {} => f.write_str(
+                "Error. Too many new accounts from your address. Please log in with an existing account or try again later",
+            ),
             ServerFrame::LoggedIn { user } => write!(f, "{user} logged in"),
             ServerFrame::LoggedOut { user } => write!(f, "{user} logged out"),
             ServerFrame::Message { from, text, .. } => write!(f, "{from}: {text}"),

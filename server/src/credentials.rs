@@ -42,7 +42,8 @@ pub struct CredentialsFile {
 }
 
 impl CredentialsFile {
-    /// Reads every account of `path` into `hub`, checking each line.
+    /// Reads every account of `path` into `hub`, checking each line, and
+    /// keeps the file locked against `natter-server user` while it runs.
     pub fn load(path: &Path, hub: &mut Hub) -> Result<Self, LoadError> {
         let io_error = |error| LoadError::Io(path.to_owned(), error);
         let bytes = std::fs::read(path).map_err(io_error)?;
@@ -50,43 +51,17 @@ impl CredentialsFile {
             .append(true)
             .open(path)
             .map_err(io_error)?;
-        let mut first_seen: Vec<(String, usize)> = Vec::new();
-        let mut rest = &bytes[..];
-        let mut number = 0;
-        while !rest.is_empty() {
-            number += 1;
-            let refuse = |reason: String| LoadError::Line(path.to_owned(), number, reason);
-            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
-                return Err(refuse(
-                    "incomplete last line (no line feed at its end), as a write cut short by \
-                     a crash leaves it; its account was never confirmed: remove the line, or \
-                     end it with a line feed if it is right"
-                        .into(),
-                ));
-            };
-            let mut line = &rest[..end];
-            rest = &rest[end + 1..];
-            if let [head @ .., b'\r'] = line {
-                line = head;
-            }
-            let line =
-                std::str::from_utf8(line).map_err(|_| refuse("not valid UTF-8 text".into()))?;
-            let (name, password) = parse_line(line).map_err(refuse)?;
-            match hub.add_account(name, password) {
-                Ok(_) => first_seen.push((name.to_owned(), number)),
-                Err(error) => {
-                    let first = first_seen
-                        .iter()
-                        .find(|(seen, _)| seen == name)
-                        .map(|s| s.1);
-                    return Err(refuse(describe(error, name, first)));
-                }
-            }
-        }
+        lock(&file).map_err(io_error)?;
+        add_accounts(path, &bytes, hub)?;
         Ok(CredentialsFile {
             file,
             len: bytes.len() as u64,
         })
+    }
+
+    /// A file opened for appending and locked, `len` bytes long.
+    pub fn from_locked(file: File, len: u64) -> Self {
+        CredentialsFile { file, len }
     }
 
     /// Appends `name password` and syncs it to disk. On failure the file is
@@ -109,6 +84,64 @@ impl CredentialsFile {
             }
         }
     }
+}
+
+/// Checks every line of `bytes`, the contents of `path`, and adds its
+/// accounts to `hub`; returns them, as `(username, password)`, in order.
+pub fn add_accounts(
+    path: &Path,
+    bytes: &[u8],
+    hub: &mut Hub,
+) -> Result<Vec<(String, String)>, LoadError> {
+    let mut accounts: Vec<(String, String, usize)> = Vec::new();
+    let mut rest = bytes;
+    let mut number = 0;
+    while !rest.is_empty() {
+        number += 1;
+        let refuse = |reason: String| LoadError::Line(path.to_owned(), number, reason);
+        let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+            return Err(refuse(
+                "incomplete last line (no line feed at its end), as a write cut short by \
+                     a crash leaves it; its account was never confirmed: remove the line, or \
+                     end it with a line feed if it is right"
+                    .into(),
+            ));
+        };
+        let mut line = &rest[..end];
+        rest = &rest[end + 1..];
+        if let [head @ .., b'\r'] = line {
+            line = head;
+        }
+        let line = std::str::from_utf8(line).map_err(|_| refuse("not valid UTF-8 text".into()))?;
+        let (name, password) = parse_line(line).map_err(refuse)?;
+        match hub.add_account(name, password) {
+            Ok(_) => accounts.push((name.to_owned(), password.to_owned(), number)),
+            Err(error) => {
+                let first = accounts.iter().find(|(seen, ..)| seen == name).map(|s| s.2);
+                return Err(refuse(describe(error, name, first)));
+            }
+        }
+    }
+    Ok(accounts
+        .into_iter()
+        .map(|(name, password, _)| (name, password))
+        .collect())
+}
+
+/// Takes an exclusive lock on the file, or says who holds it: a running
+/// server holds it, so `natter-server user` never rewrites the file under
+/// it (its appends would go to the old file).
+pub fn lock(file: &File) -> io::Result<()> {
+    use rustix::fs::{FlockOperation, flock};
+    flock(file, FlockOperation::NonBlockingLockExclusive).map_err(|errno| {
+        if errno == rustix::io::Errno::WOULDBLOCK {
+            io::Error::other(
+                "in use by a running natter-server (stop it first: sudo systemctl stop natter-server)",
+            )
+        } else {
+            errno.into()
+        }
+    })
 }
 
 /// Splits a line at its one space.
@@ -264,6 +297,8 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "hans falcon*solo\njaba longtongue\n"
         );
+        // A server's hold on the file ends with it.
+        drop(file);
         let mut again = Hub::new(Config::new(1000, 1000));
         CredentialsFile::load(&path, &mut again).unwrap();
         assert_eq!(again.accounts(), 2);

@@ -5,9 +5,11 @@
 //!   [`event_loop`]: one thread, one epoll, the hub's deadlines as its
 //!   timeout.
 //! - [`connection`]: one socket, its framer and the bytes it has yet to
-//!   take; [`credentials`]: the accounts file.
+//!   take; [`credentials`]: the accounts file; [`accounts`]: the owner's
+//!   `natter-server user` commands on it.
 //! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
 
+pub mod accounts;
 pub mod connection;
 pub mod credentials;
 pub mod event_loop;
@@ -45,6 +47,8 @@ pub struct Config {
     /// Connections from one address at the login prompts at once; 0: no
     /// limit.
     pub per_address: u8,
+    /// Who may create an account.
+    pub signup: natter_core::signup::SignUp,
 }
 
 /// Why the server could not start or had to stop.
@@ -81,6 +85,7 @@ pub fn run(config: Config) -> Result<(), Error> {
     }
     hub_config.login_ms = millis(config.login_timeout);
     hub_config.per_address = config.per_address;
+    hub_config.signup = config.signup;
     let mut hub = Hub::new(hub_config);
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;

@@ -1,25 +1,38 @@
-//! `natter-server <server_port> <block_duration> <timeout>` (R1).
+//! `natter-server <server_port> <block_duration> <timeout>` (R1), and
+//! `natter-server user list|add|remove|passwd` for the owner.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
+use natter_server::accounts::{self, Action};
 
 /// natter chat server: accounts, messages and presence for a small LAN.
 ///
 /// Prints nothing unless -d is given. Stops cleanly on SIGINT or SIGTERM.
-/// Reads and appends to credentials.txt (one `username password` a line).
+/// Reads and appends to credentials.txt (one `username password` a line);
+/// `natter-server user --help` manages its accounts.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// TCP port to listen on (0 picks a free one; see -d for which)
-    server_port: u16,
+    #[arg(required = true)]
+    server_port: Option<u16>,
     /// Seconds a username stays blocked after three wrong passwords
-    block_duration: u64,
+    #[arg(required = true)]
+    block_duration: Option<u64>,
     /// Seconds without a command after which a user is logged out
-    #[arg(value_parser = clap::value_parser!(u64).range(1..))]
-    timeout: u64,
+    #[arg(required = true, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: Option<u64>,
     /// Address or host name to listen on; 0.0.0.0 reaches the LAN
     #[arg(long, default_value = "127.0.0.1")]
     bind: String,
@@ -46,14 +59,80 @@ struct Args {
     /// once; logged-in users do not count; 0: no limit
     #[arg(long, value_name = "N", default_value_t = natter_core::limits::PROMPTS_PER_ADDRESS)]
     per_address: u8,
+    /// Whether an unknown username may create an account
+    #[arg(long, value_enum, default_value_t = SignUp::Open)]
+    signup: SignUp,
+    /// New accounts one address may create per hour while sign-up is
+    /// open; 0: no limit
+    #[arg(long, value_name = "N", default_value_t = natter_core::limits::SIGNUPS_PER_HOUR)]
+    signups_per_hour: u8,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SignUp {
+    Open,
+    Closed,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage the accounts in the credentials file (stop the server first)
+    User {
+        /// Accounts file, one `username password` per line
+        #[arg(long, default_value = "credentials.txt")]
+        credentials: PathBuf,
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserAction {
+    /// Print every username, one per line
+    List,
+    /// Add an account; asks for its password (twice, hidden)
+    Add { name: String },
+    /// Remove an account
+    Remove { name: String },
+    /// Change an account's password; asks for it (twice, hidden)
+    Passwd { name: String },
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::User {
+        credentials,
+        action,
+    }) = args.command
+    {
+        let action = match action {
+            UserAction::List => Action::List,
+            UserAction::Add { name } => Action::Add(name),
+            UserAction::Remove { name } => Action::Remove(name),
+            UserAction::Passwd { name } => Action::Passwd(name),
+        };
+        return match accounts::run(&action, &credentials, &mut accounts::read_password) {
+            Ok(done) => {
+                print!("{done}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("natter-server: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // clap requires all three without a subcommand.
+    let (Some(port), Some(block), Some(timeout)) =
+        (args.server_port, args.block_duration, args.timeout)
+    else {
+        eprintln!("natter-server: give <SERVER_PORT> <BLOCK_DURATION> <TIMEOUT>");
+        return ExitCode::FAILURE;
+    };
     let config = natter_server::Config {
-        port: args.server_port,
-        block_duration: Duration::from_secs(args.block_duration),
-        timeout: Duration::from_secs(args.timeout),
+        port,
+        block_duration: Duration::from_secs(block),
+        timeout: Duration::from_secs(timeout),
         bind: args.bind,
         credentials: args.credentials,
         debug: args.debug,
@@ -61,6 +140,12 @@ fn main() -> ExitCode {
         commands_per_second: Some(args.rate),
         login_timeout: Duration::from_secs(args.login_timeout),
         per_address: args.per_address,
+        signup: match args.signup {
+            SignUp::Open => natter_core::signup::SignUp::Open {
+                per_hour: args.signups_per_hour,
+            },
+            SignUp::Closed => natter_core::signup::SignUp::Closed,
+        },
     };
     match natter_server::run(config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -473,6 +473,8 @@ fn style_of(frame: &ServerFrame) -> Style {
         | ServerFrame::UsernameTaken { .. }
         | ServerFrame::AccountsFull {}
         | ServerFrame::AccountNotSaved {}
+        | ServerFrame::SignUpClosed {}
+        | ServerFrame::TooManySignUps {}
         | ServerFrame::Refused { .. }
         | ServerFrame::Error { .. } => Style::Error,
         ServerFrame::IdleWarning { .. } => Style::Warning,

@@ -6,6 +6,7 @@ use crate::event::{Event, StoreFailed};
 use crate::limits::MAX_ACCOUNTS;
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase, Session};
+use crate::signup::SignUp;
 use crate::suspects::Penalty;
 use crate::time::Instant;
 use crate::user::{AccountsFull, Failure, UserId};
@@ -25,8 +26,21 @@ impl Hub {
                 self.end(conn, ByeReason::ExistingAccountsOnly)
             }
             None => {
-                if let Err(problem) = credential::check_name(&name) {
+                let peer = self.sessions.get(conn).map(|s| s.peer);
+                let too_many = match self.config.signup {
+                    SignUp::Open { per_hour } => {
+                        peer.is_some_and(|peer| !self.signups.allowed(peer, self.now, per_hour))
+                    }
+                    SignUp::Closed => false,
+                };
+                if self.config.signup == SignUp::Closed {
+                    self.send(conn, &ServerFrame::SignUpClosed {});
+                    self.ask(conn, Prompt::Username);
+                } else if let Err(problem) = credential::check_name(&name) {
                     self.send(conn, &ServerFrame::BadUsername { problem });
+                    self.ask(conn, Prompt::Username);
+                } else if too_many {
+                    self.send(conn, &ServerFrame::TooManySignUps {});
                     self.ask(conn, Prompt::Username);
                 } else if self.being_saved(&name) {
                     self.send(conn, &ServerFrame::UsernameTaken { user: name });
@@ -156,6 +170,9 @@ impl Hub {
         match account {
             Ok(user) => {
                 self.store.set_newcomer(user, true);
+                if let Some(peer) = self.sessions.get(conn).map(|s| s.peer) {
+                    self.signups.made(peer, now);
+                }
                 self.log_in(conn, user, now)
             }
             Err(refusal) => {

@@ -276,6 +276,7 @@ pub(super) fn hub() -> Hub {
         login_ms: 100 * TIMEOUT_MS,
         per_address: 0,
         guard_addresses: false,
+        signup: crate::signup::SignUp::Open { per_hour: 0 },
         ..Config::new(BLOCK_MS, TIMEOUT_MS)
     })
 }

@@ -14,10 +14,11 @@ use crate::hub::tests::{
 use crate::hub::{Config, Hub};
 use crate::limits::{
     ADDRESS_BLOCK_MS, ADDRESS_FAILURES, FREE_FAILURES, IDLE_WARNING_MS, LOGIN_MS, MAX_CONNECTIONS,
-    PROMPTS_PER_ADDRESS, RESERVED_CONNECTIONS,
+    PROMPTS_PER_ADDRESS, RESERVED_CONNECTIONS, SIGNUPS_PER_HOUR,
 };
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
 use crate::session::ConnId;
+use crate::signup::SignUp;
 
 /// The default limits, with the sample accounts.
 fn hub() -> Hub {
@@ -304,4 +305,76 @@ fn a_slowed_address_that_does_not_wait_is_not_even_checked() {
             .take(other)
             .contains(&ServerFrame::Welcome { waiting: 0 })
     );
+}
+
+/// Connects from `peer` and signs up as `user`; what it was sent.
+fn sign_up(
+    hub: &mut Hub,
+    world: &mut World,
+    peer: core::net::IpAddr,
+    user: &str,
+) -> Vec<ServerFrame> {
+    let conn = world.connect(hub, START, peer).unwrap();
+    world.receive(hub, conn, username(user), START);
+    world.receive(hub, conn, password("new*pass"), START);
+    world.take(conn)
+}
+
+#[test]
+fn closed_sign_up_says_so_and_asks_again_and_known_users_log_in() {
+    let mut hub = Hub::new(Config {
+        signup: SignUp::Closed,
+        ..Config::new(BLOCK_MS, TIMEOUT_MS)
+    });
+    hub.add_account("yoda", password_of("yoda")).unwrap();
+    let mut world = World::default();
+    let conn = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, conn, username("stranger"), START);
+    assert_eq!(
+        world.take_text(conn),
+        [
+            "Username: ",
+            "Error. No such user, and new accounts are not open here: ask the server's owner for one",
+            "Username: ",
+        ]
+    );
+    world.receive(&mut hub, conn, username("yoda"), START);
+    world.receive(&mut hub, conn, password(password_of("yoda")), START);
+    assert!(
+        world
+            .take(conn)
+            .contains(&ServerFrame::Welcome { waiting: 0 })
+    );
+    assert_eq!(hub.accounts(), 1, "nothing was created");
+}
+
+#[test]
+fn one_address_makes_only_so_many_accounts_an_hour() {
+    let mut hub = hub();
+    let mut world = World::default();
+    let welcome = ServerFrame::Welcome { waiting: 0 };
+    for n in 0..SIGNUPS_PER_HOUR {
+        let sent = sign_up(&mut hub, &mut world, address(5), &std::format!("new{n}"));
+        assert!(sent.contains(&welcome), "{sent:?}");
+    }
+    let conn = world.connect(&mut hub, START, address(5)).unwrap();
+    world.receive(&mut hub, conn, username("one_more"), START);
+    assert_eq!(
+        world.take(conn),
+        [
+            ask(Prompt::Username),
+            ServerFrame::TooManySignUps {},
+            ask(Prompt::Username)
+        ]
+    );
+    // Known users from that address still log in; others still sign up.
+    world.receive(&mut hub, conn, username("yoda"), START);
+    world.receive(&mut hub, conn, password(password_of("yoda")), START);
+    assert!(world.take(conn).contains(&welcome));
+    assert!(sign_up(&mut hub, &mut world, address(6), "elsewhere").contains(&welcome));
+    // An hour on, the address may again.
+    let later = ms(START, crate::limits::SIGNUP_WINDOW_MS);
+    let conn = world.connect(&mut hub, later, address(5)).unwrap();
+    world.receive(&mut hub, conn, username("next_hour"), later);
+    assert_eq!(world.take(conn).last(), Some(&ask(Prompt::NewPassword)));
 }

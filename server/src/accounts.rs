@@ -1,0 +1,253 @@
+//! `natter-server user list|add|remove|passwd`: the owner manages accounts
+//! without editing `credentials.txt` by hand, under the server's own rules
+//! (R3: the whole file is checked as at start-up) and as durably: an added
+//! account is appended and synced, as a sign-up is; a removal or a new
+//! password rewrites the file whole (a new file, fsync, rename over the
+//! old, fsync the directory), so a crash leaves the old file or the new,
+//! never half of one. The file is locked while a command runs, and a
+//! running server holds that lock, so nothing is rewritten under it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use natter_core::credential;
+use natter_core::hub::{AddAccountError, Config, Hub};
+
+use crate::credentials::{self, CredentialsFile};
+
+/// What to do with the accounts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    List,
+    Add(String),
+    Remove(String),
+    Passwd(String),
+}
+
+/// Carries out `action` on the file at `path`; `password` asks for a new
+/// password (hidden on a terminal). Returns what to print.
+pub fn run(
+    action: &Action,
+    path: &Path,
+    password: &mut dyn FnMut() -> io::Result<String>,
+) -> Result<String, String> {
+    let fail = |error: io::Error| format!("{}: {error}", path.display());
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .open(path)
+        .map_err(fail)?;
+    credentials::lock(&file).map_err(fail)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(fail)?;
+    // The same checks as at start-up, into a hub of our own.
+    let mut hub = Box::new(Hub::new(Config::new(1, 1)));
+    let mut accounts =
+        credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;
+    let position = |name: &str| accounts.iter().position(|(n, _)| n == name);
+    match action {
+        Action::List => Ok(accounts
+            .iter()
+            .map(|(name, _)| format!("{name}\n"))
+            .collect()),
+        Action::Add(name) => {
+            credential::check_name(name).map_err(|p| format!("username {}", problem(p)))?;
+            if position(name).is_some() {
+                return Err(format!("{name} already has an account"));
+            }
+            let password = new_password(password)?;
+            match hub.add_account(name, &password) {
+                Err(AddAccountError::Full) => {
+                    return Err(format!("no room: {} accounts is the most", hub.accounts()));
+                }
+                Err(error) => return Err(format!("{error:?}")),
+                Ok(_) => {}
+            }
+            let mut appender = CredentialsFile::from_locked(file, bytes.len() as u64);
+            appender.append(name, &password).map_err(fail)?;
+            Ok(format!("added {name}\n"))
+        }
+        Action::Remove(name) => {
+            let at = position(name).ok_or_else(|| format!("no account called {name}"))?;
+            accounts.remove(at);
+            rewrite(path, &file, &accounts).map_err(fail)?;
+            Ok(format!("removed {name}\n"))
+        }
+        Action::Passwd(name) => {
+            let at = position(name).ok_or_else(|| format!("no account called {name}"))?;
+            accounts[at].1 = new_password(password)?;
+            rewrite(path, &file, &accounts).map_err(fail)?;
+            Ok(format!("changed the password of {name}\n"))
+        }
+    }
+}
+
+/// A password that passes R3.
+fn new_password(password: &mut dyn FnMut() -> io::Result<String>) -> Result<String, String> {
+    let password = password().map_err(|e| format!("reading the password: {e}"))?;
+    credential::check_password(&password).map_err(|p| format!("password {}", problem(p)))?;
+    Ok(password)
+}
+
+fn problem(problem: credential::CredentialProblem) -> String {
+    use credential::CredentialProblem::*;
+    match problem {
+        Empty => "is empty".into(),
+        Space => "contains a space".into(),
+        TooLong => "is too long".into(),
+        BadCharacter => format!(
+            "has a character other than letters, digits and {}",
+            credential::ALLOWED_PUNCTUATION
+        ),
+    }
+}
+
+/// Replaces the file at `path` (open and locked as `old`) with these
+/// accounts, whole or not at all, keeping its owner and mode.
+fn rewrite(path: &Path, old: &File, accounts: &[(String, String)]) -> io::Result<()> {
+    let meta = old.metadata()?;
+    let mut temp_name = path.as_os_str().to_owned();
+    temp_name.push(".new");
+    let temp = Path::new(&temp_name);
+    let result = (|| {
+        let mut file = File::create(temp)?;
+        file.set_permissions(meta.permissions())?;
+        // Kept for the service's user when root runs this.
+        let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+        let text: String = accounts.iter().map(|(n, p)| format!("{n} {p}\n")).collect();
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(temp, path)?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(temp);
+    }
+    result
+}
+
+/// Reads a new password from the terminal without echo, twice, or one
+/// line from standard input when it is not a terminal (for scripts).
+pub fn read_password() -> io::Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, isatty, tcgetattr, tcsetattr};
+    let stdin = io::stdin();
+    if !isatty(&stdin) {
+        let mut line = String::new();
+        stdin.read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    let ask = |prompt: &str| -> io::Result<String> {
+        eprint!("{prompt}");
+        let saved = tcgetattr(&stdin)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        tcsetattr(&stdin, OptionalActions::Now, &quiet)?;
+        let mut line = String::new();
+        let read = stdin.read_line(&mut line);
+        tcsetattr(&stdin, OptionalActions::Now, &saved)?;
+        eprintln!();
+        read?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    };
+    let first = ask("New password: ")?;
+    if ask("Again: ")? != first {
+        return Err(io::Error::other("the two passwords differ"));
+    }
+    Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(contents: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.txt");
+        std::fs::write(&path, contents).unwrap();
+        (dir, path)
+    }
+
+    fn given(password: &str) -> impl FnMut() -> io::Result<String> {
+        let password = password.to_owned();
+        move || Ok(password.clone())
+    }
+
+    #[test]
+    fn list_add_passwd_remove() {
+        let (_dir, path) = file("hans falcon*solo\nyoda wise@!man\n");
+        let none = &mut || -> io::Result<String> { panic!("no password wanted") };
+        assert_eq!(run(&Action::List, &path, none).unwrap(), "hans\nyoda\n");
+        let added = run(
+            &Action::Add("luke".into()),
+            &path,
+            &mut given("light==saber"),
+        );
+        assert_eq!(added.unwrap(), "added luke\n");
+        let changed = run(
+            &Action::Passwd("hans".into()),
+            &path,
+            &mut given("new*pass"),
+        );
+        assert_eq!(changed.unwrap(), "changed the password of hans\n");
+        assert_eq!(
+            run(&Action::Remove("yoda".into()), &path, none).unwrap(),
+            "removed yoda\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "hans new*pass\nluke light==saber\n"
+        );
+        assert!(!path.with_extension("txt.new").exists());
+    }
+
+    #[test]
+    fn bad_requests_change_nothing_and_say_why() {
+        let contents = "hans falcon*solo\n";
+        let (_dir, path) = file(contents);
+        let none = &mut || -> io::Result<String> { panic!("no password wanted") };
+        let cases = [
+            (
+                Action::Add("hans".into()),
+                "x",
+                "hans already has an account",
+            ),
+            (
+                Action::Add("bad name".into()),
+                "x",
+                "username contains a space",
+            ),
+            (
+                Action::Add("luke".into()),
+                "has space",
+                "password contains a space",
+            ),
+            (Action::Remove("luke".into()), "x", "no account called luke"),
+            (Action::Passwd("luke".into()), "x", "no account called luke"),
+        ];
+        for (action, password, error) in cases {
+            assert_eq!(run(&action, &path, &mut given(password)), Err(error.into()));
+        }
+        assert!(run(&Action::List, Path::new("/nonexistent/c.txt"), none).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), contents);
+        // A file the server would refuse is refused here too.
+        let (_dir, torn) = file("hans falcon*solo\nyo");
+        let error = run(&Action::List, &torn, none).unwrap_err();
+        assert!(error.contains(":2: incomplete last line"), "{error}");
+    }
+
+    #[test]
+    fn a_running_server_holds_the_file() {
+        let (_dir, path) = file("hans falcon*solo\n");
+        let mut hub = Hub::new(Config::new(1, 1));
+        let _server = CredentialsFile::load(&path, &mut hub).unwrap();
+        let none = &mut || -> io::Result<String> { panic!("no password wanted") };
+        let error = run(&Action::Remove("hans".into()), &path, none).unwrap_err();
+        assert!(
+            error.contains("in use by a running natter-server"),
+            "{error}"
+        );
+    }
+}
