@@ -58,7 +58,7 @@ fn l2_l3_l4_three_wrong_passwords_block_until_block_duration_passes() {
 }
 
 #[test]
-fn l5_a_new_account_is_saved_and_survives_a_restart() {
+fn l5_a_new_account_is_saved_hashed_and_survives_a_restart() {
     let server = Server::start(60, 120);
     let mut jaba = server.client();
     jaba.expect("Username: ");
@@ -74,17 +74,34 @@ fn l5_a_new_account_is_saved_and_survives_a_restart() {
     jaba.send("longtongue");
     jaba.expect(WELCOME);
 
+    // Saved with its password hashed (issue 10), never in plain text.
     let saved = std::fs::read_to_string(server.credentials()).unwrap();
-    assert_eq!(saved.lines().last(), Some("jaba longtongue"), "{saved}");
+    let last = saved.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("jaba $argon2id$v=19$m=19456,t=2,p=1$"),
+        "{saved}"
+    );
+    assert!(!saved.contains("longtongue"), "{saved}");
     assert!(saved.ends_with('\n'));
+    // A plain password from the assignment's file is rewritten hashed at
+    // its first login; the other lines stay as they were.
+    let mut yoda = server.login("yoda", "wise@!man");
+    let rewritten = std::fs::read_to_string(server.credentials()).unwrap();
+    assert!(!rewritten.contains("wise@!man"), "{rewritten}");
+    assert!(rewritten.contains("\nyoda $argon2id$"), "{rewritten}");
+    assert!(rewritten.starts_with("hans falcon*solo\n"), "{rewritten}");
+    assert_eq!(rewritten.lines().count(), saved.lines().count());
 
     jaba.send("logout");
     assert!(jaba.expect_exit().success());
+    yoda.send("logout");
+    assert!(yoda.expect_exit().success());
     let (status, dir) = server.stop();
     assert!(status.success(), "SIGTERM must exit 0, got {status}");
 
     let server = Server::start_in(dir, 60, 120);
     let _jaba = server.login("jaba", "longtongue");
+    let _yoda = server.login("yoda", "wise@!man");
 }
 
 #[test]

@@ -76,12 +76,13 @@ pub fn run(messages: u64) -> Result<u64, String> {
         bind: "127.0.0.1".into(),
         credentials: dir.join("credentials.txt"),
         debug: false,
-        // The engine is measured, not the flood limit.
         log_logins: false,
+        // The engine is measured, not the flood limit.
         commands_per_second: Some(0),
         login_timeout: std::time::Duration::from_millis(natter_core::limits::LOGIN_MS),
         per_address: natter_core::limits::PROMPTS_PER_ADDRESS,
         signup: natter_core::signup::SignUp::Closed,
+        hasher: natter_server::password::Hasher::default(),
     };
     thread::Builder::new()
         .name("natter-server".into())

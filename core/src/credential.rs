@@ -2,17 +2,57 @@
 //!
 //! One account per line of `credentials.txt`, `username password`. Both may
 //! use letters, digits and the punctuation below, nothing else: no spaces,
-//! no control characters, so a line always splits at its one space.
+//! no control characters, so a line always splits at its one space. The
+//! server writes new and changed passwords as a PHC string of their
+//! argon2id hash instead ([`Secret`]), which keeps to the same characters.
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{NAME_MAX, PASSWORD_MAX};
+use crate::limits::{HASH_MAX, NAME_MAX, PASSWORD_MAX};
 
 /// A username, at most [`NAME_MAX`] bytes.
 pub type Name = heapless::String<NAME_MAX>;
 
 /// A password, at most [`PASSWORD_MAX`] bytes.
 pub type Password = heapless::String<PASSWORD_MAX>;
+
+/// A PHC string (`$argon2id$v=19$m=...,t=...,p=...$salt$hash`), at most
+/// [`HASH_MAX`] bytes.
+pub type Hash = heapless::String<HASH_MAX>;
+
+/// The beginning of every hash natter writes or accepts.
+pub const HASH_PREFIX: &str = "$argon2id$";
+
+/// What the accounts file keeps for a password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Secret {
+    /// The password itself, as the assignment's file has it; rewritten
+    /// hashed at its first successful login.
+    Plain(Password),
+    /// Its argon2id hash, checked by the shell (`Event::CheckPassword`).
+    Hashed(Hash),
+}
+
+impl Secret {
+    /// As written in the file.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Secret::Plain(password) => password,
+            Secret::Hashed(hash) => hash,
+        }
+    }
+}
+
+/// Reads the password field of a line: a hash if it starts as one, else a
+/// password checked against R3.
+pub fn to_secret(stored: &str) -> Result<Secret, CredentialProblem> {
+    if stored.starts_with(HASH_PREFIX) {
+        check(stored, HASH_MAX)?;
+        let hash = Hash::try_from(stored).map_err(|_| CredentialProblem::TooLong)?;
+        return Ok(Secret::Hashed(hash));
+    }
+    to_password(stored).map(Secret::Plain)
+}
 
 /// Punctuation allowed in usernames and passwords besides letters and digits.
 pub const ALLOWED_PUNCTUATION: &str = "~!@#$%^&*_-+=`|\\(){}[]:;\"'<>,.?/";
@@ -125,5 +165,16 @@ mod tests {
             check_password(&"a".repeat(PASSWORD_MAX + 1)),
             Err(CredentialProblem::TooLong)
         );
+    }
+
+    #[test]
+    fn a_stored_password_is_a_hash_if_it_starts_as_one() {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$BwcHBwcHBwcHBwcHBwcHBw$/5eZ52bc6w0Ff7QkYLGxUA36H2MtNGokh8zLY0NYT1A";
+        assert!(matches!(to_secret(hash), Ok(Secret::Hashed(h)) if h == hash));
+        assert!(matches!(to_secret("wise@!man"), Ok(Secret::Plain(p)) if p == "wise@!man"));
+        let long = std::format!("{HASH_PREFIX}{}", "a".repeat(HASH_MAX));
+        assert_eq!(to_secret(&long), Err(CredentialProblem::TooLong));
+        assert_eq!(to_secret("$argon2id$ x"), Err(CredentialProblem::Space));
+        assert_eq!(to_secret(""), Err(CredentialProblem::Empty));
     }
 }

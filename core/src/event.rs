@@ -5,17 +5,28 @@
 
 use core::net::IpAddr;
 
-use crate::credential::{Name, Password};
+use crate::credential::{Name, Password, Secret};
 use crate::session::ConnId;
 
 /// Something for the shell to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// Append this account to durable storage, then call
-    /// `Hub::account_saved`. The name is reserved until then.
+    /// Append this account to durable storage, its password hashed, then
+    /// call `Hub::account_saved` with what was stored. The name is
+    /// reserved until then.
     SaveAccount {
         conn: ConnId,
         name: Name,
+        password: Password,
+    },
+    /// Check `password` against `secret`, the account `name`'s, then call
+    /// `Hub::password_checked`. Hashing is slow on purpose: do it off the
+    /// event loop. A right password against a plain `secret` is the time
+    /// to rewrite the account hashed.
+    CheckPassword {
+        conn: ConnId,
+        name: Name,
+        secret: Secret,
         password: Password,
     },
     /// Log it: a wrong password for `name` from `peer`.
@@ -35,6 +46,15 @@ pub enum Event {
 /// The new account could not be made durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreFailed;
+
+/// What the shell found when checking a password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The password was right.
+    pub right: bool,
+    /// The account's secret as stored now, if the shell rewrote it.
+    pub stored: Option<Secret>,
+}
 
 /// What `Hub::poll_transmit` put in the shell's buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -150,9 +150,10 @@ impl Hub {
     }
 
     /// Adds an account read from durable storage at start-up.
-    pub fn add_account(&mut self, name: &str, password: &str) -> Result<UserId, AddAccountError> {
+    /// `stored` is the password, or its hash, as the file has it.
+    pub fn add_account(&mut self, name: &str, stored: &str) -> Result<UserId, AddAccountError> {
         let name = credential::to_name(name).map_err(AddAccountError::BadName)?;
-        let password = credential::to_password(password).map_err(AddAccountError::BadPassword)?;
+        let password = credential::to_secret(stored).map_err(AddAccountError::BadPassword)?;
         if self.users.find(&name).is_some() {
             return Err(AddAccountError::Duplicate);
         }
@@ -188,11 +189,14 @@ impl Hub {
             (_, ClientFrame::Logout {}) => return self.end(conn, ByeReason::LoggedOut),
             (Phase::Username, ClientFrame::Username { name }) => self.username(conn, name),
             (Phase::Password(user), ClientFrame::Password { password }) => {
-                self.password(conn, user, &password, now)
+                self.password(conn, user, password, now)
             }
             (Phase::NewPassword(name), ClientFrame::Password { password }) => {
                 self.new_password(conn, name, password)
             }
+            // Nothing is read while its password is checked: the client
+            // waits for the answer.
+            (Phase::Checking { .. }, _) => return self.bad_frame(conn, FrameError::Unexpected),
             (Phase::Online(user), ClientFrame::Received { id }) => {
                 // Everything up to `id` was shown. Receiving is not
                 // activity (R9).
@@ -244,9 +248,13 @@ impl Hub {
     /// When the shell may read `conn` again, if it sent faster than its
     /// rate: until then its frames wait in the socket. `None`: now.
     /// Also while at the login prompts, if its address is slowed down for
-    /// failed logins.
+    /// failed logins; and while the shell checks its password or saves its
+    /// account, [`Instant::NEVER`]: until the shell has answered.
     pub fn read_after(&self, conn: ConnId, now: Instant) -> Option<Instant> {
         let session = self.sessions.get(conn)?;
+        if matches!(session.phase, Phase::Checking { .. } | Phase::Saving { .. }) {
+            return Some(Instant::NEVER);
+        }
         let rate = session.bucket.ready_at(self.config.rate, now);
         let suspect = (session.at_prompts() && self.config.guard_addresses)
             .then(|| self.suspects.read_after(session.peer, now))
@@ -500,25 +508,46 @@ impl Hub {
         if let Some(notice) = self.notices.pop_front() {
             return Some(notice);
         }
-        let (conn, session) = self
-            .sessions
-            .iter()
-            .find(|(_, s)| matches!(s.phase, Phase::Saving { asked: false, .. }))?;
-        let Phase::Saving { name, password, .. } = session.phase.clone() else {
-            return None;
+        let (conn, session) = self.sessions.iter().find(|(_, s)| {
+            matches!(
+                s.phase,
+                Phase::Saving { asked: false, .. } | Phase::Checking { asked: false, .. }
+            )
+        })?;
+        let (phase, event) = match session.phase.clone() {
+            Phase::Saving { name, password, .. } => (
+                Phase::Saving {
+                    name: name.clone(),
+                    password: password.clone(),
+                    asked: true,
+                },
+                Event::SaveAccount {
+                    conn,
+                    name,
+                    password,
+                },
+            ),
+            Phase::Checking { user, password, .. } => {
+                let account = self.users.get(user);
+                let event = Event::CheckPassword {
+                    conn,
+                    name: account.name.clone(),
+                    secret: account.password.clone(),
+                    password: password.clone(),
+                };
+                let phase = Phase::Checking {
+                    user,
+                    password,
+                    asked: true,
+                };
+                (phase, event)
+            }
+            _ => return None,
         };
         if let Some(session) = self.sessions.get_mut(conn) {
-            session.phase = Phase::Saving {
-                name: name.clone(),
-                password: password.clone(),
-                asked: true,
-            };
+            session.phase = phase;
         }
-        Some(Event::SaveAccount {
-            conn,
-            name,
-            password,
-        })
+        Some(event)
     }
 
     /// Queues a notice for the shell to log; the oldest gives way.

@@ -64,6 +64,10 @@ pub const NAME_MAX: usize = 32;
 /// Longest password, in bytes (passwords are ASCII, R3).
 pub const PASSWORD_MAX: usize = 64;
 
+/// Longest password hash (a PHC string) kept for an account, in bytes;
+/// natter's are 97.
+pub const HASH_MAX: usize = 128;
+
 /// Longest message text, in bytes of UTF-8.
 pub const TEXT_MAX: usize = 512;
 

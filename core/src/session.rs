@@ -29,6 +29,13 @@ pub enum Phase {
     Username,
     /// Asked for the password of an existing account.
     Password(UserId),
+    /// The shell is checking this password for the account
+    /// (`Event::CheckPassword`); `asked`: it was handed the work.
+    Checking {
+        user: UserId,
+        password: Password,
+        asked: bool,
+    },
     /// Asked for the password of a new account with this name.
     NewPassword(Name),
     /// A new account with this name is being saved by the shell; the name

@@ -9,6 +9,9 @@
 pub struct Instant(pub u64);
 
 impl Instant {
+    /// Later than any time: "not by time, but when something happens".
+    pub const NEVER: Instant = Instant(u64::MAX);
+
     /// Milliseconds since the epoch.
     pub const fn millis(self) -> u64 {
         self.0

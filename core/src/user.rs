@@ -1,7 +1,7 @@
 //! Accounts and what the hub remembers about each user.
 
 use crate::blacklist::Blacklist;
-use crate::credential::{Name, Password};
+use crate::credential::{Name, Secret};
 use crate::limits::{MAX_ACCOUNTS, MAX_PASSWORD_FAILURES};
 use crate::session::ConnId;
 use crate::time::Instant;
@@ -73,7 +73,8 @@ impl LoginAttempts {
 #[derive(Clone, Debug)]
 pub struct User {
     pub name: Name,
-    pub password: Password,
+    /// The password, or its hash, as the accounts file keeps it.
+    pub password: Secret,
     pub attempts: LoginAttempts,
     /// The connection the user is logged in on.
     pub online: Option<ConnId>,
@@ -125,7 +126,7 @@ impl Users {
     }
 
     /// Adds an account; the caller has checked that the name is new.
-    pub fn push(&mut self, name: Name, password: Password) -> Result<UserId, AccountsFull> {
+    pub fn push(&mut self, name: Name, password: Secret) -> Result<UserId, AccountsFull> {
         let id = UserId(self.users.len() as u8);
         self.users
             .push(User {

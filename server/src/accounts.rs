@@ -1,21 +1,21 @@
 //! `natter-server user list|add|remove|passwd`: the owner manages accounts
 //! without editing `credentials.txt` by hand, under the server's own rules
 //! (R3: the whole file is checked as at start-up) and as durably: an added
-//! account is appended and synced, as a sign-up is; a removal or a new
-//! password rewrites the file whole (a new file, fsync, rename over the
+//! account is appended and synced, as a sign-up is, its password hashed; a
+//! removal or a new password rewrites the file whole (a new file, fsync, rename over the
 //! old, fsync the directory), so a crash leaves the old file or the new,
 //! never half of one. The file is locked while a command runs, and a
 //! running server holds that lock, so nothing is rewritten under it.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::fs::OpenOptions;
+use std::io::{self, Read};
 use std::path::Path;
 
 use natter_core::credential;
 use natter_core::hub::{AddAccountError, Config, Hub};
 
 use crate::credentials::{self, CredentialsFile};
+use crate::password::Hasher;
 
 /// What to do with the accounts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +31,7 @@ pub enum Action {
 pub fn run(
     action: &Action,
     path: &Path,
+    hasher: &Hasher,
     password: &mut dyn FnMut() -> io::Result<String>,
 ) -> Result<String, String> {
     let fail = |error: io::Error| format!("{}: {error}", path.display());
@@ -44,41 +45,45 @@ pub fn run(
     file.read_to_end(&mut bytes).map_err(fail)?;
     // The same checks as at start-up, into a hub of our own.
     let mut hub = Box::new(Hub::new(Config::new(1, 1)));
-    let mut accounts =
-        credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;
-    let position = |name: &str| accounts.iter().position(|(n, _)| n == name);
+    let accounts = credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;
+    let known = |name: &str| accounts.iter().any(|(n, _)| n == name);
     match action {
-        Action::List => Ok(accounts
-            .iter()
-            .map(|(name, _)| format!("{name}\n"))
-            .collect()),
+        Action::Remove(name) | Action::Passwd(name) if !known(name) => {
+            return Err(format!("no account called {name}"));
+        }
+        Action::Add(name) if known(name) => {
+            return Err(format!("{name} already has an account"));
+        }
+        _ => {}
+    }
+    let listed: String = accounts
+        .iter()
+        .map(|(name, _)| format!("{name}\n"))
+        .collect();
+    let len = bytes.len() as u64;
+    let mut file = CredentialsFile::from_locked(path, file, len, accounts);
+    match action {
+        Action::List => Ok(listed),
         Action::Add(name) => {
             credential::check_name(name).map_err(|p| format!("username {}", problem(p)))?;
-            if position(name).is_some() {
-                return Err(format!("{name} already has an account"));
-            }
-            let password = new_password(password)?;
-            match hub.add_account(name, &password) {
+            let hash = hasher.hash(&new_password(password)?)?;
+            match hub.add_account(name, &hash) {
                 Err(AddAccountError::Full) => {
                     return Err(format!("no room: {} accounts is the most", hub.accounts()));
                 }
                 Err(error) => return Err(format!("{error:?}")),
                 Ok(_) => {}
             }
-            let mut appender = CredentialsFile::from_locked(file, bytes.len() as u64);
-            appender.append(name, &password).map_err(fail)?;
+            file.append(name, &hash).map_err(fail)?;
             Ok(format!("added {name}\n"))
         }
         Action::Remove(name) => {
-            let at = position(name).ok_or_else(|| format!("no account called {name}"))?;
-            accounts.remove(at);
-            rewrite(path, &file, &accounts).map_err(fail)?;
+            file.remove(name).map_err(fail)?;
             Ok(format!("removed {name}\n"))
         }
         Action::Passwd(name) => {
-            let at = position(name).ok_or_else(|| format!("no account called {name}"))?;
-            accounts[at].1 = new_password(password)?;
-            rewrite(path, &file, &accounts).map_err(fail)?;
+            let hash = hasher.hash(&new_password(password)?)?;
+            file.replace(name, &hash).map_err(fail)?;
             Ok(format!("changed the password of {name}\n"))
         }
     }
@@ -102,31 +107,6 @@ fn problem(problem: credential::CredentialProblem) -> String {
             credential::ALLOWED_PUNCTUATION
         ),
     }
-}
-
-/// Replaces the file at `path` (open and locked as `old`) with these
-/// accounts, whole or not at all, keeping its owner and mode.
-fn rewrite(path: &Path, old: &File, accounts: &[(String, String)]) -> io::Result<()> {
-    let meta = old.metadata()?;
-    let mut temp_name = path.as_os_str().to_owned();
-    temp_name.push(".new");
-    let temp = Path::new(&temp_name);
-    let result = (|| {
-        let mut file = File::create(temp)?;
-        file.set_permissions(meta.permissions())?;
-        // Kept for the service's user when root runs this.
-        let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
-        let text: String = accounts.iter().map(|(n, p)| format!("{n} {p}\n")).collect();
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(temp, path)?;
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(temp);
-    }
-    result
 }
 
 /// Reads a new password from the terminal without echo, twice, or one
@@ -162,6 +142,7 @@ pub fn read_password() -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use natter_core::credential::to_secret;
 
     fn file(contents: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -175,31 +156,55 @@ mod tests {
         move || Ok(password.clone())
     }
 
+    /// Cheap hashes: the tests are about the file, not the cost.
+    fn hasher() -> Hasher {
+        Hasher::new(64, 1).unwrap()
+    }
+
+    fn none() -> impl FnMut() -> io::Result<String> {
+        || panic!("no password wanted")
+    }
+
     #[test]
     fn list_add_passwd_remove() {
         let (_dir, path) = file("hans falcon*solo\nyoda wise@!man\n");
-        let none = &mut || -> io::Result<String> { panic!("no password wanted") };
-        assert_eq!(run(&Action::List, &path, none).unwrap(), "hans\nyoda\n");
+        let h = hasher();
+        assert_eq!(
+            run(&Action::List, &path, &h, &mut none()).unwrap(),
+            "hans\nyoda\n"
+        );
         let added = run(
             &Action::Add("luke".into()),
             &path,
+            &h,
             &mut given("light==saber"),
         );
         assert_eq!(added.unwrap(), "added luke\n");
         let changed = run(
             &Action::Passwd("hans".into()),
             &path,
+            &h,
             &mut given("new*pass"),
         );
         assert_eq!(changed.unwrap(), "changed the password of hans\n");
-        assert_eq!(
-            run(&Action::Remove("yoda".into()), &path, none).unwrap(),
-            "removed yoda\n"
-        );
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            "hans new*pass\nluke light==saber\n"
-        );
+        let removed = run(&Action::Remove("yoda".into()), &path, &h, &mut none());
+        assert_eq!(removed.unwrap(), "removed yoda\n");
+        // What is written is hashed, and checks the password given.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once(' ')).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for ((name, stored), (want, password)) in lines
+            .iter()
+            .zip([("hans", "new*pass"), ("luke", "light==saber")])
+        {
+            assert_eq!(*name, want);
+            let secret = to_secret(stored).unwrap();
+            assert!(
+                matches!(secret, natter_core::credential::Secret::Hashed(_)),
+                "{stored}"
+            );
+            assert!(h.check(&secret, password), "{name}");
+        }
         assert!(!path.with_extension("txt.new").exists());
     }
 
@@ -207,7 +212,7 @@ mod tests {
     fn bad_requests_change_nothing_and_say_why() {
         let contents = "hans falcon*solo\n";
         let (_dir, path) = file(contents);
-        let none = &mut || -> io::Result<String> { panic!("no password wanted") };
+        let h = hasher();
         let cases = [
             (
                 Action::Add("hans".into()),
@@ -228,13 +233,17 @@ mod tests {
             (Action::Passwd("luke".into()), "x", "no account called luke"),
         ];
         for (action, password, error) in cases {
-            assert_eq!(run(&action, &path, &mut given(password)), Err(error.into()));
+            assert_eq!(
+                run(&action, &path, &h, &mut given(password)),
+                Err(error.into())
+            );
         }
-        assert!(run(&Action::List, Path::new("/nonexistent/c.txt"), none).is_err());
+        let nowhere = Path::new("/nonexistent/c.txt");
+        assert!(run(&Action::List, nowhere, &h, &mut none()).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), contents);
         // A file the server would refuse is refused here too.
         let (_dir, torn) = file("hans falcon*solo\nyo");
-        let error = run(&Action::List, &torn, none).unwrap_err();
+        let error = run(&Action::List, &torn, &h, &mut none()).unwrap_err();
         assert!(error.contains(":2: incomplete last line"), "{error}");
     }
 
@@ -243,8 +252,13 @@ mod tests {
         let (_dir, path) = file("hans falcon*solo\n");
         let mut hub = Hub::new(Config::new(1, 1));
         let _server = CredentialsFile::load(&path, &mut hub).unwrap();
-        let none = &mut || -> io::Result<String> { panic!("no password wanted") };
-        let error = run(&Action::Remove("hans".into()), &path, none).unwrap_err();
+        let removed = run(
+            &Action::Remove("hans".into()),
+            &path,
+            &hasher(),
+            &mut none(),
+        );
+        let error = removed.unwrap_err();
         assert!(
             error.contains("in use by a running natter-server"),
             "{error}"

@@ -1,11 +1,16 @@
-//! `credentials.txt`: read and checked at start-up, appended durably (R3, R6).
+//! `credentials.txt`: read and checked at start-up, appended durably (R3,
+//! R6), and rewritten whole when a password changes.
 //!
 //! Every line is `username password` and ends with a line feed; natter
 //! writes each new account with one `write` ending in a line feed and syncs
 //! it before the welcome is sent. So a last line without a line feed is a
 //! write cut short (a crash, a full disk), and its account was never
 //! confirmed to anyone: start-up refuses it and says where, rather than
-//! accept a half-written password.
+//! accept a half-written password. The password field is the password, in
+//! the assignment's plain format, or its argon2id hash, as natter writes
+//! it; a change (a plain password rehashed, `natter-server user passwd`)
+//! writes a new file, syncs it and renames it over the old, so a crash
+//! leaves one or the other whole.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -34,11 +39,14 @@ impl fmt::Display for LoadError {
     }
 }
 
-/// The credentials file, open for appending new accounts.
+/// The credentials file, open for appending new accounts, and locked.
 pub struct CredentialsFile {
+    path: PathBuf,
     file: File,
     /// Bytes known to be complete on disk: a failed append is cut back to it.
     len: u64,
+    /// Every line, as `(username, password or hash)`, for a rewrite.
+    accounts: Vec<(String, String)>,
 }
 
 impl CredentialsFile {
@@ -52,16 +60,58 @@ impl CredentialsFile {
             .open(path)
             .map_err(io_error)?;
         lock(&file).map_err(io_error)?;
-        add_accounts(path, &bytes, hub)?;
+        let accounts = add_accounts(path, &bytes, hub)?;
         Ok(CredentialsFile {
+            path: path.to_owned(),
             file,
             len: bytes.len() as u64,
+            accounts,
         })
     }
 
-    /// A file opened for appending and locked, `len` bytes long.
-    pub fn from_locked(file: File, len: u64) -> Self {
-        CredentialsFile { file, len }
+    /// `path`, opened for appending and locked as `file`, `len` bytes long,
+    /// with these accounts.
+    pub fn from_locked(path: &Path, file: File, len: u64, accounts: Vec<(String, String)>) -> Self {
+        CredentialsFile {
+            path: path.to_owned(),
+            file,
+            len,
+            accounts,
+        }
+    }
+
+    /// Every account, as `(username, password or hash)`, in file order.
+    pub fn accounts(&self) -> &[(String, String)] {
+        &self.accounts
+    }
+
+    /// Writes `stored` as `name`'s password field, the whole file anew,
+    /// then holds the new file as it held the old.
+    pub fn replace(&mut self, name: &str, stored: &str) -> io::Result<()> {
+        let mut accounts = self.accounts.clone();
+        let Some(account) = accounts.iter_mut().find(|(n, _)| n == name) else {
+            return Err(io::Error::other(format!("no account called {name}")));
+        };
+        account.1 = stored.to_owned();
+        self.rewrite(accounts)
+    }
+
+    /// Removes `name`'s line, the whole file anew.
+    pub fn remove(&mut self, name: &str) -> io::Result<()> {
+        let mut accounts = self.accounts.clone();
+        accounts.retain(|(n, _)| n != name);
+        self.rewrite(accounts)
+    }
+
+    fn rewrite(&mut self, accounts: Vec<(String, String)>) -> io::Result<()> {
+        let text: String = accounts.iter().map(|(n, p)| format!("{n} {p}\n")).collect();
+        replace_file(&self.path, &self.file, text.as_bytes())?;
+        let file = OpenOptions::new().append(true).open(&self.path)?;
+        lock(&file)?;
+        self.file = file;
+        self.len = text.len() as u64;
+        self.accounts = accounts;
+        Ok(())
     }
 
     /// Appends `name password` and syncs it to disk. On failure the file is
@@ -75,6 +125,7 @@ impl CredentialsFile {
         match written {
             Ok(()) => {
                 self.len += line.len() as u64;
+                self.accounts.push((name.to_owned(), password.to_owned()));
                 Ok(())
             }
             Err(error) => {
@@ -126,6 +177,32 @@ pub fn add_accounts(
         .into_iter()
         .map(|(name, password, _)| (name, password))
         .collect())
+}
+
+/// Replaces the file at `path` (open as `old`) with `contents`, whole or
+/// not at all: a new file beside it, synced, renamed over it, and the
+/// directory synced. It keeps the old file's mode and, when root runs this
+/// for a service's file, its owner.
+pub fn replace_file(path: &Path, old: &File, contents: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = old.metadata()?;
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".new");
+    let temp = Path::new(&temp);
+    let result = (|| {
+        let mut file = File::create(temp)?;
+        file.set_permissions(meta.permissions())?;
+        let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(temp, path)?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(temp);
+    }
+    result
 }
 
 /// Takes an exclusive lock on the file, or says who holds it: a running
@@ -302,6 +379,25 @@ mod tests {
         let mut again = Hub::new(Config::new(1000, 1000));
         CredentialsFile::load(&path, &mut again).unwrap();
         assert_eq!(again.accounts(), 2);
+    }
+
+    #[test]
+    fn a_replaced_password_keeps_every_other_line_and_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.txt");
+        std::fs::write(&path, "hans falcon*solo\nyoda wise@!man\n").unwrap();
+        let mut hub = Hub::new(Config::new(1000, 1000));
+        let mut file = CredentialsFile::load(&path, &mut hub).unwrap();
+        file.replace("yoda", "$argon2id$v=19$stand-in").unwrap();
+        file.append("jaba", "longtongue").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "hans falcon*solo\nyoda $argon2id$v=19$stand-in\njaba longtongue\n"
+        );
+        assert!(file.replace("nobody", "x").is_err());
+        // The new file is held as the old one was.
+        let again = OpenOptions::new().append(true).open(&path).unwrap();
+        assert!(lock(&again).is_err());
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //!
 //! Each turn waits for sockets, the signal pipe or the hub's next deadline;
 //! gives every readable connection one read (so a flood cannot starve the
-//! others) and the hub its frames; then does what the hub asks (saving
-//! accounts, randomness) and writes every ready connection's bytes, as many
-//! frames per `write` as the hub has. Nothing here allocates per message:
+//! others) and the hub its frames; then does what the hub asks (randomness
+//! now; checking passwords and saving accounts on the worker thread, whose
+//! answers wake the loop like a socket) and writes every ready connection's
+//! bytes, as many frames per `write` as the hub has. Nothing here allocates per message:
 //! the buffers are each connection's, made at accept.
 
 use std::io::{self, Read, Write};
@@ -15,7 +16,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant as StdInstant};
 
-use natter_core::event::{Event, StoreFailed};
+use natter_core::event::Event;
 use natter_core::hub::Hub;
 use natter_core::limits::MAX_CONNECTIONS;
 use natter_core::protocol::{self, ByeReason, ServerFrame};
@@ -24,11 +25,12 @@ use natter_core::time::Instant;
 use rustix::event::epoll;
 
 use crate::connection::{Connection, ReadOutcome};
-use crate::credentials::CredentialsFile;
 use crate::debug;
+use crate::worker::{Done, Job, Worker};
 
 const LISTENER: u64 = 0;
 const SIGNALS: u64 = 1;
+const WORKER: u64 = 2;
 
 /// How long a closing connection may take to read its last frames.
 const LINGER_MS: u64 = 2_000;
@@ -41,7 +43,7 @@ const SLOTS: usize = 2 * MAX_CONNECTIONS;
 
 pub struct EventLoop {
     hub: Hub,
-    credentials: CredentialsFile,
+    worker: Worker,
     epoll: rustix::fd::OwnedFd,
     listener: Option<TcpListener>,
     signals: UnixStream,
@@ -54,7 +56,7 @@ pub struct EventLoop {
 impl EventLoop {
     pub fn new(
         hub: Hub,
-        credentials: CredentialsFile,
+        worker: Worker,
         listener: TcpListener,
         signals: UnixStream,
     ) -> io::Result<EventLoop> {
@@ -74,9 +76,15 @@ impl EventLoop {
             epoll::EventData::new_u64(SIGNALS),
             readable,
         )?;
+        epoll::add(
+            &epoll,
+            &worker.wake,
+            epoll::EventData::new_u64(WORKER),
+            readable,
+        )?;
         Ok(EventLoop {
             hub,
-            credentials,
+            worker,
             epoll,
             listener: Some(listener),
             signals,
@@ -119,6 +127,7 @@ impl EventLoop {
                 match event.data.u64() {
                     LISTENER => self.accept(now),
                     SIGNALS => self.signal(now),
+                    WORKER => self.work_done(now),
                     fd => self.on_socket(fd as i32, event.flags, now),
                 }
             }
@@ -143,6 +152,8 @@ impl EventLoop {
             .into_iter()
             .chain(conns)
             .flatten()
+            // Paused until the worker answers: its answer wakes the loop.
+            .filter(|&at| at != Instant::NEVER)
             .min()
     }
 
@@ -189,6 +200,31 @@ impl EventLoop {
             }
             debug!("conn {}: connected from {peer}", id.slot());
             self.conns[index] = Some(Connection::new(id, stream));
+        }
+    }
+
+    /// The worker thread checked passwords or saved accounts: each of
+    /// those connections, paused meanwhile, is read again.
+    fn work_done(&mut self, now: Instant) {
+        for done in self.worker.take() {
+            let conn = match done {
+                Done::Checked { conn, checked } => {
+                    self.hub.password_checked(conn, checked, now);
+                    conn
+                }
+                Done::Saved { conn, saved } => {
+                    self.hub.account_saved(conn, saved, now);
+                    conn
+                }
+            };
+            if let Some(index) = self.index_of(conn)
+                && let Some(c) = self.conns[index].as_mut()
+            {
+                c.paused_until = None;
+                // What it sent meanwhile comes first.
+                self.take_frames(index, now);
+                self.watch(index);
+            }
         }
     }
 
@@ -266,19 +302,22 @@ impl EventLoop {
         let Some(id) = conn.id else {
             return;
         };
-        while let Some(frame) = conn.framer.next_frame(protocol::decode_client) {
+        loop {
+            if let Some(at) = self.hub.read_after(id, now) {
+                conn.paused_until = Some(at);
+                debug!("conn {}: paused", id.slot());
+                self.watch(index);
+                return;
+            }
+            let Some(frame) = conn.framer.next_frame(protocol::decode_client) else {
+                return;
+            };
             match frame {
                 Ok(frame) => self.hub.receive(id, frame, now),
                 Err(bad) => {
                     debug!("conn {}: not a frame: {bad:?}", id.slot());
                     self.hub.reject(id, bad.error(), now);
                 }
-            }
-            if let Some(at) = self.hub.read_after(id, now) {
-                conn.paused_until = Some(at);
-                debug!("conn {}: paused", id.slot());
-                self.watch(index);
-                return;
             }
         }
     }
@@ -341,11 +380,25 @@ impl EventLoop {
                     name,
                     password,
                 }) => {
-                    let saved = self.credentials.append(&name, &password).map_err(|error| {
-                        eprintln!("natter-server: could not save the new account {name}: {error}");
-                        StoreFailed
+                    self.worker.send(Job::Save {
+                        conn,
+                        name,
+                        password,
                     });
-                    self.hub.account_saved(conn, saved, now);
+                    continue;
+                }
+                Some(Event::CheckPassword {
+                    conn,
+                    name,
+                    secret,
+                    password,
+                }) => {
+                    self.worker.send(Job::Check {
+                        conn,
+                        name,
+                        secret,
+                        password,
+                    });
                     continue;
                 }
                 Some(notice) => {

@@ -7,6 +7,8 @@
 //! - [`connection`]: one socket, its framer and the bytes it has yet to
 //!   take; [`credentials`]: the accounts file; [`accounts`]: the owner's
 //!   `natter-server user` commands on it.
+//! - [`worker`]: the thread that checks and hashes passwords
+//!   ([`password`]) and writes the accounts file, off the loop.
 //! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
 
 pub mod accounts;
@@ -14,6 +16,8 @@ pub mod connection;
 pub mod credentials;
 pub mod event_loop;
 pub mod log;
+pub mod password;
+pub mod worker;
 
 use std::fmt;
 use std::io;
@@ -26,6 +30,8 @@ use natter_core::hub::{Config as HubConfig, Hub};
 
 use crate::credentials::{CredentialsFile, LoadError};
 use crate::event_loop::{EventLoop, millis};
+use crate::password::Hasher;
+use crate::worker::Worker;
 
 /// How the server is run (R1).
 #[derive(Clone, Debug)]
@@ -49,6 +55,8 @@ pub struct Config {
     pub per_address: u8,
     /// Who may create an account.
     pub signup: natter_core::signup::SignUp,
+    /// The cost of new password hashes.
+    pub hasher: Hasher,
 }
 
 /// Why the server could not start or had to stop.
@@ -108,7 +116,8 @@ pub fn run(config: Config) -> Result<(), Error> {
         let notify = notify.try_clone().map_err(Error::Signals)?;
         signal_hook::low_level::pipe::register(signal, notify).map_err(Error::Signals)?;
     }
-    EventLoop::new(hub, credentials, listener, signals)
+    let worker = Worker::spawn(credentials, config.hasher.clone()).map_err(Error::Loop)?;
+    EventLoop::new(hub, worker, listener, signals)
         .and_then(EventLoop::run)
         .map_err(Error::Loop)
 }

@@ -56,7 +56,7 @@ pub fn notice_line(event: &Event) -> Option<String> {
             "natter-server: address blocked for {seconds} s after too many failed logins from {}",
             host(peer)
         ),
-        Event::SaveAccount { .. } => return None,
+        Event::SaveAccount { .. } | Event::CheckPassword { .. } => return None,
     })
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use natter_server::accounts::{self, Action};
+use natter_server::password::{self, Hasher};
 
 /// natter chat server: accounts, messages and presence for a small LAN.
 ///
@@ -66,6 +67,12 @@ struct Args {
     /// open; 0: no limit
     #[arg(long, value_name = "N", default_value_t = natter_core::limits::SIGNUPS_PER_HOUR)]
     signups_per_hour: u8,
+    /// Memory of each new password hash (argon2id), in KiB
+    #[arg(long, value_name = "KIB", default_value_t = password::MEMORY_KIB)]
+    hash_memory: u32,
+    /// Passes of each new password hash (argon2id)
+    #[arg(long, value_name = "N", default_value_t = password::PASSES)]
+    hash_passes: u32,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -100,6 +107,10 @@ enum UserAction {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let Some(hasher) = Hasher::new(args.hash_memory, args.hash_passes) else {
+        eprintln!("natter-server: argon2 needs at least 8 KiB and one pass");
+        return ExitCode::FAILURE;
+    };
     if let Some(Command::User {
         credentials,
         action,
@@ -111,7 +122,7 @@ fn main() -> ExitCode {
             UserAction::Remove { name } => Action::Remove(name),
             UserAction::Passwd { name } => Action::Passwd(name),
         };
-        return match accounts::run(&action, &credentials, &mut accounts::read_password) {
+        return match accounts::run(&action, &credentials, &hasher, &mut accounts::read_password) {
             Ok(done) => {
                 print!("{done}");
                 ExitCode::SUCCESS
@@ -146,6 +157,7 @@ fn main() -> ExitCode {
             },
             SignUp::Closed => natter_core::signup::SignUp::Closed,
         },
+        hasher,
     };
     match natter_server::run(config) {
         Ok(()) => ExitCode::SUCCESS,

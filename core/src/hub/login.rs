@@ -1,8 +1,10 @@
 //! Logging in (R4-R8): usernames, passwords, new accounts, three strikes.
 
 use super::Hub;
-use crate::credential::{self, Name, Password};
-use crate::event::{Event, StoreFailed};
+use crate::credential::{self, Name, Password, Secret};
+use core::net::IpAddr;
+
+use crate::event::{Checked, Event, StoreFailed};
 use crate::limits::MAX_ACCOUNTS;
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase, Session};
@@ -55,72 +57,126 @@ impl Hub {
         }
     }
 
-    pub(super) fn password(&mut self, conn: ConnId, user: UserId, password: &str, now: Instant) {
-        let block_ms = self.config.block_ms;
+    pub(super) fn password(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        password: Password,
+        now: Instant,
+    ) {
         let Some(peer) = self.sessions.get(conn).map(|s| s.peer) else {
             return;
         };
-        // Sooner than its address may try again (a shell that did not wait
-        // for `read_after`): not even checked.
-        let guard = self.config.guard_addresses;
-        let early = guard && self.suspects.read_after(peer, now).is_some();
-        let account = self.users.get_mut(user);
+        let account = self.users.get(user);
         if account.attempts.is_blocked(now) {
             let seconds = account.attempts.seconds_left(now);
             return self.end(conn, ByeReason::Blocked { seconds });
         }
-        if early || account.password != password {
-            let name = account.name.clone();
-            let failure = if early {
-                Failure::TryAgain
-            } else {
-                account.attempts.fail(now, block_ms)
-            };
-            let seconds = account.attempts.seconds_left(now);
-            self.notice(Event::LoginFailed {
-                peer,
-                name: name.clone(),
-            });
-            let penalty = if guard {
-                self.suspects.fail(peer, now)
-            } else {
-                Penalty::None
-            };
-            match (failure, penalty) {
-                (Failure::NowBlocked, penalty) => {
-                    self.notice(Event::UserBlocked {
-                        peer,
-                        name,
-                        seconds,
-                    });
-                    if let Penalty::Blocked(ms) = penalty {
-                        let seconds = ms / 1000;
-                        self.notice(Event::AddressBlocked { peer, seconds });
-                    }
-                    self.end(conn, ByeReason::NowBlocked { seconds })
-                }
-                (Failure::TryAgain, Penalty::Blocked(ms)) => {
-                    let seconds = ms / 1000;
-                    self.notice(Event::AddressBlocked { peer, seconds });
-                    self.end(conn, ByeReason::AddressBlocked { seconds })
-                }
-                (Failure::TryAgain, _) => {
-                    self.send(conn, &ServerFrame::WrongPassword {});
-                    self.ask(conn, Prompt::Password);
-                }
-            }
-            return;
+        // Sooner than its address may try again (a shell that did not wait
+        // for `read_after`): not even checked, and not the account's fault.
+        if self.config.guard_addresses && self.suspects.read_after(peer, now).is_some() {
+            return self.wrong_password(conn, user, peer, false, now);
         }
-        if account.online.is_some() {
+        // The shell checks it (`poll_event`), off its event loop.
+        if let Some(session) = self.sessions.get_mut(conn) {
+            session.phase = Phase::Checking {
+                user,
+                password,
+                asked: false,
+            };
+        }
+    }
+
+    /// The shell checked the password `conn` gave (`Event::CheckPassword`).
+    pub fn password_checked(&mut self, conn: ConnId, checked: Checked, now: Instant) {
+        self.now = now;
+        let Some(Session {
+            phase: Phase::Checking { user, .. },
+            peer,
+            ..
+        }) = self.sessions.get(conn)
+        else {
+            return;
+        };
+        let (user, peer) = (*user, *peer);
+        if let Some(session) = self.sessions.get_mut(conn) {
+            session.phase = Phase::Password(user);
+        }
+        let account = self.users.get_mut(user);
+        if let Some(stored) = checked.stored {
+            account.password = stored;
+        }
+        if account.attempts.is_blocked(now) {
+            // Blocked by others' guesses meanwhile (R8).
+            let seconds = account.attempts.seconds_left(now);
+            self.end(conn, ByeReason::Blocked { seconds });
+        } else if !checked.right {
+            self.wrong_password(conn, user, peer, true, now);
+        } else if account.online.is_some() {
             // Logged in elsewhere since the username was given (R7).
             let name = account.name.clone();
             self.send(conn, &ServerFrame::AlreadyLoggedIn { user: name });
-            return self.set_phase(conn, Phase::Username, Prompt::Username);
+            self.set_phase(conn, Phase::Username, Prompt::Username);
+        } else {
+            account.attempts.succeed();
+            // Back after signing up: letters kept for them count as anyone's.
+            self.store.set_newcomer(user, false);
+            self.log_in(conn, user, now);
         }
-        account.attempts.succeed();
-        // Back after signing up: letters kept for them count as anyone's.
-        self.store.set_newcomer(user, false);
-        self.log_in(conn, user, now);
+        self.drop_unread();
+    }
+
+    /// A wrong password from `conn`, for `user`, from `peer`: counted
+    /// against the username (R8) if `counts`, and against the address.
+    fn wrong_password(
+        &mut self,
+        conn: ConnId,
+        user: UserId,
+        peer: IpAddr,
+        counts: bool,
+        now: Instant,
+    ) {
+        let block_ms = self.config.block_ms;
+        let account = self.users.get_mut(user);
+        let name = account.name.clone();
+        let failure = if counts {
+            account.attempts.fail(now, block_ms)
+        } else {
+            Failure::TryAgain
+        };
+        let seconds = account.attempts.seconds_left(now);
+        self.notice(Event::LoginFailed {
+            peer,
+            name: name.clone(),
+        });
+        let penalty = if self.config.guard_addresses {
+            self.suspects.fail(peer, now)
+        } else {
+            Penalty::None
+        };
+        match (failure, penalty) {
+            (Failure::NowBlocked, penalty) => {
+                self.notice(Event::UserBlocked {
+                    peer,
+                    name,
+                    seconds,
+                });
+                if let Penalty::Blocked(ms) = penalty {
+                    let seconds = ms / 1000;
+                    self.notice(Event::AddressBlocked { peer, seconds });
+                }
+                self.end(conn, ByeReason::NowBlocked { seconds })
+            }
+            (Failure::TryAgain, Penalty::Blocked(ms)) => {
+                let seconds = ms / 1000;
+                self.notice(Event::AddressBlocked { peer, seconds });
+                self.end(conn, ByeReason::AddressBlocked { seconds })
+            }
+            (Failure::TryAgain, _) => {
+                self.send(conn, &ServerFrame::WrongPassword {});
+                self.ask(conn, Prompt::Password);
+            }
+        }
     }
 
     pub(super) fn new_password(&mut self, conn: ConnId, name: Name, password: Password) {
@@ -150,10 +206,16 @@ impl Hub {
     }
 
     /// The shell saved the account `conn` is creating, or could not.
-    pub fn account_saved(&mut self, conn: ConnId, saved: Result<(), StoreFailed>, now: Instant) {
+    /// `saved` is the secret as stored: the password's hash.
+    pub fn account_saved(
+        &mut self,
+        conn: ConnId,
+        saved: Result<Secret, StoreFailed>,
+        now: Instant,
+    ) {
         self.now = now;
         let Some(Session {
-            phase: Phase::Saving { name, password, .. },
+            phase: Phase::Saving { name, .. },
             ..
         }) = self.sessions.get(conn).cloned()
         else {
@@ -161,9 +223,9 @@ impl Hub {
         };
         let account = match saved {
             Err(StoreFailed) => Err(ServerFrame::AccountNotSaved {}),
-            Ok(()) => self
+            Ok(secret) => self
                 .users
-                .push(name, password)
+                .push(name, secret)
                 // Reserved while saving; kept total rather than trusted.
                 .map_err(|AccountsFull| ServerFrame::AccountsFull {}),
         };

@@ -8,8 +8,8 @@ use std::vec::Vec;
 use std::{format, vec};
 
 use super::{AddAccountError, Config, Hub};
-use crate::credential::{CredentialProblem, Name, Password};
-use crate::event::StoreFailed;
+use crate::credential::{CredentialProblem, Name, Password, Secret};
+use crate::event::{Checked, StoreFailed};
 use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, NAME_MAX, PASSWORD_MAX};
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
 use crate::session::ConnId;
@@ -141,9 +141,27 @@ impl World {
                     } else {
                         self.events
                             .push(Event::Stored(name.to_string(), password.to_string()));
-                        Ok(())
+                        Ok(fake_hash(&password))
                     };
                     hub.account_saved(conn, saved, now);
+                    continue;
+                }
+                Some(crate::event::Event::CheckPassword {
+                    conn,
+                    secret,
+                    password,
+                    ..
+                }) => {
+                    // As the server does: a right plain password is
+                    // rewritten hashed.
+                    let (right, stored) = match &secret {
+                        Secret::Plain(plain) => {
+                            let right = *plain == password;
+                            (right, right.then(|| fake_hash(&password)))
+                        }
+                        hashed => (*hashed == fake_hash(&password), None),
+                    };
+                    hub.password_checked(conn, Checked { right, stored }, now);
                     continue;
                 }
                 Some(notice) => {
@@ -194,6 +212,12 @@ impl World {
         let now = self.now;
         self.transmit(hub, conn, now);
     }
+}
+
+/// What the test's shell stores for a password: a stand-in for its hash.
+pub(super) fn fake_hash(password: &str) -> Secret {
+    let hash = std::format!("{}fake${password}", crate::credential::HASH_PREFIX);
+    Secret::Hashed(hash.as_str().try_into().unwrap())
 }
 
 /// `conn` stops reading, and its queue in the hub is full to the last
@@ -1937,7 +1961,7 @@ fn r6_a_new_name_is_taken_while_its_account_is_being_saved() {
     );
     // Saved: rey is welcomed.
     world.take(other);
-    hub.account_saved(rey, Ok(()), START);
+    hub.account_saved(rey, Ok(fake_hash("jakku")), START);
     world.handle_timeout(&mut hub, START);
     assert_eq!(world.take(rey), [ServerFrame::Welcome { waiting: 0 }]);
 }
@@ -1990,5 +2014,93 @@ fn a_connection_over_its_rate_is_read_later_and_acknowledgements_are_free() {
         replies
             .iter()
             .all(|r| matches!(r, ServerFrame::Users { .. }))
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Checking a password is work the shell completes, off its event loop
+// (issue 10): hashing is slow on purpose.
+
+#[test]
+fn a_password_is_checked_by_the_shell_and_a_plain_one_comes_back_hashed() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
+    hub.receive(yoda, password("wise@!man"), START);
+    // Nothing decided yet: the shell is asked, once.
+    let Some(crate::event::Event::CheckPassword {
+        conn,
+        name: n,
+        secret,
+        password: given,
+    }) = hub.poll_event()
+    else {
+        panic!("no check asked for");
+    };
+    assert_eq!(
+        (conn, n.as_str(), given.as_str()),
+        (yoda, "yoda", "wise@!man")
+    );
+    assert_eq!(secret, Secret::Plain("wise@!man".try_into().unwrap()));
+    assert_eq!(hub.poll_event(), None, "asked once");
+    // What yoda sends meanwhile is out of place.
+    world.receive(&mut hub, yoda, ClientFrame::WhoElse {}, START);
+    assert_eq!(world.take(yoda), [error(FrameError::Unexpected)]);
+    // Right, and rewritten hashed: the hub keeps the hash from now on.
+    let checked = Checked {
+        right: true,
+        stored: Some(fake_hash("wise@!man")),
+    };
+    hub.password_checked(yoda, checked, START);
+    world.handle_timeout(&mut hub, START);
+    assert_eq!(world.take(yoda), [ServerFrame::Welcome { waiting: 0 }]);
+    world.receive(&mut hub, yoda, ClientFrame::Logout {}, START);
+    let again = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, again, username("yoda"), START);
+    world.receive(&mut hub, again, password("wise@!man"), START);
+    assert!(
+        world
+            .take(again)
+            .contains(&ServerFrame::Welcome { waiting: 0 })
+    );
+    // A late answer for a connection that went is ignored.
+    hub.password_checked(
+        yoda,
+        Checked {
+            right: true,
+            stored: None,
+        },
+        START,
+    );
+}
+
+#[test]
+fn a_block_that_began_while_a_password_was_checked_holds() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let slow = at_password_prompt(&mut hub, &mut world, "luke", START);
+    hub.receive(slow, password("light==saber"), START);
+    let Some(crate::event::Event::CheckPassword { .. }) = hub.poll_event() else {
+        panic!("no check asked for");
+    };
+    // Three wrong passwords elsewhere block luke before the answer (R8).
+    let guesser = at_password_prompt(&mut hub, &mut world, "luke", START);
+    for _ in 0..3 {
+        world.receive(&mut hub, guesser, password("guess"), START);
+    }
+    hub.password_checked(
+        slow,
+        Checked {
+            right: true,
+            stored: None,
+        },
+        START,
+    );
+    world.handle_timeout(&mut hub, START);
+    assert_eq!(
+        world.take(slow),
+        [bye(ByeReason::Blocked {
+            seconds: BLOCK_MS / 1000
+        })]
     );
 }

@@ -1,0 +1,153 @@
+//! The slow work of logins on a thread of its own, so the event loop keeps
+//! relaying everyone's messages meanwhile (issue 10): checking a password
+//! against its hash, hashing a new account's, and the credentials file's
+//! syncs and rewrites. The loop hands it jobs; it answers through a
+//! channel and one byte on a socket the loop's epoll watches.
+
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::thread;
+
+use natter_core::credential::{Name, Password, Secret};
+use natter_core::event::{Checked, StoreFailed};
+use natter_core::session::ConnId;
+
+use crate::credentials::CredentialsFile;
+use crate::password::Hasher;
+
+/// Work for the thread.
+pub enum Job {
+    /// Check `password` against `secret`, `name`'s; rewrite a plain one
+    /// hashed if it is right.
+    Check {
+        conn: ConnId,
+        name: Name,
+        secret: Secret,
+        password: Password,
+    },
+    /// Hash and append a new account.
+    Save {
+        conn: ConnId,
+        name: Name,
+        password: Password,
+    },
+}
+
+/// Work done.
+pub enum Done {
+    Checked {
+        conn: ConnId,
+        checked: Checked,
+    },
+    Saved {
+        conn: ConnId,
+        saved: Result<Secret, StoreFailed>,
+    },
+}
+
+pub struct Worker {
+    jobs: mpsc::Sender<Job>,
+    done: mpsc::Receiver<Done>,
+    /// Readable when work is done: the loop watches it.
+    pub wake: UnixStream,
+}
+
+impl Worker {
+    /// Starts the thread, which owns the credentials file from now on.
+    pub fn spawn(mut credentials: CredentialsFile, hasher: Hasher) -> io::Result<Worker> {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (outbox, done) = mpsc::channel();
+        let (wake, mut ring) = UnixStream::pair()?;
+        wake.set_nonblocking(true)?;
+        thread::Builder::new()
+            .name("natter-logins".into())
+            .spawn(move || {
+                for job in inbox {
+                    let done = work(job, &mut credentials, &hasher);
+                    if outbox.send(done).is_err() {
+                        return;
+                    }
+                    // The loop may be gone at shutdown: nothing to tell.
+                    let _ = ring.write_all(&[1]);
+                }
+            })?;
+        Ok(Worker { jobs, done, wake })
+    }
+
+    pub fn send(&self, job: Job) {
+        // The thread ends only with the loop.
+        let _ = self.jobs.send(job);
+    }
+
+    /// Work done so far, oldest first.
+    pub fn take(&mut self) -> Vec<Done> {
+        let mut bytes = [0u8; 64];
+        while matches!(self.wake.read(&mut bytes), Ok(n) if n > 0) {}
+        self.done.try_iter().collect()
+    }
+}
+
+fn work(job: Job, credentials: &mut CredentialsFile, hasher: &Hasher) -> Done {
+    match job {
+        Job::Check {
+            conn,
+            name,
+            secret,
+            password,
+        } => {
+            let right = hasher.check(&secret, &password);
+            // The first right login of a plain password rewrites it hashed.
+            let stored = match secret {
+                Secret::Plain(_) if right => rehash(credentials, hasher, &name, &password),
+                _ => None,
+            };
+            Done::Checked {
+                conn,
+                checked: Checked { right, stored },
+            }
+        }
+        Job::Save {
+            conn,
+            name,
+            password,
+        } => {
+            let saved = hasher
+                .hash(&password)
+                .and_then(|hash| {
+                    credentials
+                        .append(&name, &hash)
+                        .map(|()| Secret::Hashed(hash))
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|error| {
+                    eprintln!("natter-server: could not save the new account {name}: {error}");
+                    StoreFailed
+                });
+            Done::Saved { conn, saved }
+        }
+    }
+}
+
+/// `name`'s password hashed and written in place of the plain one; `None`
+/// (and the plain one kept) if that fails.
+fn rehash(
+    credentials: &mut CredentialsFile,
+    hasher: &Hasher,
+    name: &str,
+    password: &str,
+) -> Option<Secret> {
+    let hashed = hasher
+        .hash(password)
+        .and_then(|hash| {
+            credentials
+                .replace(name, &hash)
+                .map(|()| hash)
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|error| {
+            eprintln!("natter-server: could not rewrite {name}'s password hashed: {error}");
+        })
+        .ok()?;
+    Some(Secret::Hashed(hashed))
+}
