@@ -360,3 +360,43 @@ fn connections_dropped_without_a_word_release_their_sockets() {
         "the server held {before} descriptors, then {after} after 40 dropped connections"
     );
 }
+
+#[test]
+fn others_keep_chatting_while_a_slow_password_hash_runs() {
+    // hans and yoda's passwords are rewritten hashed at a small cost, which
+    // is what later logins check them at.
+    let cheap = ["--hash-memory", "8", "--hash-passes", "1"];
+    let server = Server::start_with_options(60, 120, &cheap);
+    drop(server.login("hans", "falcon*solo"));
+    drop(server.login("yoda", "wise@!man"));
+    let (status, dir) = server.stop();
+    assert!(status.success(), "SIGTERM must exit 0, got {status}");
+
+    // Now every new hash is slow: luke's plain password is rewritten at a
+    // cost of about a second here (more under qemu), on the worker thread.
+    let dear = ["--hash-memory", "131072", "--hash-passes", "4"];
+    let server = Server::start_with(dir, 60, 120, &dear);
+    let mut hans = server.login("hans", "falcon*solo");
+    let mut yoda = server.login("yoda", "wise@!man");
+    hans.expect("yoda logged in\n");
+    let mut luke = server.client();
+    luke.expect("Username: ");
+    luke.send("luke");
+    luke.expect("Password: ");
+    luke.send("light==saber");
+    // While luke's password is hashed, a round trip goes through...
+    hans.send("message yoda still here?");
+    yoda.expect("hans: still here?\n");
+    yoda.send("message hans yes");
+    hans.expect("yoda: yes\n");
+    // ...before luke is welcomed (the loop did not wait for the hash).
+    let early = luke.take_output();
+    assert!(!early.contains(WELCOME), "welcomed first: {early:?}");
+    luke.expect(WELCOME);
+    hans.expect("luke logged in\n");
+    let rewritten = std::fs::read_to_string(server.credentials()).unwrap();
+    assert!(
+        rewritten.contains("\nluke $argon2id$v=19$m=131072,t=4,p=1$"),
+        "{rewritten}"
+    );
+}

@@ -276,6 +276,7 @@ impl Hub {
         let sessions = self
             .sessions
             .iter()
+            .filter(|(_, session)| !session.waiting_on_shell())
             .map(|(_, session)| session.warn_at(lead).unwrap_or(session.deadline));
         let requests = self.introductions.iter().map(|i| i.expires);
         sessions.chain(requests).min()
@@ -319,7 +320,7 @@ impl Hub {
             let expired = self
                 .sessions
                 .iter()
-                .find(|(_, session)| session.deadline <= now)
+                .find(|(_, session)| session.deadline <= now && !session.waiting_on_shell())
                 .map(|(conn, session)| (conn, session.phase.clone()));
             let Some((conn, phase)) = expired else {
                 return;

@@ -110,6 +110,12 @@ impl Session {
         self.warned = false;
     }
 
+    /// Waiting for the shell to check a password or save an account: the
+    /// user is not idle, the server is, so no idle clock runs (R9).
+    pub fn waiting_on_shell(&self) -> bool {
+        matches!(self.phase, Phase::Checking { .. } | Phase::Saving { .. })
+    }
+
     /// Still logging in: not online, not closing.
     pub fn at_prompts(&self) -> bool {
         !matches!(self.phase, Phase::Online(_) | Phase::Closing)

@@ -99,8 +99,11 @@ impl Hub {
             return;
         };
         let (user, peer) = (*user, *peer);
+        let timeout_ms = self.config.timeout_ms;
         if let Some(session) = self.sessions.get_mut(conn) {
             session.phase = Phase::Password(user);
+            // The time the check took was the server's, not the user's.
+            session.active(now, timeout_ms);
         }
         let account = self.users.get_mut(user);
         if let Some(stored) = checked.stored {
@@ -221,6 +224,11 @@ impl Hub {
         else {
             return;
         };
+        let timeout_ms = self.config.timeout_ms;
+        if let Some(session) = self.sessions.get_mut(conn) {
+            // The time the save took was the server's, not the user's.
+            session.active(now, timeout_ms);
+        }
         let account = match saved {
             Err(StoreFailed) => Err(ServerFrame::AccountNotSaved {}),
             Ok(secret) => self

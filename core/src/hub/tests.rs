@@ -2104,3 +2104,45 @@ fn a_block_that_began_while_a_password_was_checked_holds() {
         })]
     );
 }
+
+#[test]
+fn the_time_a_check_takes_is_not_the_users_idle_time() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
+    hub.receive(yoda, password("wrong"), START);
+    let Some(crate::event::Event::CheckPassword { .. }) = hub.poll_event() else {
+        panic!("no check asked for");
+    };
+    // The shell is slow (a loaded board): past the idle timeout, nothing
+    // times out, and no timer is asked for the waiting session (R9).
+    let late = ms(START, TIMEOUT_MS + 5_000);
+    assert_eq!(hub.poll_timeout(), None);
+    world.handle_timeout(&mut hub, late);
+    assert_eq!(world.take(yoda), []);
+    // Wrong: asked again, with a whole timeout from the answer.
+    let checked = Checked {
+        right: false,
+        stored: None,
+    };
+    hub.password_checked(yoda, checked, late);
+    world.handle_timeout(&mut hub, late);
+    assert_eq!(
+        world.take(yoda),
+        [ServerFrame::WrongPassword {}, ask(Prompt::Password)]
+    );
+    assert!(hub.poll_timeout().is_some_and(|at| at > late));
+    hub.receive(yoda, password("wise@!man"), late);
+    let Some(crate::event::Event::CheckPassword { .. }) = hub.poll_event() else {
+        panic!("no check asked for");
+    };
+    let later = ms(late, TIMEOUT_MS + 5_000);
+    world.handle_timeout(&mut hub, later);
+    let checked = Checked {
+        right: true,
+        stored: None,
+    };
+    hub.password_checked(yoda, checked, later);
+    world.handle_timeout(&mut hub, later);
+    assert_eq!(world.take(yoda), [ServerFrame::Welcome { waiting: 0 }]);
+}
