@@ -10,10 +10,13 @@
 //!
 //! - `natter-bench alloc [MESSAGES]` ([`alloc`]): heap allocations per
 //!   relayed message in the real server, run in this process.
+//! - `natter-bench hash [MEMORY_KIB PASSES]` ([`hash`]): what one password
+//!   hash and one check cost, at the server's defaults unless given.
 //!
 //! [`peer`] is the benchmark's natter user; [`stats`] its percentiles.
 
 mod alloc;
+mod hash;
 mod hub;
 mod net;
 mod peer;
@@ -70,9 +73,21 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("hash") => {
+            use natter_server::password::{MEMORY_KIB, PASSES};
+            let number =
+                |i: usize, default| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+            match hash::run(number(1, MEMORY_KIB), number(2, PASSES), 9) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("natter-bench: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
             eprintln!(
-                "usage: natter-bench hub [ROUNDS] | net [--quick] [--server PATH] | alloc [MESSAGES]"
+                "usage: natter-bench hub [ROUNDS] | net [--quick] [--server PATH] | alloc [MESSAGES] | hash [MEMORY_KIB PASSES]"
             );
             ExitCode::from(2)
         }
