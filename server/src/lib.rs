@@ -9,6 +9,7 @@
 //!   `natter-server user` commands on it.
 //! - [`worker`]: the thread that checks and hashes passwords
 //!   ([`password`]) and writes the accounts file, off the loop.
+//! - [`record`]: the journal's record codec (issue 11; not used yet).
 //! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
 
 pub mod accounts;
@@ -17,6 +18,7 @@ pub mod credentials;
 pub mod event_loop;
 pub mod log;
 pub mod password;
+pub mod record;
 pub mod worker;
 
 use std::fmt;
