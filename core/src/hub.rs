@@ -15,7 +15,8 @@ use crate::credential::{self, CredentialProblem};
 use crate::event::Event;
 use crate::limits::{
     CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, LOGIN_MS, MAX_ACCOUNTS,
-    MAX_BAD_FRAMES, MAX_CONNECTIONS, PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS, SIGNUPS_PER_HOUR,
+    MAX_BAD_FRAMES, MAX_CONNECTIONS, MAX_JOBS, PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS,
+    SIGNUPS_PER_HOUR,
 };
 use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, ServerFrame};
 use crate::rate::Rate;
@@ -117,6 +118,8 @@ pub struct Hub {
     suspects: Suspects,
     /// Accounts made per address.
     signups: SignUps,
+    /// Work handed to the shell and not answered yet (`login.rs`).
+    jobs: heapless::Vec<Job, MAX_JOBS>,
     /// What the shell should log, oldest first (`poll_event`).
     notices: heapless::Deque<Event, NOTICES>,
     /// Where a frame is encoded before it is queued.
@@ -144,6 +147,7 @@ impl Hub {
             entropy: None,
             suspects: Suspects::default(),
             signups: SignUps::default(),
+            jobs: heapless::Vec::new(),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
         }
@@ -509,6 +513,10 @@ impl Hub {
         if let Some(notice) = self.notices.pop_front() {
             return Some(notice);
         }
+        if self.jobs.is_full() {
+            // The rest wait for an answer.
+            return None;
+        }
         let (conn, session) = self.sessions.iter().find(|(_, s)| {
             matches!(
                 s.phase,
@@ -545,6 +553,13 @@ impl Hub {
             }
             _ => return None,
         };
+        let work = match &phase {
+            Phase::Saving { name, .. } => Work::Save(name.clone()),
+            Phase::Checking { user, .. } => Work::Check(*user),
+            _ => return None,
+        };
+        let peer = session.peer;
+        let _ = self.jobs.push(Job { conn, peer, work });
         if let Some(session) = self.sessions.get_mut(conn) {
             session.phase = phase;
         }
@@ -582,6 +597,7 @@ mod login;
 mod private;
 mod transmit;
 
+use login::{Job, Work};
 use private::Introduction;
 
 #[cfg(test)]

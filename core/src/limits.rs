@@ -11,6 +11,12 @@ pub const MAX_ACCOUNTS: usize = 32;
 /// TCP connections at once, logged in or still at the login prompts.
 pub const MAX_CONNECTIONS: usize = 24;
 
+/// Passwords being checked and accounts being saved by the shell at once,
+/// counting those whose connection has gone meanwhile: their answers still
+/// count (a wrong password against R8, a saved account as an account), so
+/// hanging up does not make guessing free. More wait their turn.
+pub const MAX_JOBS: usize = MAX_CONNECTIONS;
+
 /// Of those, how many only connections for an existing account may use:
 /// once the others are all at the login prompts, a new connection may
 /// log in but not sign up, so strangers cannot keep the known users out.

@@ -34,15 +34,16 @@ pub struct SignUps {
 }
 
 impl SignUps {
-    /// Whether `addr` may make one more account at `now`, `per_hour` at most.
-    pub fn allowed(&self, addr: IpAddr, now: Instant, per_hour: u8) -> bool {
-        per_hour == 0
-            || self
-                .table
-                .iter()
-                .flatten()
-                .find(|w| w.addr == addr && !w.over(now))
-                .is_none_or(|w| w.made < per_hour)
+    /// Whether `addr` may make one more account at `now`, `per_hour` at
+    /// most, with `pending` more of its accounts being made.
+    pub fn allowed(&self, addr: IpAddr, now: Instant, per_hour: u8, pending: usize) -> bool {
+        let made = self
+            .table
+            .iter()
+            .flatten()
+            .find(|w| w.addr == addr && !w.over(now))
+            .map_or(0, |w| usize::from(w.made));
+        per_hour == 0 || made + pending < usize::from(per_hour)
     }
 
     /// `addr` made an account at `now`.
@@ -91,16 +92,17 @@ mod tests {
         let mut signups = SignUps::default();
         let t0 = Instant(5_000);
         for _ in 0..3 {
-            assert!(signups.allowed(addr(1), t0, 3));
+            assert!(signups.allowed(addr(1), t0, 3, 0));
             signups.made(addr(1), t0);
         }
-        assert!(!signups.allowed(addr(1), t0, 3));
-        assert!(signups.allowed(addr(2), t0, 3), "another address");
-        assert!(signups.allowed(addr(1), t0, 0), "0: no limit");
+        assert!(!signups.allowed(addr(1), t0, 3, 0));
+        assert!(signups.allowed(addr(2), t0, 3, 0), "another address");
+        assert!(signups.allowed(addr(1), t0, 0, 0), "0: no limit");
+        assert!(!signups.allowed(addr(2), t0, 3, 3), "3 being made");
         let later = t0.after(SIGNUP_WINDOW_MS);
-        assert!(signups.allowed(addr(1), later, 3), "a new hour");
+        assert!(signups.allowed(addr(1), later, 3, 0), "a new hour");
         signups.made(addr(1), later);
-        assert!(signups.allowed(addr(1), later, 3));
+        assert!(signups.allowed(addr(1), later, 3, 0));
     }
 
     #[test]
@@ -110,7 +112,7 @@ mod tests {
             signups.made(addr(n), Instant(u64::from(n)));
             signups.made(addr(n), Instant(u64::from(n)));
         }
-        assert!(signups.allowed(addr(0), Instant(100), 2), "forgotten");
-        assert!(!signups.allowed(addr(1), Instant(100), 2), "kept");
+        assert!(signups.allowed(addr(0), Instant(100), 2, 0), "forgotten");
+        assert!(!signups.allowed(addr(1), Instant(100), 2, 0), "kept");
     }
 }

@@ -7,8 +7,7 @@
 //! never half of one. The file is locked while a command runs, and a
 //! running server holds that lock, so nothing is rewritten under it.
 
-use std::fs::OpenOptions;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 use natter_core::credential;
@@ -35,14 +34,7 @@ pub fn run(
     password: &mut dyn FnMut() -> io::Result<String>,
 ) -> Result<String, String> {
     let fail = |error: io::Error| format!("{}: {error}", path.display());
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .open(path)
-        .map_err(fail)?;
-    credentials::lock(&file).map_err(fail)?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(fail)?;
+    let (file, bytes) = credentials::open_locked(path).map_err(fail)?;
     // The same checks as at start-up, into a hub of our own.
     let mut hub = Box::new(Hub::new(Config::new(1, 1)));
     let accounts = credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;

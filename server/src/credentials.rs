@@ -54,12 +54,7 @@ impl CredentialsFile {
     /// keeps the file locked against `natter-server user` while it runs.
     pub fn load(path: &Path, hub: &mut Hub) -> Result<Self, LoadError> {
         let io_error = |error| LoadError::Io(path.to_owned(), error);
-        let bytes = std::fs::read(path).map_err(io_error)?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(io_error)?;
-        lock(&file).map_err(io_error)?;
+        let (file, bytes) = open_locked(path).map_err(io_error)?;
         let accounts = add_accounts(path, &bytes, hub)?;
         Ok(CredentialsFile {
             path: path.to_owned(),
@@ -105,10 +100,7 @@ impl CredentialsFile {
 
     fn rewrite(&mut self, accounts: Vec<(String, String)>) -> io::Result<()> {
         let text: String = accounts.iter().map(|(n, p)| format!("{n} {p}\n")).collect();
-        replace_file(&self.path, &self.file, text.as_bytes())?;
-        let file = OpenOptions::new().append(true).open(&self.path)?;
-        lock(&file)?;
-        self.file = file;
+        self.file = replace_file(&self.path, &self.file, text.as_bytes())?;
         self.len = text.len() as u64;
         self.accounts = accounts;
         Ok(())
@@ -179,30 +171,65 @@ pub fn add_accounts(
         .collect())
 }
 
-/// Replaces the file at `path` (open as `old`) with `contents`, whole or
-/// not at all: a new file beside it, synced, renamed over it, and the
-/// directory synced. It keeps the old file's mode and, when root runs this
-/// for a service's file, its owner.
-pub fn replace_file(path: &Path, old: &File, contents: &[u8]) -> io::Result<()> {
+/// Replaces the file at `path` (open and locked as `old`) with
+/// `contents`, whole or not at all: a new file beside it, synced, renamed
+/// over it, and the directory synced. It keeps the old file's mode and,
+/// when root runs this for a service's file, its owner. Returns the new
+/// file, open for appending and locked before it took the name, so nobody
+/// can lock the file at `path` between the rename and our lock.
+pub fn replace_file(path: &Path, old: &File, contents: &[u8]) -> io::Result<File> {
     use std::os::unix::fs::MetadataExt;
     let meta = old.metadata()?;
     let mut temp = path.as_os_str().to_owned();
     temp.push(".new");
     let temp = Path::new(&temp);
     let result = (|| {
-        let mut file = File::create(temp)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(temp)?;
+        lock(&file)?;
+        // Left by a rewrite that failed half-way, perhaps.
+        file.set_len(0)?;
         file.set_permissions(meta.permissions())?;
-        let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+        if let Err(error) = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid())) {
+            // Only root may give a file away; whoever else rewrites it
+            // must own it already, or its owner would lose it.
+            let new = file.metadata()?;
+            if (new.uid(), new.gid()) != (meta.uid(), meta.gid()) {
+                return Err(error);
+            }
+        }
         file.write_all(contents)?;
         file.sync_all()?;
         std::fs::rename(temp, path)?;
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
+        File::open(dir.unwrap_or(Path::new(".")))?.sync_all()?;
+        Ok(file)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(temp);
     }
     result
+}
+
+/// Opens `path` for reading and appending, locks it (`lock`) and reads it
+/// whole. If the file was replaced while we waited for the lock, the lock
+/// is on a file nobody uses any more: open the new one.
+pub fn open_locked(path: &Path) -> io::Result<(File, Vec<u8>)> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    loop {
+        let mut file = OpenOptions::new().read(true).append(true).open(path)?;
+        lock(&file)?;
+        let (held, named) = (file.metadata()?, std::fs::metadata(path)?);
+        if (held.dev(), held.ino()) == (named.dev(), named.ino()) {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            return Ok((file, bytes));
+        }
+    }
 }
 
 /// Takes an exclusive lock on the file, or says who holds it: a running

@@ -127,7 +127,7 @@ impl EventLoop {
                 match event.data.u64() {
                     LISTENER => self.accept(now),
                     SIGNALS => self.signal(now),
-                    WORKER => self.work_done(now),
+                    WORKER => self.work_done(now)?,
                     fd => self.on_socket(fd as i32, event.flags, now),
                 }
             }
@@ -136,7 +136,7 @@ impl EventLoop {
             }
             self.wake_paused(now);
             self.drop_lingering(now);
-            self.settle(now);
+            self.settle(now)?;
         }
     }
 
@@ -205,8 +205,8 @@ impl EventLoop {
 
     /// The worker thread checked passwords or saved accounts: each of
     /// those connections, paused meanwhile, is read again.
-    fn work_done(&mut self, now: Instant) {
-        for done in self.worker.take() {
+    fn work_done(&mut self, now: Instant) -> io::Result<()> {
+        for done in self.worker.take()? {
             let conn = match done {
                 Done::Checked { conn, checked } => {
                     self.hub.password_checked(conn, checked, now);
@@ -226,6 +226,7 @@ impl EventLoop {
                 self.watch(index);
             }
         }
+        Ok(())
     }
 
     /// SIGINT or SIGTERM: every connection gets its goodbye.
@@ -369,7 +370,7 @@ impl EventLoop {
     }
 
     /// Does what the hub asks, and writes every ready connection's bytes.
-    fn settle(&mut self, now: Instant) {
+    fn settle(&mut self, now: Instant) -> io::Result<()> {
         loop {
             if self.hub.wants_entropy() {
                 self.hub.add_entropy(random());
@@ -384,7 +385,7 @@ impl EventLoop {
                         conn,
                         name,
                         password,
-                    });
+                    })?;
                     continue;
                 }
                 Some(Event::CheckPassword {
@@ -398,7 +399,7 @@ impl EventLoop {
                         name,
                         secret,
                         password,
-                    });
+                    })?;
                     continue;
                 }
                 Some(notice) => {
@@ -408,7 +409,7 @@ impl EventLoop {
                 None => {}
             }
             let Some(id) = self.hub.poll_ready() else {
-                return;
+                return Ok(());
             };
             if let Some(index) = self.index_of(id) {
                 self.flush(index, now);

@@ -6,8 +6,9 @@
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
-use std::thread;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::{self, JoinHandle};
 
 use natter_core::credential::{Name, Password, Secret};
 use natter_core::event::{Checked, StoreFailed};
@@ -47,10 +48,18 @@ pub enum Done {
 }
 
 pub struct Worker {
-    jobs: mpsc::Sender<Job>,
+    jobs: Option<mpsc::Sender<Job>>,
     done: mpsc::Receiver<Done>,
-    /// Readable when work is done: the loop watches it.
+    /// Readable when work is done (or the thread ended): the loop watches it.
     pub wake: UnixStream,
+    /// Set when the server stops: jobs not begun are dropped.
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The worker thread is gone (it panicked): logins would wait forever.
+fn gone() -> io::Error {
+    io::Error::other("the login worker thread stopped")
 }
 
 impl Worker {
@@ -60,10 +69,16 @@ impl Worker {
         let (outbox, done) = mpsc::channel();
         let (wake, mut ring) = UnixStream::pair()?;
         wake.set_nonblocking(true)?;
-        thread::Builder::new()
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stopping);
+        let thread = thread::Builder::new()
             .name("natter-logins".into())
             .spawn(move || {
                 for job in inbox {
+                    if stop.load(Ordering::Relaxed) {
+                        // Nobody waits for it any more.
+                        continue;
+                    }
                     let done = work(job, &mut credentials, &hasher);
                     if outbox.send(done).is_err() {
                         return;
@@ -72,19 +87,41 @@ impl Worker {
                     let _ = ring.write_all(&[1]);
                 }
             })?;
-        Ok(Worker { jobs, done, wake })
+        Ok(Worker {
+            jobs: Some(jobs),
+            done,
+            wake,
+            stopping,
+            thread: Some(thread),
+        })
     }
 
-    pub fn send(&self, job: Job) {
-        // The thread ends only with the loop.
-        let _ = self.jobs.send(job);
+    pub fn send(&self, job: Job) -> io::Result<()> {
+        let jobs = self.jobs.as_ref().ok_or_else(gone)?;
+        jobs.send(job).map_err(|_| gone())
     }
 
-    /// Work done so far, oldest first.
-    pub fn take(&mut self) -> Vec<Done> {
+    /// Work done so far, oldest first; an error once the thread is gone.
+    pub fn take(&mut self) -> io::Result<Vec<Done>> {
         let mut bytes = [0u8; 64];
         while matches!(self.wake.read(&mut bytes), Ok(n) if n > 0) {}
-        self.done.try_iter().collect()
+        let done: Vec<Done> = self.done.try_iter().collect();
+        match self.done.try_recv() {
+            Err(mpsc::TryRecvError::Disconnected) if done.is_empty() => Err(gone()),
+            _ => Ok(done),
+        }
+    }
+}
+
+impl Drop for Worker {
+    /// Lets the job in hand finish, so no account line is left half
+    /// written, and drops the rest.
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -7,11 +7,29 @@ use core::net::IpAddr;
 use crate::event::{Checked, Event, StoreFailed};
 use crate::limits::MAX_ACCOUNTS;
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
-use crate::session::{ConnId, Phase, Session};
+use crate::session::{ConnId, Phase};
 use crate::signup::SignUp;
 use crate::suspects::Penalty;
 use crate::time::Instant;
 use crate::user::{AccountsFull, Failure, UserId};
+
+/// Slow work handed to the shell (`Hub::poll_event`), kept until it is
+/// answered even if its connection goes meanwhile.
+#[derive(Clone, Debug)]
+pub(super) struct Job {
+    pub conn: ConnId,
+    /// The connection's address: a wrong password counts against it.
+    pub peer: IpAddr,
+    pub work: Work,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum Work {
+    /// Checking a password for this account.
+    Check(UserId),
+    /// Saving a new account with this name.
+    Save(Name),
+}
 
 impl Hub {
     pub(super) fn username(&mut self, conn: ConnId, name: Name) {
@@ -28,13 +46,7 @@ impl Hub {
                 self.end(conn, ByeReason::ExistingAccountsOnly)
             }
             None => {
-                let peer = self.sessions.get(conn).map(|s| s.peer);
-                let too_many = match self.config.signup {
-                    SignUp::Open { per_hour } => {
-                        peer.is_some_and(|peer| !self.signups.allowed(peer, self.now, per_hour))
-                    }
-                    SignUp::Closed => false,
-                };
+                let too_many = self.too_many_signups(conn);
                 if self.config.signup == SignUp::Closed {
                     self.send(conn, &ServerFrame::SignUpClosed {});
                     self.ask(conn, Prompt::Username);
@@ -87,18 +99,31 @@ impl Hub {
         }
     }
 
-    /// The shell checked the password `conn` gave (`Event::CheckPassword`).
+    /// The shell checked the password `conn` gave (`Event::CheckPassword`),
+    /// whether or not `conn` is still there: a wrong one counts anyway.
     pub fn password_checked(&mut self, conn: ConnId, checked: Checked, now: Instant) {
         self.now = now;
-        let Some(Session {
-            phase: Phase::Checking { user, .. },
-            peer,
-            ..
-        }) = self.sessions.get(conn)
+        let Some(Job { peer, work, .. }) = self.take_job(conn, |w| matches!(w, Work::Check(_)))
         else {
             return;
         };
-        let (user, peer) = (*user, *peer);
+        let Work::Check(user) = work else {
+            return;
+        };
+        if let Some(stored) = checked.stored {
+            self.users.get_mut(user).password = stored;
+        }
+        let waiting = self
+            .sessions
+            .get(conn)
+            .is_some_and(|s| matches!(s.phase, Phase::Checking { .. }));
+        if !waiting {
+            // Hung up, or let go, meanwhile: the guess still counts.
+            if !checked.right {
+                self.count_wrong(user, peer, true, now);
+            }
+            return self.drop_unread();
+        }
         let timeout_ms = self.config.timeout_ms;
         if let Some(session) = self.sessions.get_mut(conn) {
             session.phase = Phase::Password(user);
@@ -106,9 +131,6 @@ impl Hub {
             session.active(now, timeout_ms);
         }
         let account = self.users.get_mut(user);
-        if let Some(stored) = checked.stored {
-            account.password = stored;
-        }
         if account.attempts.is_blocked(now) {
             // Blocked by others' guesses meanwhile (R8).
             let seconds = account.attempts.seconds_left(now);
@@ -139,6 +161,31 @@ impl Hub {
         counts: bool,
         now: Instant,
     ) {
+        match self.count_wrong(user, peer, counts, now) {
+            (Failure::NowBlocked, _) => {
+                let seconds = self.users.get(user).attempts.seconds_left(now);
+                self.end(conn, ByeReason::NowBlocked { seconds })
+            }
+            (Failure::TryAgain, Penalty::Blocked(ms)) => {
+                let seconds = ms / 1000;
+                self.end(conn, ByeReason::AddressBlocked { seconds })
+            }
+            (Failure::TryAgain, _) => {
+                self.send(conn, &ServerFrame::WrongPassword {});
+                self.ask(conn, Prompt::Password);
+            }
+        }
+    }
+
+    /// Counts a wrong password for `user` from `peer`: against the
+    /// username (R8) if `counts`, and against the address; logs it.
+    fn count_wrong(
+        &mut self,
+        user: UserId,
+        peer: IpAddr,
+        counts: bool,
+        now: Instant,
+    ) -> (Failure, Penalty) {
         let block_ms = self.config.block_ms;
         let account = self.users.get_mut(user);
         let name = account.name.clone();
@@ -157,29 +204,18 @@ impl Hub {
         } else {
             Penalty::None
         };
-        match (failure, penalty) {
-            (Failure::NowBlocked, penalty) => {
-                self.notice(Event::UserBlocked {
-                    peer,
-                    name,
-                    seconds,
-                });
-                if let Penalty::Blocked(ms) = penalty {
-                    let seconds = ms / 1000;
-                    self.notice(Event::AddressBlocked { peer, seconds });
-                }
-                self.end(conn, ByeReason::NowBlocked { seconds })
-            }
-            (Failure::TryAgain, Penalty::Blocked(ms)) => {
-                let seconds = ms / 1000;
-                self.notice(Event::AddressBlocked { peer, seconds });
-                self.end(conn, ByeReason::AddressBlocked { seconds })
-            }
-            (Failure::TryAgain, _) => {
-                self.send(conn, &ServerFrame::WrongPassword {});
-                self.ask(conn, Prompt::Password);
-            }
+        if failure == Failure::NowBlocked {
+            self.notice(Event::UserBlocked {
+                peer,
+                name,
+                seconds,
+            });
         }
+        if let Penalty::Blocked(ms) = penalty {
+            let seconds = ms / 1000;
+            self.notice(Event::AddressBlocked { peer, seconds });
+        }
+        (failure, penalty)
     }
 
     pub(super) fn new_password(&mut self, conn: ConnId, name: Name, password: Password) {
@@ -193,6 +229,10 @@ impl Hub {
             ServerFrame::UsernameTaken { user: name }
         } else if self.accounts_full() {
             ServerFrame::AccountsFull {}
+        } else if self.too_many_signups(conn) {
+            // Counted when the account is asked for, not when it is saved,
+            // so many connections at once from one address cannot pass.
+            ServerFrame::TooManySignUps {}
         } else {
             // The shell saves it (`poll_event`); the name is taken meanwhile.
             if let Some(session) = self.sessions.get_mut(conn) {
@@ -209,7 +249,8 @@ impl Hub {
     }
 
     /// The shell saved the account `conn` is creating, or could not.
-    /// `saved` is the secret as stored: the password's hash.
+    /// `saved` is the secret as stored: the password's hash. Saved, it is
+    /// an account, whether or not `conn` is still there to use it.
     pub fn account_saved(
         &mut self,
         conn: ConnId,
@@ -217,18 +258,13 @@ impl Hub {
         now: Instant,
     ) {
         self.now = now;
-        let Some(Session {
-            phase: Phase::Saving { name, .. },
-            ..
-        }) = self.sessions.get(conn).cloned()
+        let Some(Job { peer, work, .. }) = self.take_job(conn, |w| matches!(w, Work::Save(_)))
         else {
             return;
         };
-        let timeout_ms = self.config.timeout_ms;
-        if let Some(session) = self.sessions.get_mut(conn) {
-            // The time the save took was the server's, not the user's.
-            session.active(now, timeout_ms);
-        }
+        let Work::Save(name) = work else {
+            return;
+        };
         let account = match saved {
             Err(StoreFailed) => Err(ServerFrame::AccountNotSaved {}),
             Ok(secret) => self
@@ -237,14 +273,24 @@ impl Hub {
                 // Reserved while saving; kept total rather than trusted.
                 .map_err(|AccountsFull| ServerFrame::AccountsFull {}),
         };
+        if let Ok(user) = account {
+            self.store.set_newcomer(user, true);
+            self.signups.made(peer, now);
+        }
+        let waiting = self
+            .sessions
+            .get(conn)
+            .is_some_and(|s| matches!(s.phase, Phase::Saving { .. }));
+        if !waiting {
+            return;
+        }
+        let timeout_ms = self.config.timeout_ms;
+        if let Some(session) = self.sessions.get_mut(conn) {
+            // The time the save took was the server's, not the user's.
+            session.active(now, timeout_ms);
+        }
         match account {
-            Ok(user) => {
-                self.store.set_newcomer(user, true);
-                if let Some(peer) = self.sessions.get(conn).map(|s| s.peer) {
-                    self.signups.made(peer, now);
-                }
-                self.log_in(conn, user, now)
-            }
+            Ok(user) => self.log_in(conn, user, now),
             Err(refusal) => {
                 self.send(conn, &refusal);
                 self.set_phase(conn, Phase::Username, Prompt::Username);
@@ -253,21 +299,52 @@ impl Hub {
         self.drop_unread();
     }
 
-    /// Whether another connection is saving an account called `name`.
-    fn being_saved(&self, name: &Name) -> bool {
-        self.sessions
+    /// The job of `conn` whose work is `kind`, no longer waited for.
+    fn take_job(&mut self, conn: ConnId, kind: fn(&Work) -> bool) -> Option<Job> {
+        let index = self
+            .jobs
             .iter()
-            .any(|(_, s)| matches!(&s.phase, Phase::Saving { name: n, .. } if n == name))
+            .position(|job| job.conn == conn && kind(&job.work))?;
+        Some(self.jobs.swap_remove(index))
     }
 
-    /// No room for one more account, counting those being saved.
+    /// Accounts being made: by the shell (jobs, even if their connection
+    /// has gone), or about to be handed to it; as `(name, address)`.
+    fn pending_saves(&self) -> impl Iterator<Item = (&Name, IpAddr)> {
+        let handed = self.jobs.iter().filter_map(|job| match &job.work {
+            Work::Save(name) => Some((name, job.peer)),
+            Work::Check(_) => None,
+        });
+        let waiting = self.sessions.iter().filter_map(|(_, s)| match &s.phase {
+            Phase::Saving {
+                name, asked: false, ..
+            } => Some((name, s.peer)),
+            _ => None,
+        });
+        handed.chain(waiting)
+    }
+
+    /// Whether an account called `name` is being made.
+    fn being_saved(&self, name: &Name) -> bool {
+        self.pending_saves().any(|(n, _)| n == name)
+    }
+
+    /// No room for one more account, counting those being made.
     fn accounts_full(&self) -> bool {
-        let saving = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| matches!(s.phase, Phase::Saving { .. }))
-            .count();
-        self.users.len() + saving >= MAX_ACCOUNTS
+        self.users.len() + self.pending_saves().count() >= MAX_ACCOUNTS
+    }
+
+    /// Whether `conn`'s address made as many accounts this hour as it may,
+    /// counting those being made.
+    fn too_many_signups(&self, conn: ConnId) -> bool {
+        let SignUp::Open { per_hour } = self.config.signup else {
+            return false;
+        };
+        let Some(peer) = self.sessions.get(conn).map(|s| s.peer) else {
+            return false;
+        };
+        let pending = self.pending_saves().filter(|&(_, p)| p == peer).count();
+        !self.signups.allowed(peer, self.now, per_hour, pending)
     }
 
     /// `user` is online on `conn`: welcome them and tell the others (R5, R11).

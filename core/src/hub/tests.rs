@@ -2146,3 +2146,158 @@ fn the_time_a_check_takes_is_not_the_users_idle_time() {
     world.handle_timeout(&mut hub, later);
     assert_eq!(world.take(yoda), [ServerFrame::Welcome { waiting: 0 }]);
 }
+
+// ---------------------------------------------------------------------------
+// Work handed to the shell outlives its connection (issue 10's review):
+// hanging up neither makes a guess free nor loses a saved account.
+
+fn address(n: u8) -> core::net::IpAddr {
+    core::net::IpAddr::V4(core::net::Ipv4Addr::new(10, 0, 0, n))
+}
+
+/// The next job the hub hands out, past any notices.
+fn next_job(hub: &mut Hub) -> Option<crate::event::Event> {
+    use crate::event::Event::{CheckPassword, SaveAccount};
+    core::iter::from_fn(|| hub.poll_event())
+        .find(|e| matches!(e, CheckPassword { .. } | SaveAccount { .. }))
+}
+
+/// The sample accounts under the server's default rules: sign-up quota
+/// and address guard on.
+fn defended_hub() -> Hub {
+    let mut hub = Hub::new(Config::new(BLOCK_MS, TIMEOUT_MS));
+    for (name, password) in SAMPLE_ACCOUNTS {
+        hub.add_account(name, password).unwrap();
+    }
+    hub
+}
+
+const WRONG: Checked = Checked {
+    right: false,
+    stored: None,
+};
+
+#[test]
+fn r8_a_guess_whose_connection_hung_up_still_counts() {
+    let mut hub = defended_hub();
+    let mut world = World::default();
+    // R8's three on luke, and one more on vader: past the address's
+    // free failures.
+    for name in ["luke", "luke", "luke", "vader"] {
+        let guesser = at_password_prompt(&mut hub, &mut world, name, START);
+        hub.receive(guesser, password("guess"), START);
+        assert!(next_job(&mut hub).is_some(), "a check asked for");
+        hub.disconnect(guesser, START);
+        hub.password_checked(guesser, WRONG, START);
+    }
+    // Three wrong passwords block luke (R8), answered or not.
+    let luke = at_password_prompt(&mut hub, &mut world, "luke", START);
+    assert!(
+        hub.read_after(luke, START).is_some(),
+        "the address is slowed for them"
+    );
+    world.receive(&mut hub, luke, password("light==saber"), START);
+    let seconds = BLOCK_MS / 1000;
+    assert_eq!(world.take(luke), [bye(ByeReason::Blocked { seconds })]);
+    let failed = world
+        .logged
+        .iter()
+        .filter(|e| matches!(e, crate::event::Event::LoginFailed { .. }))
+        .count();
+    assert_eq!(failed, 4, "each logged");
+    assert!(world.logged.iter().any(|e| matches!(
+        e,
+        crate::event::Event::UserBlocked { name, .. } if name.as_str() == "luke"
+    )));
+}
+
+#[test]
+fn r6_an_account_saved_after_its_connection_hung_up_is_an_account() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let rey = at_new_password_prompt(&mut hub, &mut world, "rey", START);
+    hub.receive(rey, password("jakku"), START);
+    assert!(next_job(&mut hub).is_some(), "a save asked for");
+    hub.disconnect(rey, START);
+    // Still being saved: the name is not free for a second line.
+    let other = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, other, username("rey"), START);
+    assert_eq!(
+        world.take_text(other),
+        [
+            "Username: ",
+            "Error. rey was just taken by someone else. Please choose another username",
+            "Username: "
+        ]
+    );
+    hub.account_saved(rey, Ok(fake_hash("jakku")), START);
+    assert_eq!(hub.accounts(), SAMPLE_ACCOUNTS.len() + 1, "it is on disk");
+    world.receive(&mut hub, other, username("rey"), START);
+    world.receive(&mut hub, other, password("jakku"), START);
+    assert_eq!(
+        world.take(other),
+        [ask(Prompt::Password), ServerFrame::Welcome { waiting: 0 }]
+    );
+}
+
+#[test]
+fn one_address_signing_up_on_many_connections_at_once_gets_its_quota() {
+    let mut hub = defended_hub();
+    let mut world = World::default();
+    let names = ["rey", "finn", "poe", "rose"];
+    let conns = names.map(|n| at_new_password_prompt(&mut hub, &mut world, n, START));
+    for conn in conns {
+        hub.receive(conn, password("jakku"), START);
+    }
+    let saves: Vec<ConnId> = core::iter::from_fn(|| next_job(&mut hub))
+        .map(|job| match job {
+            crate::event::Event::SaveAccount { conn, .. } => conn,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let per_hour = usize::from(crate::limits::SIGNUPS_PER_HOUR);
+    assert_eq!(
+        saves,
+        conns[..per_hour],
+        "counted when asked for, not saved"
+    );
+    world.handle_timeout(&mut hub, START);
+    assert_eq!(
+        world.take(conns[per_hour]),
+        [ServerFrame::TooManySignUps {}, ask(Prompt::Username)]
+    );
+    // A failed save gives its place back.
+    hub.account_saved(conns[0], Err(StoreFailed), START);
+    world.receive(&mut hub, conns[per_hour], username("rose"), START);
+    world.receive(&mut hub, conns[per_hour], password("jakku"), START);
+    assert!(
+        world
+            .take(conns[per_hour])
+            .contains(&ServerFrame::Welcome { waiting: 0 })
+    );
+}
+
+#[test]
+fn checks_beyond_the_jobs_table_wait_for_an_answer() {
+    use crate::limits::MAX_JOBS;
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let mut gone = Vec::new();
+    for n in 0..MAX_JOBS as u8 {
+        let conn = world.connect(&mut hub, START, address(n)).unwrap();
+        world.receive(&mut hub, conn, username("vader"), START);
+        hub.receive(conn, password("guess"), START);
+        assert!(next_job(&mut hub).is_some(), "check {n} asked for");
+        hub.disconnect(conn, START);
+        gone.push(conn);
+    }
+    // Every job is out and unanswered: yoda's check waits its turn.
+    let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
+    hub.receive(yoda, password("wise@!man"), START);
+    assert_eq!(next_job(&mut hub), None);
+    hub.password_checked(gone[0], WRONG, START);
+    let Some(crate::event::Event::CheckPassword { conn, .. }) = next_job(&mut hub) else {
+        panic!("yoda's check was not handed out");
+    };
+    assert_eq!(conn, yoda);
+}
