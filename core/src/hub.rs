@@ -120,6 +120,8 @@ pub struct Hub {
     signups: SignUps,
     /// Work handed to the shell and not answered yet (`login.rs`).
     jobs: heapless::Vec<Job, MAX_JOBS>,
+    /// What the journal has not been given yet (`durable.rs`).
+    dirty: durable::Dirty,
     /// What the shell should log, oldest first (`poll_event`).
     notices: heapless::Deque<Event, NOTICES>,
     /// Where a frame is encoded before it is queued.
@@ -148,6 +150,7 @@ impl Hub {
             suspects: Suspects::default(),
             signups: SignUps::default(),
             jobs: heapless::Vec::new(),
+            dirty: durable::Dirty::default(),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
         }
@@ -205,6 +208,11 @@ impl Hub {
                 // Everything up to `id` was shown. Receiving is not
                 // activity (R9).
                 self.store.acknowledge(user, id);
+                let account = self.users.get_mut(user);
+                if id > account.read {
+                    account.read = id;
+                    self.read_changed(user);
+                }
                 return;
             }
             (Phase::Online(user), frame) => match self.command(conn, user, frame) {
@@ -593,10 +601,12 @@ fn bit(conn: ConnId) -> u32 {
 
 mod admission;
 mod commands;
+mod durable;
 mod login;
 mod private;
 mod transmit;
 
+pub use durable::{Polled, ReplayError};
 use login::{Job, Work};
 use private::Introduction;
 

@@ -8,7 +8,8 @@
 //!   to log in; [`signup`]: who may create accounts.
 //! - [`user`] and [`session`]: its tables of accounts and connections;
 //!   [`blacklist`]: whom each user blocked; [`store`]: messages waiting
-//!   for their reader, in a fixed arena of bytes.
+//!   for their reader, in a fixed arena of bytes; [`journal`]: that state
+//!   as the changes a journal holds, so it survives a restart.
 //! - [`command`]: what a user types, parsed into frames (client side).
 //! - [`credential`]: what usernames and passwords may be (R3).
 //! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line splitter.
@@ -29,6 +30,7 @@ pub mod credential;
 pub mod event;
 pub mod framer;
 pub mod hub;
+pub mod journal;
 pub mod limits;
 pub mod output;
 pub mod protocol;

@@ -147,6 +147,8 @@ pub enum Refusal {
     /// The sender's messages kept for users offline take their share of
     /// the store (`SENDER_BYTES`).
     SenderFull,
+    /// The server cannot make messages durable now (its disk is full).
+    NotKept,
     /// `block` oneself (R15).
     BlockSelf,
     /// `block` someone already blocked (R15).
@@ -220,6 +222,10 @@ pub enum ServerFrame {
     },
     /// A message to `user`, who is offline, is kept for their next login.
     Stored { user: Name },
+    /// Every letter this connection posted, up to letter `id`, is durable:
+    /// it survives a crash or a power cut (issue 11). The client shows
+    /// nothing for it.
+    Accepted { id: u64 },
     /// The answer to `whoelse` or `whoelsesince` (R13, R14).
     Users { users: Names },
     /// `block` done (R15).
@@ -331,7 +337,7 @@ pub fn decode_server(line: &[u8]) -> Result<ServerFrame, DecodeError> {
     decode(line)
 }
 
-fn decode<T: DeserializeOwned>(line: &[u8]) -> Result<T, DecodeError> {
+pub(crate) fn decode<T: DeserializeOwned>(line: &[u8]) -> Result<T, DecodeError> {
     if !nesting_within(line, MAX_NESTING) {
         return Err(DecodeError::TooDeep);
     }

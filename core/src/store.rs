@@ -113,6 +113,16 @@ pub enum PostError {
     SenderFull,
 }
 
+/// Why a letter from a journal was not restored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestoreError {
+    /// It is in its mailbox already (a journal rewritten whole after a
+    /// failed write holds letters twice).
+    Again,
+    /// It does not fit any more (the limits shrank since).
+    Full(PostError),
+}
+
 /// One recipient's queue of letters, by the chunk each starts in.
 #[derive(Clone, Copy, Debug)]
 struct Mailbox {
@@ -171,6 +181,26 @@ impl Default for Store {
 impl Store {
     /// Stores a letter; returns its id.
     pub fn post(&mut self, post: Post<'_>) -> Result<u64, PostError> {
+        let id = self.next_id;
+        self.post_as(post, id)?;
+        self.next_id += 1;
+        Ok(id)
+    }
+
+    /// Stores a letter a journal kept, under the id it had (issue 11), so
+    /// acknowledgements replayed after it mean the same letters. A letter
+    /// whose id is not above the last in its mailbox was restored already.
+    pub fn restore(&mut self, post: Post<'_>, id: u64) -> Result<(), RestoreError> {
+        let last = self.boxes[post.to.index()].last;
+        if last != NIL && self.id_of(last) >= id {
+            return Err(RestoreError::Again);
+        }
+        self.post_as(post, id).map_err(RestoreError::Full)?;
+        self.resume_after(id);
+        Ok(())
+    }
+
+    fn post_as(&mut self, post: Post<'_>, id: u64) -> Result<(), PostError> {
         let size = HEADER + post.from.len() + post.text.len();
         let needed = size.div_ceil(CHUNK_BYTES);
         let mailbox = self.boxes[post.to.index()];
@@ -202,8 +232,6 @@ impl Store {
         self.links[usize::from(tail)] = NIL;
         self.free_chunks -= needed as u16;
 
-        let id = self.next_id;
-        self.next_id += 1;
         let mut header = [0u8; HEADER];
         header[..8].copy_from_slice(&id.to_le_bytes());
         header[8..16].copy_from_slice(&post.now.millis().to_le_bytes());
@@ -231,7 +259,7 @@ impl Store {
         mailbox.last = head;
         mailbox.letters += 1;
         mailbox.chunks += needed as u16;
-        Ok(id)
+        Ok(())
     }
 
     /// Forgets every letter of `to` up to and including `id`, once shown
@@ -285,6 +313,12 @@ impl Store {
     /// The bytes `sender`'s letters kept for users offline take.
     pub fn kept_by(&self, sender: UserId) -> usize {
         usize::from(self.kept_by[sender.index()]) * CHUNK_BYTES
+    }
+
+    /// Ids given from now on follow `latest` (as replayed from a journal):
+    /// never lower than those already given.
+    pub fn resume_after(&mut self, latest: u64) {
+        self.next_id = self.next_id.max(latest.saturating_add(1));
     }
 
     /// The id of the last letter posted to anyone; 0 before the first.

@@ -126,6 +126,9 @@ impl Display for Refusal {
             Refusal::StoreFull => f.write_str(
                 "Error. The server's message store is full; message not stored. Please try again later",
             ),
+            Refusal::NotKept => f.write_str(
+                "Error. The server cannot store messages right now (its disk is full); message not sent. Please try again later",
+            ),
             Refusal::SenderFull => f.write_str(
                 "Error. You have too many messages waiting for users who are offline; message not stored. Please try again later",
             ),
@@ -281,6 +284,8 @@ impl Display for ServerFrame {
             ServerFrame::LoggedIn { user } => write!(f, "{user} logged in"),
             ServerFrame::LoggedOut { user } => write!(f, "{user} logged out"),
             ServerFrame::Message { from, text, .. } => write!(f, "{from}: {text}"),
+            // Nothing to see: the client shows nothing for it.
+            ServerFrame::Accepted { .. } => Ok(()),
             ServerFrame::Stored { user } => write!(
                 f,
                 "{user} is offline; they will get your message when they next log in"

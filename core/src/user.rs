@@ -15,7 +15,6 @@ impl UserId {
         usize::from(self.0)
     }
 
-    #[cfg(test)]
     pub(crate) fn from_index(index: usize) -> UserId {
         UserId(index as u8)
     }
@@ -64,6 +63,19 @@ impl LoginAttempts {
         }
     }
 
+    /// Until when the username is blocked, if it was ever (R8).
+    pub fn blocked_until(&self) -> Option<Instant> {
+        self.blocked_until
+    }
+
+    /// Blocked until `until`, as a journal recorded it.
+    pub fn block_until(&mut self, until: Instant) {
+        *self = LoginAttempts {
+            failures: 0,
+            blocked_until: Some(until),
+        };
+    }
+
     pub fn succeed(&mut self) {
         *self = LoginAttempts::default();
     }
@@ -84,6 +96,9 @@ pub struct User {
     pub last_logout: Option<Instant>,
     /// Users this user has blocked (R15).
     pub blacklist: Blacklist,
+    /// The highest letter id they acknowledged: everything up to it was
+    /// shown (R17, R27).
+    pub read: u64,
 }
 
 impl User {
@@ -136,6 +151,7 @@ impl Users {
                 online: None,
                 last_logout: None,
                 blacklist: Blacklist::default(),
+                read: 0,
             })
             .map_err(|_| AccountsFull)?;
         Ok(id)

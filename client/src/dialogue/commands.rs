@@ -305,6 +305,13 @@ mod tests {
     }
 
     #[test]
+    fn a_message_made_durable_shows_nothing() {
+        let mut d = logged_in();
+        assert_eq!(d.frame(ServerFrame::Accepted { id: 7 }), []);
+        assert_eq!(d.acknowledge(), [], "nothing to acknowledge");
+    }
+
+    #[test]
     fn notices_while_a_command_is_typed_do_not_start_another_read() {
         let mut d = logged_in();
         assert_eq!(

@@ -240,6 +240,10 @@ impl Dialogue {
     pub fn frame(&mut self, frame: ServerFrame) -> Vec<Action> {
         self.heard = true;
         let mut out = Vec::new();
+        if let ServerFrame::Accepted { .. } = frame {
+            // Durable on the server: nothing to show (issue 11).
+            return out;
+        }
         if self.leaving && !matches!(frame, ServerFrame::Bye { .. }) {
             // Only the goodbye matters now. A message that crossed the
             // logout is neither shown nor acknowledged: the server keeps it

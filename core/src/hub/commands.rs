@@ -76,6 +76,9 @@ impl Hub {
         if self.users.get(recipient).blacklist.contains(sender) {
             return Some(refused(Refusal::BlockedByRecipient));
         }
+        if self.journal_failing() {
+            return Some(Hub::not_kept());
+        }
         match self.deliver(sender, recipient, text, false) {
             Ok(Delivery::Sent) => None,
             // Kept for the next login: the sender is told.
@@ -93,6 +96,9 @@ impl Hub {
     /// `broadcast` (R12): to everyone online but the sender and those who
     /// blocked them; never kept for users offline.
     fn broadcast(&mut self, sender: UserId, text: &Text) -> Option<ServerFrame> {
+        if self.journal_failing() {
+            return Some(Hub::not_kept());
+        }
         let online: heapless::Vec<UserId, { crate::limits::MAX_ACCOUNTS }> = self
             .users
             .online()
@@ -127,6 +133,15 @@ impl Hub {
             now: self.now,
         };
         let id = self.store.post(post)?;
+        // Told it is accepted once it is durable (`durable.rs`).
+        if let Some(session) = self
+            .users
+            .get(sender)
+            .online
+            .and_then(|conn| self.sessions.get_mut(conn))
+        {
+            session.unaccepted = id;
+        }
         // If the recipient's queue is full they are dropped, and the
         // letter waits in their mailbox for the next login.
         let sent = match online {
@@ -162,6 +177,7 @@ impl Hub {
             return refused(Refusal::BlockSelf);
         }
         if self.users.get_mut(user).blacklist.insert(target_id) {
+            self.blacklist_changed(user);
             ServerFrame::UserBlocked {
                 user: target.clone(),
             }
@@ -181,6 +197,7 @@ impl Hub {
             return refused(Refusal::UnblockSelf);
         }
         if self.users.get_mut(user).blacklist.remove(target_id) {
+            self.blacklist_changed(user);
             ServerFrame::UserUnblocked {
                 user: target.clone(),
             }

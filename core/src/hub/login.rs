@@ -205,6 +205,7 @@ impl Hub {
             Penalty::None
         };
         if failure == Failure::NowBlocked {
+            self.block_changed(user);
             self.notice(Event::UserBlocked {
                 peer,
                 name,

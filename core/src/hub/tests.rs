@@ -75,6 +75,13 @@ pub(super) struct World {
     pub(super) logged: Vec<crate::event::Event>,
     /// The time of the last call.
     now: Instant,
+    /// Every change the hub gave its journal, in order.
+    pub(super) journal: Vec<crate::journal::Change>,
+    /// Every `Accepted` sent, apart from the other frames: most tests are
+    /// about what a person sees.
+    pub(super) accepted: Vec<(ConnId, u64)>,
+    /// The journal cannot be written: every write fails.
+    pub(super) disk_full: bool,
 }
 
 impl World {
@@ -170,6 +177,22 @@ impl World {
                 }
                 None => {}
             }
+            // As the server does: the turn's changes are durable before
+            // anything is sent.
+            let mut change = [0u8; crate::journal::CHANGE_MAX];
+            while let Some(polled) = hub.poll_change(&mut change) {
+                let n = polled.len;
+                let decoded = crate::journal::decode(&change[..n - 1]);
+                let decoded = decoded.expect("the hub's own changes decode");
+                if !self.disk_full {
+                    self.journal.push(decoded);
+                }
+            }
+            if self.disk_full {
+                hub.journal_failed();
+            } else {
+                hub.journal_synced();
+            }
             let Some(conn) = hub.poll_ready() else {
                 return;
             };
@@ -191,7 +214,10 @@ impl World {
                 assert_eq!(line.last(), Some(&b'\n'), "only whole frames");
                 let frame = crate::protocol::decode_server(&line[..line.len() - 1])
                     .expect("the hub's own frames decode");
-                self.events.push(Event::Sent(conn, frame));
+                match frame {
+                    ServerFrame::Accepted { id } => self.accepted.push((conn, id)),
+                    frame => self.events.push(Event::Sent(conn, frame)),
+                }
             }
             if sent.close {
                 assert!(!self.is_closed(conn), "{conn:?} closed twice");
@@ -410,7 +436,7 @@ fn at_new_password_prompt(hub: &mut Hub, world: &mut World, user: &str, now: Ins
 }
 
 /// Blocks `user` at `now` with three wrong passwords (L2).
-fn block(hub: &mut Hub, world: &mut World, user: &str, now: Instant) {
+pub(super) fn block(hub: &mut Hub, world: &mut World, user: &str, now: Instant) {
     let conn = at_password_prompt(hub, world, user, now);
     for wrong in ["weird", "green", "password"] {
         world.receive(hub, conn, password(wrong), now);

@@ -1,0 +1,285 @@
+//! What the hub must get back after a restart (issue 11), as changes for
+//! the shell's journal: letters waiting, what each user has read,
+//! blacklists and password blocks.
+//!
+//! Dirty state, not a queue of events, so nothing can overflow: a cursor
+//! says up to which letter id the letters were handed out, and a bit per
+//! user says that their read mark, blacklist or block changed since.
+//! `poll_change` encodes the next change from the live state; a letter
+//! read before its turn came needs no record at all. The shell writes
+//! every change of a loop turn, syncs them, and says so
+//! (`journal_synced`): only then is each sender told that its letters are
+//! accepted, and the shell sends nothing about them before that.
+
+use super::Hub;
+use crate::journal::Change;
+use crate::protocol::{self, Names, Refusal, ServerFrame};
+use crate::store::RestoreError;
+use crate::time::Instant;
+use crate::user::UserId;
+
+/// What changed since the shell last took the changes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Dirty {
+    /// `Change::Ids` is due: the start of a compaction.
+    ids: bool,
+    /// Letters up to this id were handed out (or read before their turn).
+    letters: u64,
+    /// Users whose read mark changed, by account bit.
+    read: u32,
+    /// Users whose blacklist changed.
+    blacklist: u32,
+    /// Users who were blocked for wrong passwords (R8).
+    blocked: u32,
+    /// The last write failed (a full disk): letters are refused until a
+    /// write succeeds.
+    failing: bool,
+}
+
+/// One change, encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Polled {
+    /// Its length, line feed included.
+    pub len: usize,
+    /// Someone was told of it (a letter accepted or stored, a block):
+    /// it must be synced before the turn's frames go out.
+    pub promised: bool,
+}
+
+/// Why a change from the journal was left out at start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayError {
+    /// It names a user who has no account any more (the owner removed
+    /// it): what was kept for them goes with it.
+    UnknownUser,
+    /// A letter that no longer fits the store (its limits shrank since).
+    NoRoom,
+}
+
+fn bit(user: UserId) -> u32 {
+    1 << user.index()
+}
+
+impl Hub {
+    /// The next change for the journal, encoded as one line into `buf`
+    /// (at least `journal::CHANGE_MAX` long), or `None` when every change
+    /// was taken.
+    pub fn poll_change(&mut self, buf: &mut [u8]) -> Option<Polled> {
+        let change = self.next_change()?;
+        // Every change fits CHANGE_MAX (journal.rs tests it).
+        let len = protocol::encode(&change, buf).ok()?;
+        // Losing a read mark only shows a letter again, which
+        // at-least-once delivery allows: it needs no sync of its own.
+        let promised = !matches!(change, Change::Read { .. });
+        Some(Polled { len, promised })
+    }
+
+    fn next_change(&mut self) -> Option<Change> {
+        if self.dirty.ids {
+            self.dirty.ids = false;
+            return Some(Change::Ids {
+                latest: self.store.latest(),
+            });
+        }
+        if let Some(change) = self.next_letter() {
+            return Some(change);
+        }
+        let users = self.users.len();
+        let first = |set: u32| (0..users).find(|&i| set & (1 << i) != 0);
+        if let Some(i) = first(self.dirty.read) {
+            self.dirty.read &= !(1 << i);
+            let user = self.users.get(UserId::from_index(i));
+            return Some(Change::Read {
+                user: user.name.clone(),
+                id: user.read,
+            });
+        }
+        if let Some(i) = first(self.dirty.blacklist) {
+            self.dirty.blacklist &= !(1 << i);
+            let list = self.users.get(UserId::from_index(i)).blacklist;
+            let blocked: Names = self
+                .users
+                .iter()
+                .filter(|&(other, _)| list.contains(other))
+                .map(|(_, other)| other.name.clone())
+                .collect();
+            let user = self.users.get(UserId::from_index(i)).name.clone();
+            return Some(Change::Blacklist { user, blocked });
+        }
+        if let Some(i) = first(self.dirty.blocked) {
+            self.dirty.blocked &= !(1 << i);
+            let user = self.users.get(UserId::from_index(i));
+            return Some(Change::Blocked {
+                user: user.name.clone(),
+                until: user.attempts.blocked_until().map_or(0, Instant::millis),
+            });
+        }
+        None
+    }
+
+    /// The oldest letter above the cursor, in any mailbox.
+    fn next_letter(&mut self) -> Option<Change> {
+        let after = self.dirty.letters;
+        let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
+        let (to, _) = self
+            .users
+            .iter()
+            .filter_map(|(to, _)| {
+                let letter = self.store.letter_after(to, after, &mut bytes)?;
+                Some((to, letter.id))
+            })
+            .min_by_key(|&(_, id)| id)?;
+        let letter = self.store.letter_after(to, after, &mut bytes)?;
+        self.dirty.letters = letter.id;
+        Some(Change::Letter {
+            id: letter.id,
+            to: self.users.get(to).name.clone(),
+            from: letter.from.try_into().ok()?,
+            text: letter.text.try_into().ok()?,
+            broadcast: letter.broadcast,
+            posted: letter.posted.millis(),
+        })
+    }
+
+    /// Every change taken since the last call is durable: each sender is
+    /// told its letters are accepted.
+    pub fn journal_synced(&mut self) {
+        self.dirty.failing = false;
+        // Letters read before their turn need no record.
+        self.dirty.letters = self.dirty.letters.max(self.store.latest());
+        loop {
+            let due = self
+                .sessions
+                .iter()
+                .find(|(_, s)| s.unaccepted != 0)
+                .map(|(conn, s)| (conn, s.unaccepted));
+            let Some((conn, id)) = due else {
+                break;
+            };
+            if let Some(session) = self.sessions.get_mut(conn) {
+                session.unaccepted = 0;
+            }
+            self.send(conn, &ServerFrame::Accepted { id });
+        }
+        self.drop_unread();
+    }
+
+    /// The changes taken since the last sync could not be written (a full
+    /// disk): until a write succeeds, new letters are refused, and the
+    /// next write is the whole state (`journal_all`).
+    pub fn journal_failed(&mut self) {
+        self.journal_all();
+        self.dirty.failing = true;
+    }
+
+    /// Every change again, from the whole live state: what a compacted
+    /// journal holds.
+    pub fn journal_all(&mut self) {
+        let now = self.now;
+        let set = |keep: &dyn Fn(&crate::user::User) -> bool| {
+            self.users
+                .iter()
+                .filter(|(_, user)| keep(user))
+                .fold(0, |set, (id, _)| set | bit(id))
+        };
+        // A new hub starts with no one blocked: only what differs is told.
+        let blacklist = set(&|u| u.blacklist != crate::blacklist::Blacklist::default());
+        let blocked = set(&|u| u.attempts.is_blocked(now));
+        self.dirty = Dirty {
+            ids: true,
+            letters: 0,
+            read: 0,
+            blacklist,
+            blocked,
+            failing: self.dirty.failing,
+        };
+    }
+
+    /// Whether letters are refused because the journal cannot be written.
+    pub(super) fn journal_failing(&self) -> bool {
+        self.dirty.failing
+    }
+
+    /// `user`'s read mark, blacklist or block changed.
+    pub(super) fn read_changed(&mut self, user: UserId) {
+        self.dirty.read |= bit(user);
+    }
+
+    pub(super) fn blacklist_changed(&mut self, user: UserId) {
+        self.dirty.blacklist |= bit(user);
+    }
+
+    pub(super) fn block_changed(&mut self, user: UserId) {
+        self.dirty.blocked |= bit(user);
+    }
+
+    /// Rebuilds state from a journal's change at start-up, after the
+    /// accounts were added and before any connection, at `now`. What it
+    /// restores needs no new record.
+    pub fn replay(&mut self, change: Change, now: Instant) -> Result<(), ReplayError> {
+        let find = |hub: &Hub, name: &str| hub.users.find(name).ok_or(ReplayError::UnknownUser);
+        match change {
+            Change::Ids { latest } => self.store.resume_after(latest),
+            Change::Letter {
+                id,
+                to,
+                from,
+                text,
+                broadcast,
+                posted,
+            } => {
+                self.dirty.letters = self.dirty.letters.max(id);
+                self.store.resume_after(id);
+                let (to, sender) = (find(self, &to)?, find(self, &from)?);
+                let post = crate::store::Post {
+                    to,
+                    sender,
+                    from: &from,
+                    text: &text,
+                    broadcast,
+                    // Not charged to its sender's share again: it was
+                    // accepted when there was room.
+                    kept: false,
+                    now: Instant(posted),
+                };
+                match self.store.restore(post, id) {
+                    Ok(()) | Err(RestoreError::Again) => {}
+                    Err(RestoreError::Full(_)) => return Err(ReplayError::NoRoom),
+                }
+            }
+            Change::Read { user, id } => {
+                let user = find(self, &user)?;
+                self.store.acknowledge(user, id);
+                let account = self.users.get_mut(user);
+                account.read = account.read.max(id);
+            }
+            Change::Blacklist { user, blocked } => {
+                let user = find(self, &user)?;
+                let mut list = crate::blacklist::Blacklist::default();
+                for other in blocked.iter().filter_map(|n| self.users.find(n)) {
+                    list.insert(other);
+                }
+                self.users.get_mut(user).blacklist = list;
+            }
+            Change::Blocked { user, until } => {
+                let user = find(self, &user)?;
+                // A clock set back since (a board without a real-time
+                // clock, booted before it learnt the time) must not make
+                // a block longer than a block is.
+                let until = Instant(until).min(now.after(self.config.block_ms));
+                self.users.get_mut(user).attempts.block_until(until);
+            }
+        }
+        Ok(())
+    }
+
+    /// A letter was refused because the journal cannot be written.
+    pub(super) fn not_kept() -> ServerFrame {
+        ServerFrame::Refused {
+            refusal: Refusal::NotKept,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+//! Durability (issue 11): what the hub hands its journal brings a new hub
+//! back to the same state, change by change or compacted, and senders are
+//! told a letter is accepted only after the journal has it.
+
+use std::vec::Vec;
+
+use crate::hub::Hub;
+use crate::hub::tests::{
+    BLOCK_MS, START, World, at_password_prompt, block, hub_with_sample_accounts, login_sample, ms,
+    name, password,
+};
+use crate::journal::{CHANGE_MAX, Change, decode};
+use crate::protocol::{ByeReason, ClientFrame, Refusal, ServerFrame, Text};
+
+fn message(to: &str, text: &str) -> ClientFrame {
+    ClientFrame::Message {
+        to: name(to),
+        text: Text::try_from(text).unwrap(),
+    }
+}
+
+/// What a hub with the sample accounts looks like after `changes`.
+fn restarted(changes: &[Change]) -> Hub {
+    let mut hub = hub_with_sample_accounts();
+    for change in changes {
+        hub.replay(change.clone(), START).unwrap();
+    }
+    hub
+}
+
+/// Every change the hub has for its journal now.
+fn changes(hub: &mut Hub) -> Vec<Change> {
+    let mut buf = [0u8; CHANGE_MAX];
+    let mut changes = Vec::new();
+    while let Some(polled) = hub.poll_change(&mut buf) {
+        let n = polled.len;
+        changes.push(decode(&buf[..n - 1]).unwrap());
+    }
+    changes
+}
+
+/// Texts of the messages in `frames`, in order.
+fn texts(frames: &[ServerFrame]) -> Vec<&str> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Message { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A hub's life before the restart: letters kept for yoda (offline),
+/// one read by luke, one left unread by luke, hans blocking yoda, vader
+/// blocked for wrong passwords (R8). Returns the hub and its world.
+fn a_day_of_chat() -> (Hub, World) {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    world.take(hans);
+    world.take(luke);
+    for text in ["one", "two \"quoted\"\n\u{1b}"] {
+        world.receive(&mut hub, hans, message("yoda", text), START);
+    }
+    world.receive(&mut hub, hans, message("luke", "read"), START);
+    let read = match world.take(luke).as_slice() {
+        [ServerFrame::Message { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    world.receive(&mut hub, luke, ClientFrame::Received { id: read }, START);
+    world.receive(&mut hub, hans, message("luke", "unread"), START);
+    world.receive(
+        &mut hub,
+        hans,
+        ClientFrame::Block { user: name("yoda") },
+        START,
+    );
+    block(&mut hub, &mut world, "vader", START);
+    (hub, world)
+}
+
+/// What the day left must hold after a restart at `now`.
+fn assert_restored(mut hub: Hub, now: crate::time::Instant) {
+    let mut world = World::default();
+    let yoda = at_password_prompt(&mut hub, &mut world, "yoda", now);
+    world.receive(&mut hub, yoda, password("wise@!man"), now);
+    let frames = world.take(yoda);
+    assert!(frames.contains(&ServerFrame::Welcome { waiting: 2 }));
+    assert_eq!(texts(&frames), ["one", "two \"quoted\"\n\u{1b}"]);
+    let luke = at_password_prompt(&mut hub, &mut world, "luke", now);
+    world.receive(&mut hub, luke, password("light==saber"), now);
+    assert_eq!(texts(&world.take(luke)), ["unread"], "the read one is gone");
+    // hans's blacklist holds (R10, R15).
+    world.take(yoda);
+    world.receive(&mut hub, yoda, message("hans", "hi"), now);
+    assert_eq!(
+        world.take(yoda),
+        [ServerFrame::Refused {
+            refusal: Refusal::BlockedByRecipient
+        }]
+    );
+    // vader's block holds, to the same end (R8).
+    let vader = at_password_prompt(&mut hub, &mut world, "vader", now);
+    world.receive(&mut hub, vader, password("sithlord**"), now);
+    let seconds = (START.millis() + BLOCK_MS - now.millis()).div_ceil(1000);
+    assert_eq!(
+        world.take(vader),
+        [ServerFrame::Bye {
+            reason: ByeReason::Blocked { seconds }
+        }]
+    );
+    // New letters get new ids.
+    world.receive(&mut hub, luke, message("yoda", "new"), now);
+    let id = match world.take(yoda).as_slice() {
+        [ServerFrame::Message { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    assert!(id > 4, "id {id} was given before the restart");
+}
+
+#[test]
+fn a_restarted_hub_gets_back_letters_reads_blacklists_and_blocks() {
+    let (_, world) = a_day_of_chat();
+    let later = ms(START, 20_000);
+    assert_restored(restarted(&world.journal), later);
+}
+
+#[test]
+fn a_compacted_journal_restores_the_same_state_with_fewer_changes() {
+    let (mut hub, world) = a_day_of_chat();
+    hub.journal_all();
+    let compacted = changes(&mut hub);
+    assert!(compacted.len() < world.journal.len(), "{compacted:?}");
+    assert!(
+        !compacted
+            .iter()
+            .any(|c| matches!(c, Change::Letter { text, .. } if text == "read")),
+        "a letter read is not kept"
+    );
+    assert_restored(restarted(&compacted), ms(START, 20_000));
+}
+
+#[test]
+fn a_sender_is_told_its_letters_are_accepted_once_the_journal_has_them() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    // Straight to the hub: no shell has taken the changes yet.
+    hub.receive(hans, message("yoda", "kept"), START);
+    hub.receive(hans, message("luke", "kept too"), START);
+    let mut out = [0u8; crate::limits::FRAME_MAX + 1];
+    let mut frames = Vec::new();
+    while hub.poll_ready().is_some() {
+        let sent = hub.poll_transmit(hans, START, &mut out);
+        frames.extend_from_slice(&out[..sent.len]);
+    }
+    assert!(
+        !frames.windows(8).any(|w| w == b"Accepted"),
+        "not before the journal has them"
+    );
+    let ids: Vec<u64> = changes(&mut hub)
+        .into_iter()
+        .map(|change| match change {
+            Change::Letter { id, .. } => id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    hub.journal_synced();
+    let sent = hub.poll_transmit(hans, START, &mut out);
+    let line = core::str::from_utf8(&out[..sent.len]).unwrap();
+    assert_eq!(
+        line,
+        std::format!("{{\"Accepted\":{{\"id\":{}}}}}\n", ids[1])
+    );
+}
+
+#[test]
+fn while_the_journal_cannot_be_written_letters_are_refused_and_nothing_is_lost() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    world.receive(&mut hub, hans, message("yoda", "before"), START);
+    world.take(hans);
+    let before = world.journal.len();
+    let accepted = world.accepted.len();
+    world.disk_full = true;
+    // The write of the turn that posts it fails: it is kept in memory,
+    // not accepted, and from then on letters are refused.
+    world.receive(&mut hub, hans, message("yoda", "during"), START);
+    world.receive(&mut hub, hans, message("yoda", "refused"), START);
+    world.receive(
+        &mut hub,
+        hans,
+        ClientFrame::Broadcast {
+            text: Text::try_from("all").unwrap(),
+        },
+        START,
+    );
+    let refused = ServerFrame::Refused {
+        refusal: Refusal::NotKept,
+    };
+    assert_eq!(
+        world.take(hans),
+        [
+            ServerFrame::Stored { user: name("yoda") },
+            refused.clone(),
+            refused
+        ]
+    );
+    assert_eq!(world.journal.len(), before, "nothing written");
+    assert_eq!(world.accepted.len(), accepted, "nothing accepted");
+    world.disk_full = false;
+    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
+    // The next write is the whole state, "during" with it, and accepted.
+    let rewritten: Vec<&str> = world.journal[before..]
+        .iter()
+        .filter_map(|c| match c {
+            Change::Letter { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(matches!(world.journal[before], Change::Ids { .. }));
+    assert_eq!(rewritten, ["before", "during"]);
+    assert_eq!(world.accepted.len(), accepted + 1);
+    // Letters are taken again.
+    world.take(hans);
+    world.receive(&mut hub, hans, message("yoda", "after"), START);
+    assert_eq!(
+        world.take(hans),
+        [ServerFrame::Stored { user: name("yoda") }]
+    );
+}
+
+#[test]
+fn letters_keep_their_ids_across_a_compaction_so_later_reads_mean_the_same_letters() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    // Letters 1..=3 for luke (offline), then ids move on elsewhere.
+    for text in ["a", "b", "c"] {
+        world.receive(&mut hub, hans, message("luke", text), START);
+    }
+    for _ in 0..5 {
+        world.receive(&mut hub, hans, message("yoda", "filler"), START);
+    }
+    // The journal is compacted (what the shell writes to a new file
+    // starts here), then luke reads everything but a letter posted after.
+    hub.journal_all();
+    let compacted = world.journal.len();
+    let luke = at_password_prompt(&mut hub, &mut world, "luke", START);
+    world.receive(&mut hub, luke, password("light==saber"), START);
+    let last_read = match texts_and_ids(&world.take(luke)).as_slice() {
+        [.., (_, id)] => *id,
+        [] => panic!("luke got nothing"),
+    };
+    world.receive(&mut hub, hans, message("luke", "after"), START);
+    world.receive(
+        &mut hub,
+        luke,
+        ClientFrame::Received { id: last_read },
+        START,
+    );
+    let journal = &world.journal[compacted..];
+    assert!(matches!(journal[0], Change::Ids { .. }), "{journal:?}");
+    // After a restart luke gets only the letter not read.
+    let mut hub = restarted(journal);
+    let mut world = World::default();
+    let luke = at_password_prompt(&mut hub, &mut world, "luke", START);
+    world.receive(&mut hub, luke, password("light==saber"), START);
+    assert_eq!(texts(&world.take(luke)), ["after"]);
+}
+
+#[test]
+fn a_journal_holding_letters_twice_restores_each_once() {
+    let (_, world) = a_day_of_chat();
+    // What a whole rewrite after a failed write appends: the same
+    // letters, again.
+    let mut twice = world.journal.clone();
+    twice.extend(world.journal.iter().cloned());
+    assert_restored(restarted(&twice), ms(START, 20_000));
+}
+
+#[test]
+fn a_restored_block_is_never_longer_than_a_block() {
+    let mut hub = hub_with_sample_accounts();
+    // Written by a server whose clock ran a day ahead.
+    let until = START.millis() + BLOCK_MS + 86_400_000;
+    hub.replay(
+        Change::Blocked {
+            user: name("vader"),
+            until,
+        },
+        START,
+    )
+    .unwrap();
+    let mut world = World::default();
+    let vader = at_password_prompt(&mut hub, &mut world, "vader", START);
+    world.receive(&mut hub, vader, password("sithlord**"), START);
+    assert_eq!(
+        world.take(vader),
+        [ServerFrame::Bye {
+            reason: ByeReason::Blocked {
+                seconds: BLOCK_MS.div_ceil(1000)
+            }
+        }]
+    );
+}
+
+#[test]
+fn changes_naming_a_removed_account_are_left_out() {
+    let mut hub = hub_with_sample_accounts();
+    let gone = Change::Read {
+        user: name("nobody"),
+        id: 3,
+    };
+    assert_eq!(
+        hub.replay(gone, START),
+        Err(crate::hub::ReplayError::UnknownUser)
+    );
+}
+
+/// Texts and ids of the messages in `frames`, in order.
+fn texts_and_ids(frames: &[ServerFrame]) -> Vec<(&str, u64)> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Message { text, id, .. } => Some((text.as_str(), *id)),
+            _ => None,
+        })
+        .collect()
+}
