@@ -102,7 +102,12 @@ fn filling_the_store_for_made_up_accounts_leaves_room_for_everyone_else() {
             to: user.as_str().try_into().unwrap(),
             text: long.as_str().try_into().unwrap(),
         });
-        match vader.frame_where(|f| !matches!(f, ServerFrame::LoggedIn { .. })) {
+        match vader.frame_where(|f| {
+            !matches!(
+                f,
+                ServerFrame::LoggedIn { .. } | ServerFrame::Accepted { .. }
+            )
+        }) {
             ServerFrame::Stored { .. } => kept += 1,
             ServerFrame::Refused { .. } => break,
             other => panic!("{other:?}"),
@@ -116,7 +121,12 @@ fn filling_the_store_for_made_up_accounts_leaves_room_for_everyone_else() {
             to: (*user).try_into().unwrap(),
             text: long.as_str().try_into().unwrap(),
         });
-        match vader.frame_where(|f| !matches!(f, ServerFrame::LoggedIn { .. })) {
+        match vader.frame_where(|f| {
+            !matches!(
+                f,
+                ServerFrame::LoggedIn { .. } | ServerFrame::Accepted { .. }
+            )
+        }) {
             ServerFrame::Stored { .. } => {}
             ServerFrame::Refused { refusal } => {
                 assert_eq!(refusal, natter_core::protocol::Refusal::SenderFull);

@@ -83,6 +83,9 @@ pub fn run(messages: u64) -> Result<u64, String> {
         per_address: natter_core::limits::PROMPTS_PER_ADDRESS,
         signup: natter_core::signup::SignUp::Closed,
         hasher: natter_server::password::Hasher::default(),
+        // As deployed: every turn's letters go to the journal.
+        data_dir: Some(dir.clone()),
+        compact_at: natter_server::journal::COMPACT_AT,
     };
     thread::Builder::new()
         .name("natter-server".into())

@@ -34,7 +34,7 @@ pub fn run(
     password: &mut dyn FnMut() -> io::Result<String>,
 ) -> Result<String, String> {
     let fail = |error: io::Error| format!("{}: {error}", path.display());
-    let (file, bytes) = credentials::open_locked(path).map_err(fail)?;
+    let (file, bytes) = crate::files::open_locked(path).map_err(fail)?;
     // The same checks as at start-up, into a hub of our own.
     let mut hub = Box::new(Hub::new(Config::new(1, 1)));
     let accounts = credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;

@@ -13,13 +13,15 @@
 //! leaves one or the other whole.
 
 use std::fmt;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use natter_core::credential::CredentialProblem;
 use natter_core::hub::{AddAccountError, Hub};
 use natter_core::limits::{MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
+
+use crate::files::{open_locked, replace_file};
 
 /// Why the credentials file was refused at start-up.
 #[derive(Debug)]
@@ -169,83 +171,6 @@ pub fn add_accounts(
         .into_iter()
         .map(|(name, password, _)| (name, password))
         .collect())
-}
-
-/// Replaces the file at `path` (open and locked as `old`) with
-/// `contents`, whole or not at all: a new file beside it, synced, renamed
-/// over it, and the directory synced. It keeps the old file's mode and,
-/// when root runs this for a service's file, its owner. Returns the new
-/// file, open for appending and locked before it took the name, so nobody
-/// can lock the file at `path` between the rename and our lock.
-pub fn replace_file(path: &Path, old: &File, contents: &[u8]) -> io::Result<File> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = old.metadata()?;
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".new");
-    let temp = Path::new(&temp);
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(temp)?;
-        lock(&file)?;
-        // Left by a rewrite that failed half-way, perhaps.
-        file.set_len(0)?;
-        file.set_permissions(meta.permissions())?;
-        if let Err(error) = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid())) {
-            // Only root may give a file away; whoever else rewrites it
-            // must own it already, or its owner would lose it.
-            let new = file.metadata()?;
-            if (new.uid(), new.gid()) != (meta.uid(), meta.gid()) {
-                return Err(error);
-            }
-        }
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(temp, path)?;
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        File::open(dir.unwrap_or(Path::new(".")))?.sync_all()?;
-        Ok(file)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(temp);
-    }
-    result
-}
-
-/// Opens `path` for reading and appending, locks it (`lock`) and reads it
-/// whole. If the file was replaced while we waited for the lock, the lock
-/// is on a file nobody uses any more: open the new one.
-pub fn open_locked(path: &Path) -> io::Result<(File, Vec<u8>)> {
-    use std::io::Read;
-    use std::os::unix::fs::MetadataExt;
-    loop {
-        let mut file = OpenOptions::new().read(true).append(true).open(path)?;
-        lock(&file)?;
-        let (held, named) = (file.metadata()?, std::fs::metadata(path)?);
-        if (held.dev(), held.ino()) == (named.dev(), named.ino()) {
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)?;
-            return Ok((file, bytes));
-        }
-    }
-}
-
-/// Takes an exclusive lock on the file, or says who holds it: a running
-/// server holds it, so `natter-server user` never rewrites the file under
-/// it (its appends would go to the old file).
-pub fn lock(file: &File) -> io::Result<()> {
-    use rustix::fs::{FlockOperation, flock};
-    flock(file, FlockOperation::NonBlockingLockExclusive).map_err(|errno| {
-        if errno == rustix::io::Errno::WOULDBLOCK {
-            io::Error::other(
-                "in use by a running natter-server (stop it first: sudo systemctl stop natter-server)",
-            )
-        } else {
-            errno.into()
-        }
-    })
 }
 
 /// Splits a line at its one space.
@@ -423,8 +348,11 @@ mod tests {
         );
         assert!(file.replace("nobody", "x").is_err());
         // The new file is held as the old one was.
-        let again = OpenOptions::new().append(true).open(&path).unwrap();
-        assert!(lock(&again).is_err());
+        let again = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        assert!(crate::files::lock(&again).is_err());
     }
 
     #[test]

@@ -26,6 +26,7 @@ use rustix::event::epoll;
 
 use crate::connection::{Connection, ReadOutcome};
 use crate::debug;
+use crate::journal::Journal;
 use crate::worker::{Done, Job, Worker};
 
 const LISTENER: u64 = 0;
@@ -48,7 +49,9 @@ pub struct EventLoop {
     listener: Option<TcpListener>,
     signals: UnixStream,
     conns: [Option<Box<Connection>>; SLOTS],
-    started: StdInstant,
+    /// Where each turn's changes are made durable; `None`: in memory only.
+    journal: Option<Journal>,
+    clock: Clock,
     /// Shutting down: leave by then, whoever is left.
     leave_at: Option<Instant>,
 }
@@ -56,6 +59,8 @@ pub struct EventLoop {
 impl EventLoop {
     pub fn new(
         hub: Hub,
+        journal: Option<Journal>,
+        clock: Clock,
         worker: Worker,
         listener: TcpListener,
         signals: UnixStream,
@@ -89,14 +94,14 @@ impl EventLoop {
             listener: Some(listener),
             signals,
             conns: std::array::from_fn(|_| None),
-            started: StdInstant::now(),
+            journal,
+            clock,
             leave_at: None,
         })
     }
 
-    /// Milliseconds since the server started: the hub's clock.
     fn now(&self) -> Instant {
-        Instant(self.started.elapsed().as_millis() as u64)
+        self.clock.now()
     }
 
     /// Serves until SIGINT or SIGTERM, then until every connection took its
@@ -108,6 +113,9 @@ impl EventLoop {
             if let Some(leave_at) = self.leave_at
                 && (now >= leave_at || self.conns.iter().all(Option::is_none))
             {
+                if let Some(journal) = &self.journal {
+                    debug!("{}: {} syncs", journal.path().display(), journal.syncs);
+                }
                 return Ok(());
             }
             let timeout = self.next_wake().map(|at| {
@@ -136,6 +144,11 @@ impl EventLoop {
             }
             self.wake_paused(now);
             self.drop_lingering(now);
+            // Group commit: what this turn changed is durable before any
+            // of it is told.
+            if let Some(journal) = &mut self.journal {
+                journal.commit(&mut self.hub, now);
+            }
             self.settle(now)?;
         }
     }
@@ -499,6 +512,32 @@ fn random() -> [u8; 16] {
         std::process::exit(1);
     }
     bytes
+}
+
+/// The hub's clock: milliseconds since the Unix epoch as of the start,
+/// then counted on the monotonic clock, so a clock set while the server
+/// runs moves no deadline, and the instants in the journal (when a letter
+/// was posted, when a block ends) mean the same after a restart.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    started: StdInstant,
+    epoch_ms: u64,
+}
+
+impl Clock {
+    pub fn start() -> Clock {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Clock {
+            started: StdInstant::now(),
+            epoch_ms: millis(since_epoch),
+        }
+    }
+
+    pub fn now(&self) -> Instant {
+        Instant(self.epoch_ms).after(millis(self.started.elapsed()))
+    }
 }
 
 /// How long a duration is in the hub's milliseconds, saturating.

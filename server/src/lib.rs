@@ -9,13 +9,17 @@
 //!   `natter-server user` commands on it.
 //! - [`worker`]: the thread that checks and hashes passwords
 //!   ([`password`]) and writes the accounts file, off the loop.
-//! - [`record`]: the journal's record codec (issue 11; not used yet).
+//! - [`journal`]: the hub's durable state in the data directory, made
+//!   durable once per loop turn; [`record`]: its checksummed records;
+//!   [`files`]: files replaced whole, and held by one server at a time.
 //! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
 
 pub mod accounts;
 pub mod connection;
 pub mod credentials;
 pub mod event_loop;
+pub mod files;
+pub mod journal;
 pub mod log;
 pub mod password;
 pub mod record;
@@ -31,7 +35,8 @@ use std::time::Duration;
 use natter_core::hub::{Config as HubConfig, Hub};
 
 use crate::credentials::{CredentialsFile, LoadError};
-use crate::event_loop::{EventLoop, millis};
+use crate::event_loop::{Clock, EventLoop, millis};
+use crate::journal::Journal;
 use crate::password::Hasher;
 use crate::worker::Worker;
 
@@ -59,12 +64,17 @@ pub struct Config {
     pub signup: natter_core::signup::SignUp,
     /// The cost of new password hashes.
     pub hasher: Hasher,
+    /// Where the journal is kept; `None`: nothing survives a restart.
+    pub data_dir: Option<PathBuf>,
+    /// The smallest journal that is compacted, in bytes.
+    pub compact_at: u64,
 }
 
 /// Why the server could not start or had to stop.
 #[derive(Debug)]
 pub enum Error {
     Credentials(LoadError),
+    Journal(journal::OpenError),
     Listen(String, io::Error),
     Signals(io::Error),
     Loop(io::Error),
@@ -74,6 +84,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Credentials(error) => error.fmt(f),
+            Error::Journal(error) => error.fmt(f),
             Error::Listen(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
             Error::Signals(error) => write!(f, "cannot handle SIGINT/SIGTERM: {error}"),
             Error::Loop(error) => write!(f, "waiting for the network: {error}"),
@@ -104,6 +115,11 @@ pub fn run(config: Config) -> Result<(), Error> {
         hub.accounts(),
         config.credentials.display()
     );
+    let clock = Clock::start();
+    let journal = match &config.data_dir {
+        Some(dir) => Some(open_journal(dir, &mut hub, clock, config.compact_at)?),
+        None => None,
+    };
     let wanted = format!("{}:{}", config.bind, config.port);
     let listen_error = |error| Error::Listen(wanted.clone(), error);
     let addr: SocketAddr = (config.bind.as_str(), config.port)
@@ -119,7 +135,41 @@ pub fn run(config: Config) -> Result<(), Error> {
         signal_hook::low_level::pipe::register(signal, notify).map_err(Error::Signals)?;
     }
     let worker = Worker::spawn(credentials, config.hasher.clone()).map_err(Error::Loop)?;
-    EventLoop::new(hub, worker, listener, signals)
+    EventLoop::new(hub, journal, clock, worker, listener, signals)
         .and_then(EventLoop::run)
         .map_err(Error::Loop)
+}
+
+/// Opens the journal and replays it into `hub`, saying what start-up
+/// found that an owner should know.
+fn open_journal(
+    dir: &std::path::Path,
+    hub: &mut Hub,
+    clock: Clock,
+    compact_at: u64,
+) -> Result<Journal, Error> {
+    let (journal, replayed) =
+        Journal::open(dir, hub, clock.now(), compact_at).map_err(Error::Journal)?;
+    let path = journal.path().display();
+    if replayed.torn > 0 {
+        eprintln!(
+            "natter-server: {path}: cut {} bytes after the last whole record \
+             (a write cut short by a crash or power loss)",
+            replayed.torn
+        );
+    }
+    if replayed.no_room > 0 {
+        eprintln!(
+            "natter-server: {path}: {} waiting messages no longer fit the store and were dropped",
+            replayed.no_room
+        );
+    }
+    if replayed.unknown_users > 0 {
+        debug!(
+            "{path}: {} records name accounts that are gone",
+            replayed.unknown_users
+        );
+    }
+    debug!("{path}: {} records", replayed.records);
+    Ok(journal)
 }

@@ -73,6 +73,19 @@ struct Args {
     /// Passes of each new password hash (argon2id)
     #[arg(long, value_name = "N", default_value_t = password::PASSES)]
     hash_passes: u32,
+    /// Directory of the journal, which keeps waiting messages, blacklists
+    /// and blocks across restarts [default: the credentials file's]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Keep no journal: waiting messages, blacklists and blocks are lost
+    /// when the server stops
+    #[arg(long, conflicts_with = "data_dir")]
+    no_journal: bool,
+    /// Size in KiB past which the journal is rewritten to what is live
+    /// (it is also rewritten at twice what the last rewrite left)
+    #[arg(long, value_name = "KIB", default_value_t = natter_server::journal::COMPACT_AT / 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    compact_at: u64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -140,6 +153,14 @@ fn main() -> ExitCode {
         eprintln!("natter-server: give <SERVER_PORT> <BLOCK_DURATION> <TIMEOUT>");
         return ExitCode::FAILURE;
     };
+    let data_dir = (!args.no_journal).then(|| {
+        args.data_dir
+            .clone()
+            .unwrap_or_else(|| match args.credentials.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+                _ => PathBuf::from("."),
+            })
+    });
     let config = natter_server::Config {
         port,
         block_duration: Duration::from_secs(block),
@@ -158,6 +179,8 @@ fn main() -> ExitCode {
             SignUp::Closed => natter_core::signup::SignUp::Closed,
         },
         hasher,
+        data_dir,
+        compact_at: args.compact_at * 1024,
     };
     match natter_server::run(config) {
         Ok(()) => ExitCode::SUCCESS,
