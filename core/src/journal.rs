@@ -36,6 +36,8 @@ pub enum Change {
         text: Text,
         broadcast: bool,
         posted: u64,
+        /// Kept for `to` while offline: counted in `from`'s share.
+        kept: bool,
     },
     /// `user` has read every letter up to `id`.
     Read { user: Name, id: u64 },
@@ -66,6 +68,7 @@ mod tests {
             text,
             broadcast: true,
             posted: u64::MAX,
+            kept: true,
         };
         let mut buf = [0u8; CHANGE_MAX];
         let n = protocol::encode(&change, &mut buf).unwrap();

@@ -69,6 +69,8 @@ pub struct Letter<'a> {
     pub broadcast: bool,
     /// When it was stored: the client shows when it was sent.
     pub posted: Instant,
+    /// Kept for a user who was offline: it counts in its sender's share.
+    pub kept: bool,
 }
 
 /// Room for a letter's name and text as they are read back.
@@ -182,7 +184,7 @@ impl Store {
     /// Stores a letter; returns its id.
     pub fn post(&mut self, post: Post<'_>) -> Result<u64, PostError> {
         let id = self.next_id;
-        self.post_as(post, id)?;
+        self.post_as(post, id, true)?;
         self.next_id += 1;
         Ok(id)
     }
@@ -190,17 +192,19 @@ impl Store {
     /// Stores a letter a journal kept, under the id it had (issue 11), so
     /// acknowledgements replayed after it mean the same letters. A letter
     /// whose id is not above the last in its mailbox was restored already.
+    /// It was within its sender's share when posted: it is counted in the
+    /// share again, never refused for it.
     pub fn restore(&mut self, post: Post<'_>, id: u64) -> Result<(), RestoreError> {
         let last = self.boxes[post.to.index()].last;
         if last != NIL && self.id_of(last) >= id {
             return Err(RestoreError::Again);
         }
-        self.post_as(post, id).map_err(RestoreError::Full)?;
+        self.post_as(post, id, false).map_err(RestoreError::Full)?;
         self.resume_after(id);
         Ok(())
     }
 
-    fn post_as(&mut self, post: Post<'_>, id: u64) -> Result<(), PostError> {
+    fn post_as(&mut self, post: Post<'_>, id: u64, within_shares: bool) -> Result<(), PostError> {
         let size = HEADER + post.from.len() + post.text.len();
         let needed = size.div_ceil(CHUNK_BYTES);
         let mailbox = self.boxes[post.to.index()];
@@ -208,7 +212,7 @@ impl Store {
             return Err(PostError::MailboxFull);
         }
         let sender = post.sender.index();
-        if post.kept {
+        if post.kept && within_shares {
             if usize::from(self.kept_by[sender]) + needed > SENDER_CHUNKS {
                 return Err(PostError::SenderFull);
             }
@@ -379,6 +383,7 @@ impl Store {
             text: core::str::from_utf8(text).ok()?,
             broadcast: chunk[21] & BROADCAST != 0,
             posted: Instant(u64::from_le_bytes(le(&chunk[8..16]))),
+            kept: chunk[21] & KEPT != 0,
         })
     }
 
@@ -566,6 +571,7 @@ mod tests {
                     text: &t,
                     broadcast: len % 2 == 0,
                     posted: Instant(5_000),
+                    kept: post(luke, &from, &t).kept,
                 },
                 "{len}"
             );

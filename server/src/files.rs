@@ -48,12 +48,21 @@ pub fn replace_file_via(temp: &Path, path: &Path, old: &File, contents: &[u8]) -
         file.write_all(contents)?;
         file.sync_all()?;
         std::fs::rename(temp, path)?;
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        File::open(dir.unwrap_or(Path::new(".")))?.sync_all()?;
         Ok(file)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(temp);
+        return result;
+    }
+    // The new file has the name now, whatever follows: it is the one to
+    // keep, and hold. A directory that fails its sync may lose the rename
+    // in a power cut, which leaves the old file, whole.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Err(error) = File::open(dir.unwrap_or(Path::new("."))).and_then(|d| d.sync_all()) {
+        eprintln!(
+            "natter-server: {}: syncing its directory: {error}",
+            path.display()
+        );
     }
     result
 }

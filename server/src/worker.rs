@@ -105,10 +105,15 @@ impl Worker {
     pub fn take(&mut self) -> io::Result<Vec<Done>> {
         let mut bytes = [0u8; 64];
         while matches!(self.wake.read(&mut bytes), Ok(n) if n > 0) {}
-        let done: Vec<Done> = self.done.try_iter().collect();
-        match self.done.try_recv() {
-            Err(mpsc::TryRecvError::Disconnected) if done.is_empty() => Err(gone()),
-            _ => Ok(done),
+        let mut done = Vec::new();
+        loop {
+            match self.done.try_recv() {
+                Ok(answer) => done.push(answer),
+                Err(mpsc::TryRecvError::Empty) => return Ok(done),
+                // Its last answers count; then the loop stops.
+                Err(mpsc::TryRecvError::Disconnected) if done.is_empty() => return Err(gone()),
+                Err(mpsc::TryRecvError::Disconnected) => return Ok(done),
+            }
         }
     }
 }

@@ -81,9 +81,9 @@ impl Hub {
                 latest: self.store.latest(),
             });
         }
-        if let Some(change) = self.next_letter() {
-            return Some(change);
-        }
+        // Read marks before letters: what was read this turn may have made
+        // the room a letter of this turn took, and a replay must find it.
+        // (A mark only covers letters sent already, so older ones.)
         let users = self.users.len();
         let first = |set: u32| (0..users).find(|&i| set & (1 << i) != 0);
         if let Some(i) = first(self.dirty.read) {
@@ -93,6 +93,9 @@ impl Hub {
                 user: user.name.clone(),
                 id: user.read,
             });
+        }
+        if let Some(change) = self.next_letter() {
+            return Some(change);
         }
         if let Some(i) = first(self.dirty.blacklist) {
             self.dirty.blacklist &= !(1 << i);
@@ -138,6 +141,7 @@ impl Hub {
             text: letter.text.try_into().ok()?,
             broadcast: letter.broadcast,
             posted: letter.posted.millis(),
+            kept: letter.kept,
         })
     }
 
@@ -145,8 +149,6 @@ impl Hub {
     /// told its letters are accepted.
     pub fn journal_synced(&mut self) {
         self.dirty.failing = false;
-        // Letters read before their turn need no record.
-        self.dirty.letters = self.dirty.letters.max(self.store.latest());
         loop {
             let due = self
                 .sessions
@@ -227,6 +229,7 @@ impl Hub {
                 text,
                 broadcast,
                 posted,
+                kept,
             } => {
                 self.dirty.letters = self.dirty.letters.max(id);
                 self.store.resume_after(id);
@@ -237,9 +240,7 @@ impl Hub {
                     from: &from,
                     text: &text,
                     broadcast,
-                    // Not charged to its sender's share again: it was
-                    // accepted when there was room.
-                    kept: false,
+                    kept,
                     now: Instant(posted),
                 };
                 match self.store.restore(post, id) {

@@ -118,8 +118,9 @@ impl Hub {
             .get(conn)
             .is_some_and(|s| matches!(s.phase, Phase::Checking { .. }));
         if !waiting {
-            // Hung up, or let go, meanwhile: the guess still counts.
-            if !checked.right {
+            // Hung up, or let go, meanwhile: the guess still counts,
+            // unless the name is blocked already (as when connected).
+            if !checked.right && !self.users.get(user).attempts.is_blocked(now) {
                 self.count_wrong(user, peer, true, now);
             }
             return self.drop_unread();

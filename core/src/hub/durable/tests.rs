@@ -331,3 +331,62 @@ fn texts_and_ids(frames: &[ServerFrame]) -> Vec<(&str, u64)> {
         })
         .collect()
 }
+
+#[test]
+fn room_made_by_a_read_is_there_for_a_letter_of_the_same_turn_after_a_restart() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let long = "x".repeat(crate::limits::TEXT_MAX);
+    // luke's mailbox, filled while luke is offline.
+    loop {
+        world.receive(&mut hub, hans, message("luke", &long), START);
+        if let [.., ServerFrame::Refused { .. }] = world.take(hans).as_slice() {
+            break;
+        }
+    }
+    let luke = at_password_prompt(&mut hub, &mut world, "luke", START);
+    world.receive(&mut hub, luke, password("light==saber"), START);
+    let last = texts_and_ids(&world.take(luke)).last().unwrap().1;
+    // In one turn: luke reads them all, and hans's next letter takes the
+    // room that made.
+    hub.receive(luke, ClientFrame::Received { id: last }, START);
+    world.receive(&mut hub, hans, message("luke", "fits now"), START);
+    assert_eq!(texts(&world.take(luke)), ["fits now"]);
+    let mut hub = restarted(&world.journal);
+    let mut world = World::default();
+    let luke = at_password_prompt(&mut hub, &mut world, "luke", START);
+    world.receive(&mut hub, luke, password("light==saber"), START);
+    assert_eq!(texts(&world.take(luke)), ["fits now"]);
+}
+
+#[test]
+fn a_read_mark_past_every_letter_does_not_hide_later_reads() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let luke = login_sample(&mut hub, &mut world, "luke", START);
+    world.take(luke);
+    // A client's own idea of an id, far ahead of the server's.
+    world.receive(&mut hub, luke, ClientFrame::Received { id: 1_000 }, START);
+    world.receive(&mut hub, hans, message("luke", "read"), START);
+    let id = texts_and_ids(&world.take(luke))[0].1;
+    world.receive(&mut hub, luke, ClientFrame::Received { id }, START);
+    let mut hub = restarted(&world.journal);
+    let mut world = World::default();
+    let luke = at_password_prompt(&mut hub, &mut world, "luke", START);
+    world.receive(&mut hub, luke, password("light==saber"), START);
+    assert_eq!(texts(&world.take(luke)), [] as [&str; 0], "read before");
+}
+
+#[test]
+fn letters_kept_for_users_offline_count_in_their_senders_share_after_a_restart() {
+    let (_, world) = a_day_of_chat();
+    let live = {
+        let (hub, _) = a_day_of_chat();
+        hub.store.kept_by(hub.users.find("hans").unwrap())
+    };
+    assert!(live > 0);
+    let hub = restarted(&world.journal);
+    assert_eq!(hub.store.kept_by(hub.users.find("hans").unwrap()), live);
+}
