@@ -208,6 +208,9 @@ impl Hub {
                 // Everything up to `id` was shown. Receiving is not
                 // activity (R9).
                 self.store.acknowledge(user, id);
+                // No mark past the letters there are: later ones would be
+                // read before they were written (a client's id is its own).
+                let id = id.min(self.store.latest());
                 let account = self.users.get_mut(user);
                 if id > account.read {
                     account.read = id;
@@ -272,6 +275,16 @@ impl Hub {
             .then(|| self.suspects.read_after(session.peer, now))
             .flatten();
         rate.max(suspect)
+    }
+
+    /// Whether `conn`'s queue has room for the reply to another command
+    /// ([`crate::limits::REPLY_ROOM`]). If not, the shell writes the queue
+    /// out before it gives the hub more of `conn`'s frames, and stops
+    /// reading `conn` while its socket takes no more.
+    pub fn has_room(&self, conn: ConnId) -> bool {
+        self.sessions
+            .get(conn)
+            .is_none_or(|s| s.output.room() >= crate::limits::REPLY_ROOM)
     }
 
     /// `conn` went away without logging out: its slot is free at once.

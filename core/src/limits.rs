@@ -128,6 +128,12 @@ pub const PRIVATE_ANSWER_MS: u64 = 60_000;
 /// on top of what its socket buffers hold has stopped reading, and is
 /// dropped.
 pub const CONTROL_BYTES: usize = 2048;
+/// Room a connection's queue must have before another of its commands is
+/// taken: the longest reply to one command (`whoelse` with every account
+/// online under names of up to 32 plain characters). Less, and the shell
+/// writes the queue out first, or stops reading a client that does not
+/// read its replies, rather than drop it.
+pub const REPLY_ROOM: usize = 1200;
 /// How long a closing connection may take to read its last frames before
 /// the hub frees its slot.
 pub const CLOSING_MS: u64 = 2_000;

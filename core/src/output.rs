@@ -44,6 +44,11 @@ impl Output {
         self.ring.is_empty()
     }
 
+    /// Bytes that can be queued still.
+    pub fn room(&self) -> usize {
+        CONTROL_BYTES - self.ring.len()
+    }
+
     /// Queues an encoded frame (ending in a line feed), whole or not at all.
     pub fn push_frame(&mut self, line: &[u8]) -> Result<(), Full> {
         if CONTROL_BYTES - self.ring.len() < line.len() {

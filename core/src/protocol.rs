@@ -510,6 +510,15 @@ mod tests {
     }
 
     #[test]
+    fn whoelse_with_everyone_online_fits_the_room_kept_for_a_reply() {
+        let name = Name::try_from("x".repeat(crate::limits::NAME_MAX).as_str()).unwrap();
+        let users: Names = core::iter::repeat_n(name, MAX_ACCOUNTS - 1).collect();
+        let mut buf = [0u8; FRAME_MAX + 1];
+        let n = encode(&ServerFrame::Users { users }, &mut buf).unwrap();
+        assert!(n <= crate::limits::REPLY_ROOM, "{n} bytes");
+    }
+
+    #[test]
     fn unknown_truncated_and_trailing_garbage_are_refused() {
         for bad in [
             &b"{\"Shout\":{}}"[..],

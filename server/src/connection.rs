@@ -29,6 +29,9 @@ pub struct Connection {
     pub waiting_to_write: bool,
     /// Not read until then: it sent faster than its rate.
     pub paused_until: Option<Instant>,
+    /// Not read until its socket takes what the hub queued for it: it does
+    /// not read its replies.
+    pub backlogged: bool,
     /// Closing: dropped by then even if its last bytes are not out.
     pub linger_until: Option<Instant>,
 }
@@ -54,6 +57,7 @@ impl Connection {
             filled: 0,
             waiting_to_write: false,
             paused_until: None,
+            backlogged: false,
             linger_until: None,
         })
     }

@@ -161,7 +161,8 @@ impl EventLoop {
             .iter()
             .flatten()
             .flat_map(|c| [c.paused_until, c.linger_until]);
-        [self.hub.poll_timeout(), self.leave_at]
+        let retry = self.journal.as_ref().and_then(Journal::retry_at);
+        [self.hub.poll_timeout(), self.leave_at, retry]
             .into_iter()
             .chain(conns)
             .flatten()
@@ -290,7 +291,7 @@ impl EventLoop {
             }
             return;
         };
-        if conn.paused_until.is_some() && !hung_up {
+        if (conn.paused_until.is_some() || conn.backlogged) && !hung_up {
             return;
         }
         match conn.read() {
@@ -308,20 +309,34 @@ impl EventLoop {
 
     /// Hands the hub the frames read from connection `index`, until the
     /// hub would rather wait (over its rate, or its address slowed down
-    /// for failed logins): the rest wait in the framer and the socket.
+    /// for failed logins), or the replies queued for it fill its queue and
+    /// its socket takes no more: the rest wait in the framer and the socket.
     fn take_frames(&mut self, index: usize, now: Instant) {
-        let Some(conn) = self.conns[index].as_mut() else {
-            return;
-        };
-        let Some(id) = conn.id else {
-            return;
-        };
         loop {
+            let Some(conn) = self.conns[index].as_mut() else {
+                return;
+            };
+            let Some(id) = conn.id else {
+                return;
+            };
             if let Some(at) = self.hub.read_after(id, now) {
                 conn.paused_until = Some(at);
                 debug!("conn {}: paused", id.slot());
                 self.watch(index);
                 return;
+            }
+            if !self.hub.has_room(id) {
+                // Its replies go out first, as far as its socket takes them.
+                self.flush(index, now);
+                if !self.hub.has_room(id) {
+                    if let Some(conn) = self.conns[index].as_mut() {
+                        debug!("conn {}: not reading its replies", id.slot());
+                        conn.backlogged = true;
+                    }
+                    self.watch(index);
+                    return;
+                }
+                continue;
             }
             let Some(frame) = conn.framer.next_frame(protocol::decode_client) else {
                 return;
@@ -342,7 +357,7 @@ impl EventLoop {
             return;
         };
         let mut flags = epoll::EventFlags::empty();
-        if conn.paused_until.is_none() {
+        if conn.paused_until.is_none() && !conn.backlogged {
             flags |= epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
         }
         if conn.waiting_to_write {
@@ -485,7 +500,12 @@ impl EventLoop {
             }
         }
         let changed = conn.waiting_to_write != was_waiting;
-        if changed {
+        if conn.backlogged && !conn.waiting_to_write {
+            // Everything queued is out: on with what it sent meanwhile.
+            conn.backlogged = false;
+            self.take_frames(index, now);
+            self.watch(index);
+        } else if changed {
             self.watch(index);
         }
     }

@@ -170,6 +170,11 @@ impl Journal {
         &self.path
     }
 
+    /// When a failed write is tried again, if one failed.
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
     /// The end of a loop turn: the hub's changes are written and, if any
     /// was promised to someone, synced, before anything is sent; then the
     /// hub hears that they are durable. Nothing is allocated once the

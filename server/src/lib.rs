@@ -86,7 +86,7 @@ impl fmt::Display for Error {
             Error::Credentials(error) => error.fmt(f),
             Error::Journal(error) => error.fmt(f),
             Error::Listen(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
-            Error::Signals(error) => write!(f, "cannot handle SIGINT/SIGTERM: {error}"),
+            Error::Signals(error) => write!(f, "cannot handle signals: {error}"),
             Error::Loop(error) => write!(f, "waiting for the network: {error}"),
         }
     }
@@ -134,6 +134,13 @@ pub fn run(config: Config) -> Result<(), Error> {
         let notify = notify.try_clone().map_err(Error::Signals)?;
         signal_hook::low_level::pipe::register(signal, notify).map_err(Error::Signals)?;
     }
+    // A file past its size limit (RLIMIT_FSIZE) is a failed write the
+    // journal reports and recovers from, not a reason to die.
+    signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    )
+    .map_err(Error::Signals)?;
     let worker = Worker::spawn(credentials, config.hasher.clone()).map_err(Error::Loop)?;
     EventLoop::new(hub, journal, clock, worker, listener, signals)
         .and_then(EventLoop::run)
