@@ -166,6 +166,32 @@ impl Server {
         timeout_secs: u64,
         options: &[&str],
     ) -> Server {
+        // Under qemu-user a fork from this (emulated, multi-threaded) test
+        // process can stall before its exec: the child is still a copy of
+        // the test binary, not the server. Such a start is tried again once.
+        for _ in 0..2 {
+            match Server::try_start(&dir, block_secs, timeout_secs, options) {
+                Ok((child, port, stderr)) => {
+                    return Server {
+                        child,
+                        port,
+                        dir,
+                        stderr,
+                    };
+                }
+                Err(stalled) => eprintln!("{stalled}; starting the server again"),
+            }
+        }
+        panic!("the server did not say where it listens within {WAIT:?}, twice")
+    }
+
+    /// One start: the child, its port and its log; or why it stalled.
+    fn try_start(
+        dir: &tempfile::TempDir,
+        block_secs: u64,
+        timeout_secs: u64,
+        options: &[&str],
+    ) -> Result<(Child, u16, Transcript), String> {
         let mut child = command("natter-server")
             .args([
                 "0",
@@ -205,17 +231,26 @@ impl Server {
             Ok(Ok((port, seen, rest))) => {
                 let stderr = Transcript::collect(rest);
                 stderr.0.lock().unwrap().extend_from_slice(seen.as_bytes());
-                Server {
-                    child,
-                    port,
-                    dir,
-                    stderr,
-                }
+                Ok((child, port, stderr))
             }
             Ok(Err(seen)) => panic!("the server exited before listening; it printed:\n{seen}"),
             Err(_) => {
+                let proc = |f: &str| std::fs::read(format!("/proc/{}/{f}", child.id()));
+                let cmdline = String::from_utf8_lossy(&proc("cmdline").unwrap_or_default())
+                    .replace('\0', " ");
+                let wchan =
+                    String::from_utf8_lossy(&proc("wchan").unwrap_or_default()).into_owned();
                 let _ = child.kill();
-                panic!("the server did not say where it listens within {WAIT:?}")
+                let _ = child.wait();
+                if !cmdline.contains("natter-server") {
+                    return Err(format!(
+                        "the server's process never ran it within {WAIT:?} \
+                         (still `{cmdline}`, waiting in {wchan})"
+                    ));
+                }
+                panic!(
+                    "the server did not say where it listens within {WAIT:?} (`{cmdline}`, in {wchan})"
+                )
             }
         }
     }
@@ -256,6 +291,13 @@ impl Server {
         (status, dir)
     }
 
+    /// Kills the server without warning (SIGKILL), as a crash or a power
+    /// cut would, and gives back its work directory for a restart.
+    pub fn crash(mut self) -> tempfile::TempDir {
+        self.kill();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     /// Kills the server without warning (SIGKILL).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -268,6 +310,12 @@ impl Server {
         std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
             .map(|dir| dir.count())
             .unwrap_or_else(|e| panic!("cannot list the server's descriptors: {e}"))
+    }
+
+    /// The server's process id (under qemu-user, the emulator's, which
+    /// runs it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// What the server logged so far.
@@ -497,6 +545,12 @@ impl Raw {
         let mut buf = [0u8; natter_core::limits::FRAME_MAX + 1];
         let n = natter_core::protocol::encode(frame, &mut buf).unwrap();
         self.send_bytes(&buf[..n]);
+    }
+
+    /// The sending half, for a thread that streams frames while this one
+    /// reads.
+    pub fn sender(&self) -> TcpStream {
+        self.writer.try_clone().unwrap()
     }
 
     /// Sends bytes as they are.
