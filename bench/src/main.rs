@@ -2,7 +2,7 @@
 //!
 //! - `natter-bench hub [ROUNDS]` ([`hub`]): the server's work per frame,
 //!   without sockets: a login storm through framer, codec and hub.
-//! - `natter-bench net [--quick] [--server PATH]` ([`net`]): the real
+//! - `natter-bench net [--quick] [--no-journal] [--server PATH]` ([`net`]): the real
 //!   server binary over loopback, in three workloads, each beside a
 //!   direct TCP exchange in the same run; latencies, throughput, refusals
 //!   and the server's memory. `--server` defaults to the `natter-server`
@@ -43,13 +43,14 @@ fn main() -> ExitCode {
         }
         Some("net") => {
             let quick = args.iter().any(|a| a == "--quick");
+            let journal = !args.iter().any(|a| a == "--no-journal");
             let server = args
                 .iter()
                 .position(|a| a == "--server")
                 .and_then(|i| args.get(i + 1))
                 .map(PathBuf::from)
                 .unwrap_or_else(beside_me);
-            match network(&server, quick) {
+            match network(&server, quick, journal) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("natter-bench: {error}");
@@ -87,7 +88,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: natter-bench hub [ROUNDS] | net [--quick] [--server PATH] | alloc [MESSAGES] | hash [MEMORY_KIB PASSES]"
+                "usage: natter-bench hub [ROUNDS] | net [--quick] [--no-journal] [--server PATH] | alloc [MESSAGES] | hash [MEMORY_KIB PASSES]"
             );
             ExitCode::from(2)
         }
@@ -102,7 +103,7 @@ fn beside_me() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("natter-server"))
 }
 
-fn network(server: &std::path::Path, quick: bool) -> Result<(), String> {
+fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), String> {
     let (rounds, count) = if quick {
         (2_000, 2_000)
     } else {
@@ -111,11 +112,13 @@ fn network(server: &std::path::Path, quick: bool) -> Result<(), String> {
     fn io(what: &'static str) -> impl Fn(std::io::Error) -> String {
         move |e| format!("{what}: {e}")
     }
-    let natter = net::Server::start(server)?;
+    let natter = net::Server::start(server, journal)?;
+    let started = std::time::Instant::now();
     println!(
-        "natter-bench net: {} ({})",
+        "natter-bench net: {} ({}, journal {})",
         server.display(),
-        if quick { "quick" } else { "full" }
+        if quick { "quick" } else { "full" },
+        if journal { "on" } else { "off" }
     );
     println!(
         "{:<48} {:>12} {:>12} {:>7}",
@@ -149,6 +152,13 @@ fn network(server: &std::path::Path, quick: bool) -> Result<(), String> {
     let fan_direct = net::fan_out_direct(count).map_err(io("fan-out direct"))?;
     throughput("fan-out 1 to 9 x 32 in flight", &fan, &fan_direct);
     println!("server memory with 10 users online: VmRSS {rss} KiB, RssAnon {anon} KiB");
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(syncs) = natter.stop() {
+        println!(
+            "journal: {syncs} syncs in {elapsed:.1} s of workloads ({:.0} a second)",
+            syncs as f64 / elapsed
+        );
+    }
     Ok(())
 }
 

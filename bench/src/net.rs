@@ -75,15 +75,23 @@ pub struct Server {
     child: Child,
     pub port: u16,
     dir: PathBuf,
+    /// Reads its log to the end; gives the journal's syncs, if it said.
+    log: Option<thread::JoinHandle<Option<u64>>>,
 }
 
 impl Server {
-    pub fn start(binary: &Path) -> Result<Server, String> {
+    /// Starts `binary`, with its journal (issue 11) or without.
+    pub fn start(binary: &Path, journal: bool) -> Result<Server, String> {
         let dir = std::env::temp_dir().join(format!("natter-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         std::fs::write(dir.join("credentials.txt"), CREDENTIALS).map_err(|e| e.to_string())?;
         let mut child = Command::new(binary)
             .args(["0", "60", "600", "-d", "--rate", "0"])
+            .args(if journal {
+                &[][..]
+            } else {
+                &["--no-journal"][..]
+            })
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -105,9 +113,32 @@ impl Server {
                 break port;
             }
         };
-        // Keep reading its log, so it never blocks on a full pipe.
-        thread::spawn(move || lines.for_each(drop));
-        Ok(Server { child, port, dir })
+        // Keep reading its log, so it never blocks on a full pipe. Its last
+        // words, under -d, count the journal's syncs.
+        let log = thread::spawn(move || {
+            lines
+                .map_while(Result::ok)
+                .filter_map(|line| {
+                    let count = line.strip_suffix(" syncs")?.rsplit(' ').next()?;
+                    count.parse().ok()
+                })
+                .last()
+        });
+        Ok(Server {
+            child,
+            port,
+            dir,
+            log: Some(log),
+        })
+    }
+
+    /// Stops the server as an owner would (SIGTERM); the journal's syncs,
+    /// if it kept one.
+    pub fn stop(mut self) -> Option<u64> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let _ = self.child.wait();
+        self.log.take()?.join().ok()?
     }
 
     /// The server's resident memory and the anonymous part of it, in KiB.
