@@ -123,15 +123,26 @@ impl Hub {
     /// The oldest letter above the cursor, in any mailbox.
     fn next_letter(&mut self) -> Option<Change> {
         let after = self.dirty.letters;
+        let latest = self.store.latest();
+        // Most turns post nothing: no walk of the mailboxes then.
+        if after >= latest {
+            return None;
+        }
         let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
-        let (to, _) = self
+        let Some((to, _)) = self
             .users
             .iter()
             .filter_map(|(to, _)| {
                 let letter = self.store.letter_after(to, after, &mut bytes)?;
                 Some((to, letter.id))
             })
-            .min_by_key(|&(_, id)| id)?;
+            .min_by_key(|&(_, id)| id)
+        else {
+            // Every letter past the cursor was read before its turn came:
+            // none needs a record.
+            self.dirty.letters = latest;
+            return None;
+        };
         let letter = self.store.letter_after(to, after, &mut bytes)?;
         self.dirty.letters = letter.id;
         Some(Change::Letter {
