@@ -11,7 +11,7 @@ use std::io;
 use std::path::Path;
 
 use natter_core::credential;
-use natter_core::hub::{AddAccountError, Config, Hub};
+use natter_core::hub::{AddAccountError, Config};
 
 use crate::credentials::{self, CredentialsFile};
 use crate::password::Hasher;
@@ -36,7 +36,7 @@ pub fn run(
     let fail = |error: io::Error| format!("{}: {error}", path.display());
     let (file, bytes) = crate::files::open_locked(path).map_err(fail)?;
     // The same checks as at start-up, into a hub of our own.
-    let mut hub = Box::new(Hub::new(Config::new(1, 1)));
+    let mut hub = crate::boxed_hub(Config::new(1, 1));
     let accounts = credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;
     let known = |name: &str| accounts.iter().any(|(n, _)| n == name);
     match action {
@@ -242,7 +242,7 @@ mod tests {
     #[test]
     fn a_running_server_holds_the_file() {
         let (_dir, path) = file("hans falcon*solo\n");
-        let mut hub = Hub::new(Config::new(1, 1));
+        let mut hub = natter_core::hub::Hub::new(Config::new(1, 1));
         let _server = CredentialsFile::load(&path, &mut hub).unwrap();
         let removed = run(
             &Action::Remove("hans".into()),

@@ -43,7 +43,7 @@ const SHUTDOWN_GRACE_MS: u64 = 3_000;
 const SLOTS: usize = 2 * MAX_CONNECTIONS;
 
 pub struct EventLoop {
-    hub: Hub,
+    hub: Box<Hub>,
     worker: Worker,
     epoll: rustix::fd::OwnedFd,
     listener: Option<TcpListener>,
@@ -58,7 +58,7 @@ pub struct EventLoop {
 
 impl EventLoop {
     pub fn new(
-        hub: Hub,
+        hub: Box<Hub>,
         journal: Option<Journal>,
         clock: Clock,
         worker: Worker,

@@ -92,6 +92,25 @@ impl fmt::Display for Error {
     }
 }
 
+/// The hub, in a heap box. `Hub::new` builds it on the stack first (a
+/// 300 KiB frame, touched page by page), and the main thread's stack stays
+/// resident for the life of the server, so it runs on a thread of its own,
+/// whose stack goes back to the system when it ends.
+pub(crate) fn boxed_hub(config: HubConfig) -> Box<Hub> {
+    // Not inlined: its frame would be this function's, on this stack.
+    #[inline(never)]
+    fn build(config: HubConfig) -> Box<Hub> {
+        Box::new(Hub::new(config))
+    }
+    match std::thread::Builder::new().spawn(move || build(config)) {
+        Ok(thread) => thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        // No thread to spare: it costs resident memory, not correctness.
+        Err(_) => build(config),
+    }
+}
+
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(config: Config) -> Result<(), Error> {
     if config.debug {
@@ -107,7 +126,7 @@ pub fn run(config: Config) -> Result<(), Error> {
     hub_config.login_ms = millis(config.login_timeout);
     hub_config.per_address = config.per_address;
     hub_config.signup = config.signup;
-    let mut hub = Hub::new(hub_config);
+    let mut hub = boxed_hub(hub_config);
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;
     debug!(
