@@ -312,6 +312,19 @@ impl Server {
             .unwrap_or_else(|e| panic!("cannot list the server's descriptors: {e}"))
     }
 
+    /// The server's anonymous resident memory, in KiB (`RssAnon` of
+    /// /proc/PID/status; under qemu-user, the emulator's, whose guest
+    /// heap is its own).
+    pub fn rss_anon_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_else(|e| panic!("cannot read the server's status: {e}"));
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("RssAnon:"))
+            .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no RssAnon in the server's status:\n{status}"))
+    }
+
     /// The server's process id (under qemu-user, the emulator's, which
     /// runs it).
     pub fn pid(&self) -> u32 {

@@ -400,3 +400,48 @@ fn others_keep_chatting_while_a_slow_password_hash_runs() {
         "{rewritten}"
     );
 }
+
+#[test]
+fn password_hashes_give_their_memory_back() {
+    // Each first login of a plain password hashes it (16 MiB, one pass),
+    // and each later login checks the hash. 64-bit glibc raises its mmap
+    // threshold to the size of the first big block freed, after which each
+    // hash came from the heap and stayed resident: 236 MiB after the
+    // logins of natter-bench net (issue 9).
+    let options = ["--hash-memory", "16384", "--hash-passes", "1"];
+    let server = Server::start_with_options(60, 120, &options);
+    drop(server.login("hans", "falcon*solo"));
+    let hashed = |count: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let file = std::fs::read_to_string(server.credentials()).unwrap();
+            if file.matches("$argon2id$").count() >= count {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "after 60 s, fewer than {count} passwords hashed:\n{file}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    hashed(1);
+    let first = server.rss_anon_kib();
+    for (name, password) in [
+        ("yoda", "wise@!man"),
+        ("luke", "light==saber"),
+        ("vader", "sithlord**"),
+    ] {
+        drop(server.login(name, password));
+    }
+    hashed(4);
+    // Checks of hashes, too.
+    drop(server.login("hans", "falcon*solo"));
+    drop(server.login("yoda", "wise@!man"));
+    let after = server.rss_anon_kib();
+    assert!(
+        after < first + 8 * 1024,
+        "the server held {first} KiB anonymous after one 16 MiB hash and {after} KiB \
+         after five more: a hash's memory stays resident"
+    );
+}

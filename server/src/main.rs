@@ -119,6 +119,7 @@ enum UserAction {
 }
 
 fn main() -> ExitCode {
+    password::give_back_hash_memory();
     let args = Args::parse();
     let Some(hasher) = Hasher::new(args.hash_memory, args.hash_passes) else {
         eprintln!("natter-server: argon2 needs at least 8 KiB and one pass");
