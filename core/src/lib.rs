@@ -12,7 +12,8 @@
 //!   as the changes a journal holds, so it survives a restart.
 //! - [`command`]: what a user types, parsed into frames (client side).
 //! - [`credential`]: what usernames and passwords may be (R3).
-//! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line splitter.
+//! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line
+//!   splitter; `letter_json`: the letter frame, written by hand (the hot path).
 //! - [`text`]: the exact texts a person sees for each frame.
 //! - [`limits`]: every capacity, in one place (R26); [`time`]: milliseconds.
 //!
@@ -31,6 +32,7 @@ pub mod event;
 pub mod framer;
 pub mod hub;
 pub mod journal;
+mod letter_json;
 pub mod limits;
 pub mod output;
 pub mod protocol;

@@ -6,7 +6,6 @@ use super::Hub;
 use crate::event::Transmit;
 use crate::limits::{FRAME_MAX, NAME_MAX, TEXT_MAX};
 use crate::output::Next;
-use crate::protocol;
 use crate::session::{ConnId, Phase};
 use crate::time::Instant;
 
@@ -50,7 +49,7 @@ impl Hub {
                     };
                     let id = letter.id;
                     // Letters fit FRAME_MAX by construction (limits.rs).
-                    match protocol::encode(&letter.frame(now), &mut buf[len..]) {
+                    match letter.frame(now).encode(&mut buf[len..]) {
                         Ok(n) => {
                             session.output.sent = id;
                             len += n;
