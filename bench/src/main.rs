@@ -4,8 +4,8 @@
 //!   without sockets: a login storm through framer, codec and hub.
 //! - `natter-bench net [--quick] [--no-journal] [--server PATH]` ([`net`]): the real
 //!   server binary over loopback, in three workloads, each beside a
-//!   direct TCP exchange in the same run; latencies, throughput, refusals
-//!   and the server's memory. `--server` defaults to the `natter-server`
+//!   direct TCP exchange in the same run; latencies, throughput, refusals,
+//!   the server's event-loop CPU per delivery and its memory. `--server` defaults to the `natter-server`
 //!   beside this binary (`cargo build --release -p natter-server` first).
 //!
 //! - `natter-bench alloc [MESSAGES]` ([`alloc`]): heap allocations per
@@ -124,7 +124,14 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
         "{:<48} {:>12} {:>12} {:>7}",
         "workload", "natter", "direct TCP", "ratio"
     );
+    // The event loop's CPU time over a workload (its logins included), per
+    // message delivered: the server's own cost, apart from the harness's.
+    let cpu_per_delivery = |before: u64, figures: &Figures| {
+        (natter.loop_cpu_ns().saturating_sub(before)) as f64 / 1000.0 / figures.deliveries as f64
+    };
+    let cpu = natter.loop_cpu_ns();
     let pp = net::ping_pong(natter.port, rounds).map_err(io("ping-pong"))?;
+    let pp_cpu = cpu_per_delivery(cpu, &pp);
     let pp_direct = net::ping_pong_direct(rounds).map_err(io("ping-pong direct"))?;
     row(
         "ping-pong round trip p50 (us)",
@@ -136,6 +143,7 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
         pp.latencies.percentile(99.0),
         pp_direct.latencies.percentile(99.0),
     );
+    cpu_row("ping-pong", pp_cpu);
     let flooded = net::ping_pong_under_flood(natter.port, rounds / 4).map_err(io("flood"))?;
     for (what, p) in [("p50", 50.0), ("p99", 99.0), ("p100", 100.0)] {
         row(
@@ -144,13 +152,19 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
             pp_direct.latencies.percentile(p),
         );
     }
+    let cpu = natter.loop_cpu_ns();
     let pairs = net::pairs(natter.port, count).map_err(io("pairs"))?;
+    let pairs_cpu = cpu_per_delivery(cpu, &pairs);
     let (rss, anon) = natter.memory();
     let pairs_direct = net::pairs_direct(count).map_err(io("pairs direct"))?;
     throughput("pairs 5 x 32 in flight", &pairs, &pairs_direct);
+    cpu_row("pairs 5 x 32 in flight", pairs_cpu);
+    let cpu = natter.loop_cpu_ns();
     let fan = net::fan_out(natter.port, count).map_err(io("fan-out"))?;
+    let fan_cpu = cpu_per_delivery(cpu, &fan);
     let fan_direct = net::fan_out_direct(count).map_err(io("fan-out direct"))?;
     throughput("fan-out 1 to 9 x 32 in flight", &fan, &fan_direct);
+    cpu_row("fan-out 1 to 9 x 32 in flight", fan_cpu);
     println!("server memory with 10 users online: VmRSS {rss} KiB, RssAnon {anon} KiB");
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(syncs) = natter.stop() {
@@ -165,6 +179,14 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
 fn row(what: &str, natter: f64, direct: f64) {
     let ratio = natter / direct.max(1e-9);
     println!("{what:<48} {natter:>12.1} {direct:>12.1} {ratio:>6.2}x");
+}
+
+/// The server's event-loop CPU per delivery: no direct counterpart.
+fn cpu_row(what: &str, us: f64) {
+    println!(
+        "{:<48} {us:>12.2}",
+        format!("{what}: server CPU/delivery (us)")
+    );
 }
 
 fn throughput(what: &str, natter: &Figures, direct: &Figures) {

@@ -141,6 +141,16 @@ impl Server {
         self.log.take()?.join().ok()?
     }
 
+    /// CPU time the server's event loop (its main thread) has used so far,
+    /// in nanoseconds, from /proc (0 if it cannot be read).
+    pub fn loop_cpu_ns(&self) -> u64 {
+        let pid = self.child.id();
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/schedstat"))
+            .ok()
+            .and_then(|stat| stat.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// The server's resident memory and the anonymous part of it, in KiB.
     pub fn memory(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
