@@ -144,6 +144,14 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
         pp_direct.latencies.percentile(99.0),
     );
     cpu_row("ping-pong", pp_cpu);
+    let relayed = net::ping_pong_relayed(rounds).map_err(io("ping-pong relayed"))?;
+    for (what, p) in [("p50", 50.0), ("p99", 99.0)] {
+        row(
+            &format!("  through a bare relay, not natter: {what} (us)"),
+            relayed.latencies.percentile(p),
+            pp_direct.latencies.percentile(p),
+        );
+    }
     let flooded = net::ping_pong_under_flood(natter.port, rounds / 4).map_err(io("flood"))?;
     for (what, p) in [("p50", 50.0), ("p99", 99.0), ("p100", 100.0)] {
         row(

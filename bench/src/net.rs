@@ -2,7 +2,9 @@
 //! workloads, each beside a direct TCP exchange (no server) in the same run,
 //! so the figures are read as ratios on whatever machine runs them:
 //!
-//! - ping-pong: hans messages yoda, yoda answers, one at a time;
+//! - ping-pong: hans messages yoda, yoda answers, one at a time; beside
+//!   it, the direct exchange through a bare relay too (the hops natter
+//!   adds, without natter);
 //! - pairs: five senders, each to its own receiver, 32 messages in flight;
 //! - fan-out: hans broadcasts to the nine others, 32 broadcasts in flight.
 //!
@@ -287,6 +289,54 @@ pub fn ping_pong_direct(rounds: u64) -> io::Result<Figures> {
     figures.elapsed = start.elapsed();
     let _ = a.shutdown(std::net::Shutdown::Both);
     let _ = echo.join();
+    Ok(figures)
+}
+
+/// The direct ping-pong through a bare relay: two threads that copy bytes
+/// between the two ends, one per direction. A round trip takes four
+/// loopback hops, as through natter, with no parsing, no acknowledgements
+/// and no other user: the floor of any relaying server on this machine.
+pub fn ping_pong_relayed(rounds: u64) -> io::Result<Figures> {
+    let (mut hans, hans_end) = socket_pair()?;
+    let (yoda_end, yoda) = socket_pair()?;
+    let forward = |mut from: TcpStream, mut to: TcpStream| {
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = io::Read::read(&mut from, &mut buf) {
+                if to.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let relays = [
+        forward(hans_end.try_clone()?, yoda_end.try_clone()?),
+        forward(yoda_end, hans_end),
+    ];
+    let mut yoda_reader = BufReader::new(yoda.try_clone()?);
+    let mut yoda = yoda;
+    let mut hans_reader = BufReader::new(hans.try_clone()?);
+    let start = Instant::now();
+    let mut figures = Figures::default();
+    let mut line = Vec::new();
+    for seq in 0..rounds {
+        let sent = Instant::now();
+        hans.write_all(frame_line(seq, &text(start, seq)).as_bytes())?;
+        line.clear();
+        yoda_reader.read_until(b'\n', &mut line)?;
+        yoda.write_all(&line)?;
+        line.clear();
+        hans_reader.read_until(b'\n', &mut line)?;
+        figures.latencies.add(sent.elapsed());
+        figures.deliveries += 2;
+    }
+    figures.elapsed = start.elapsed();
+    for end in [&hans, &yoda] {
+        let _ = end.shutdown(std::net::Shutdown::Both);
+    }
+    for relay in relays {
+        let _ = relay.join();
+    }
     Ok(figures)
 }
 
