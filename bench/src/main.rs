@@ -126,10 +126,11 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
     );
     // The event loop's CPU time over a workload (its logins included), per
     // message delivered: the server's own cost, apart from the harness's.
-    let cpu_per_delivery = |before: u64, figures: &Figures| {
-        (natter.loop_cpu_ns().saturating_sub(before)) as f64 / 1000.0 / figures.deliveries as f64
+    let cpu_per_delivery = |before: Option<u64>, figures: &Figures| {
+        let spent = natter.loop_cpu_ns()?.checked_sub(before?)?;
+        Some(spent as f64 / 1000.0 / figures.deliveries.max(1) as f64)
     };
-    let cpu = natter.loop_cpu_ns();
+    let cpu = natter.idle_loop_cpu_ns();
     let pp = net::ping_pong(natter.port, rounds).map_err(io("ping-pong"))?;
     let pp_cpu = cpu_per_delivery(cpu, &pp);
     let pp_direct = net::ping_pong_direct(rounds).map_err(io("ping-pong direct"))?;
@@ -160,14 +161,14 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
             pp_direct.latencies.percentile(p),
         );
     }
-    let cpu = natter.loop_cpu_ns();
+    let cpu = natter.idle_loop_cpu_ns();
     let pairs = net::pairs(natter.port, count).map_err(io("pairs"))?;
     let pairs_cpu = cpu_per_delivery(cpu, &pairs);
     let (rss, anon) = natter.memory();
     let pairs_direct = net::pairs_direct(count).map_err(io("pairs direct"))?;
     throughput("pairs 5 x 32 in flight", &pairs, &pairs_direct);
     cpu_row("pairs 5 x 32 in flight", pairs_cpu);
-    let cpu = natter.loop_cpu_ns();
+    let cpu = natter.idle_loop_cpu_ns();
     let fan = net::fan_out(natter.port, count).map_err(io("fan-out"))?;
     let fan_cpu = cpu_per_delivery(cpu, &fan);
     let fan_direct = net::fan_out_direct(count).map_err(io("fan-out direct"))?;
@@ -190,11 +191,12 @@ fn row(what: &str, natter: f64, direct: f64) {
 }
 
 /// The server's event-loop CPU per delivery: no direct counterpart.
-fn cpu_row(what: &str, us: f64) {
-    println!(
-        "{:<48} {us:>12.2}",
-        format!("{what}: server CPU/delivery (us)")
-    );
+fn cpu_row(what: &str, us: Option<f64>) {
+    let what = format!("{what}: server CPU/delivery (us)");
+    match us {
+        Some(us) => println!("{what:<48} {us:>12.2}"),
+        None => println!("{what:<48} {:>12}", "n/a"),
+    }
 }
 
 fn throughput(what: &str, natter: &Figures, direct: &Figures) {

@@ -97,12 +97,18 @@ impl fmt::Display for Error {
 /// resident for the life of the server, so it runs on a thread of its own,
 /// whose stack goes back to the system when it ends.
 pub(crate) fn boxed_hub(config: HubConfig) -> Box<Hub> {
-    // Not inlined: its frame would be this function's, on this stack.
+    // Not inlined: its frame would be this function's, probed page by
+    // page on this stack whichever way the match below goes.
     #[inline(never)]
     fn build(config: HubConfig) -> Box<Hub> {
         Box::new(Hub::new(config))
     }
-    match std::thread::Builder::new().spawn(move || build(config)) {
+    // Room for a debug build's frame (about two hubs) whatever
+    // RUST_MIN_STACK says; only what it touches is ever resident.
+    let thread = std::thread::Builder::new()
+        .name("hub-init".into())
+        .stack_size(4 << 20);
+    match thread.spawn(move || build(config)) {
         Ok(thread) => thread
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
