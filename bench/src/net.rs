@@ -313,7 +313,7 @@ pub fn ping_pong_direct(rounds: u64) -> io::Result<Figures> {
 /// The direct ping-pong through a bare relay: two threads that copy bytes
 /// between the two ends, one per direction. A round trip takes four
 /// loopback hops, as through natter, with no parsing, no acknowledgements
-/// and no other user: the floor of any relaying server on this machine.
+/// and no other user: no relaying server here can be much cheaper.
 pub fn ping_pong_relayed(rounds: u64) -> io::Result<Figures> {
     let (mut hans, hans_end) = socket_pair()?;
     let (yoda_end, yoda) = socket_pair()?;
