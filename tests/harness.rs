@@ -13,7 +13,7 @@
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -106,11 +106,93 @@ impl Transcript {
     }
 }
 
-/// Sends SIGTERM to a process (via kill(1), to keep tests free of unsafe).
+/// Sends SIGTERM to a process.
 fn terminate(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    signal(child.id(), rustix::process::Signal::TERM);
+}
+
+fn signal(pid: u32, signal: rustix::process::Signal) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process(pid, signal);
+    }
+}
+
+/// Runs `program` with `args` to its end, as `Command::output` does, and
+/// survives a fault of qemu-user: a fork from this emulated, multi-threaded
+/// test process can hang before its exec, and then the spawn never
+/// returns. A child of ours still running this test binary after `WAIT`
+/// is such a fork: it is killed, and the command, which never ran, runs
+/// again. Natively there is no such fork and the first try is the only one.
+pub fn output_of(program: &str, args: &[&str]) -> std::io::Result<Output> {
+    for _ in 0..3 {
+        let (done, outcome) = std::sync::mpsc::channel();
+        let mut command = Command::new(program);
+        command.args(args);
+        thread::spawn(move || {
+            let _ = done.send(command.output());
+        });
+        match outcome.recv_timeout(WAIT) {
+            Ok(output) => return output,
+            Err(_) if kill_stalled_forks() > 0 => eprintln!(
+                "{program} {args:?}: a fork of the test process never ran it \
+                 (killed); running it again"
+            ),
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    ErrorKind::TimedOut,
+                    format!("{program} {args:?} did not finish within {WAIT:?}"),
+                ));
+            }
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "{program} {args:?}: three forks in a row never ran it"
+    )))
+}
+
+/// Kills this process's children that are still copies of it a second
+/// later (forks that never reached their exec; another test's fork
+/// execs within milliseconds); how many.
+fn kill_stalled_forks() -> usize {
+    let me = std::process::id();
+    let Ok(exe) = std::env::current_exe() else {
+        return 0;
+    };
+    let exe = exe.display().to_string();
+    let copies = || -> Vec<u32> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok()) else {
+                continue;
+            };
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let parent = status
+                .lines()
+                .find_map(|line| line.strip_prefix("PPid:"))
+                .and_then(|ppid| ppid.trim().parse::<u32>().ok());
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if parent == Some(me) && String::from_utf8_lossy(&cmdline).contains(&exe) {
+                found.push(pid);
+            }
+        }
+        found
+    };
+    let first = copies();
+    if first.is_empty() {
+        return 0;
+    }
+    thread::sleep(Duration::from_secs(1));
+    let stalled: Vec<u32> = copies()
+        .into_iter()
+        .filter(|pid| first.contains(pid))
+        .collect();
+    for &pid in &stalled {
+        signal(pid, rustix::process::Signal::KILL);
+    }
+    stalled.len()
 }
 
 /// Waits for `child` to exit, at most `WAIT`.

@@ -9,12 +9,12 @@
 //! screen as it was.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{WAIT, bin, qemu};
+use crate::{WAIT, bin, output_of, qemu};
 
 /// Sockets of this test process, numbered.
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -83,11 +83,9 @@ impl Screen {
     }
 
     fn tmux(&self, args: &[&str]) -> Output {
-        let output = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
+        let mut all = vec!["-L", &self.socket];
+        all.extend(args);
+        let output = output_of("tmux", &all)
             .unwrap_or_else(|e| panic!("cannot run tmux (ci/setup.sh installs it): {e}"));
         assert!(
             output.status.success(),
@@ -227,9 +225,7 @@ impl Screen {
 
 impl Drop for Screen {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
+        let _ = output_of("tmux", &["-L", &self.socket, "kill-server"]);
     }
 }
 
