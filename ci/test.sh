@@ -12,6 +12,20 @@ step() { printf '\n==> %s\n' "$*"; }
 fail() { printf '\nci/test.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 trap 'fail "line $LINENO: $BASH_COMMAND"' ERR
 
+# No test may hold CI: a whole `cargo test` (its build included) that
+# outlasts this is stopped, with its process group, and the run fails
+# saying so. A full run under qemu takes about 5 minutes.
+TEST_LIMIT=1200
+bounded_test() {
+    local rc=0
+    timeout --kill-after=30 "$TEST_LIMIT" cargo test "$@" || rc=$?
+    case "$rc" in
+        0) ;;
+        124 | 137) fail "cargo test $* ran over ${TEST_LIMIT}s and was stopped: a test hangs" ;;
+        *) fail "cargo test $* failed (exit $rc)" ;;
+    esac
+}
+
 ARM_TARGETS=(aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
 BARE_METAL=thumbv7em-none-eabihf
 
@@ -26,7 +40,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "tests on the host"
 cargo build --workspace --bins --locked
-cargo test --workspace --locked
+bounded_test --workspace --locked
 cargo test -p natter-core --test size --locked -q -- --nocapture
 
 step "natter-core on bare metal ($BARE_METAL): no std, no alloc"
@@ -35,7 +49,7 @@ cargo build -p natter-core --target "$BARE_METAL" --locked
 for target in "${ARM_TARGETS[@]}"; do
     step "tests on $target under qemu-user"
     cargo build --workspace --bins --target "$target" --locked
-    cargo test --workspace --target "$target" --locked
+    bounded_test --workspace --target "$target" --locked
     cargo test -p natter-core --test size --target "$target" --locked -q -- --nocapture
 done
 
