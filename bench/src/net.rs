@@ -225,14 +225,26 @@ pub fn hans_and_yoda(port: u16) -> io::Result<(Peer, Peer)> {
 
 /// `rounds` round trips between two users logged in already.
 pub fn ping_pong_of(hans: &mut Peer, yoda: &mut Peer, rounds: u64) -> io::Result<Figures> {
+    round_trips(rounds, |_, text| {
+        hans.writer.message("yoda", text)?;
+        expect_message(yoda)?;
+        yoda.writer.message("hans", text)?;
+        expect_message(hans)?;
+        Ok(())
+    })
+}
+
+/// `rounds` round trips of `round` (given each one's number and text),
+/// each timed; two deliveries each.
+fn round_trips(
+    rounds: u64,
+    mut round: impl FnMut(u64, &str) -> io::Result<()>,
+) -> io::Result<Figures> {
     let start = Instant::now();
     let mut figures = Figures::default();
     for seq in 0..rounds {
         let sent = Instant::now();
-        hans.writer.message("yoda", &text(start, seq))?;
-        expect_message(yoda)?;
-        yoda.writer.message("hans", &text(start, seq))?;
-        expect_message(hans)?;
+        round(seq, &text(start, seq))?;
         figures.latencies.add(sent.elapsed());
         figures.deliveries += 2;
     }
@@ -293,18 +305,13 @@ pub fn ping_pong_direct(rounds: u64) -> io::Result<Figures> {
         }
     });
     let mut reader = BufReader::new(a.try_clone()?);
-    let start = Instant::now();
-    let mut figures = Figures::default();
     let mut line = Vec::new();
-    for seq in 0..rounds {
-        let sent = Instant::now();
-        a.write_all(frame_line(seq, &text(start, seq)).as_bytes())?;
+    let figures = round_trips(rounds, |seq, text| {
+        a.write_all(frame_line(seq, text).as_bytes())?;
         line.clear();
         reader.read_until(b'\n', &mut line)?;
-        figures.latencies.add(sent.elapsed());
-        figures.deliveries += 2;
-    }
-    figures.elapsed = start.elapsed();
+        Ok(())
+    })?;
     let _ = a.shutdown(std::net::Shutdown::Both);
     let _ = echo.join();
     Ok(figures)
@@ -334,21 +341,16 @@ pub fn ping_pong_relayed(rounds: u64) -> io::Result<Figures> {
     let mut yoda_reader = BufReader::new(yoda.try_clone()?);
     let mut yoda = yoda;
     let mut hans_reader = BufReader::new(hans.try_clone()?);
-    let start = Instant::now();
-    let mut figures = Figures::default();
     let mut line = Vec::new();
-    for seq in 0..rounds {
-        let sent = Instant::now();
-        hans.write_all(frame_line(seq, &text(start, seq)).as_bytes())?;
+    let figures = round_trips(rounds, |seq, text| {
+        hans.write_all(frame_line(seq, text).as_bytes())?;
         line.clear();
         yoda_reader.read_until(b'\n', &mut line)?;
         yoda.write_all(&line)?;
         line.clear();
         hans_reader.read_until(b'\n', &mut line)?;
-        figures.latencies.add(sent.elapsed());
-        figures.deliveries += 2;
-    }
-    figures.elapsed = start.elapsed();
+        Ok(())
+    })?;
     for end in [&hans, &yoda] {
         let _ = end.shutdown(std::net::Shutdown::Both);
     }
