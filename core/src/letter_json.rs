@@ -4,6 +4,7 @@
 //! The bytes are exactly those of [`protocol::encode`](crate::protocol::encode),
 //! which the tests compare for every character class and every buffer size.
 
+use crate::copy::copy_short;
 use crate::protocol::{EncodeError, LetterFrame};
 
 impl LetterFrame<'_> {
@@ -42,12 +43,11 @@ struct Line<'b> {
 }
 
 impl Line<'_> {
+    #[inline(always)]
     fn raw(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let end = self.len + bytes.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(EncodeError)?
-            .copy_from_slice(bytes);
+        let into = self.buf.get_mut(self.len..end).ok_or(EncodeError)?;
+        copy_short(into, bytes);
         self.len = end;
         Ok(())
     }

@@ -20,6 +20,7 @@
 //! start that have not logged in again) within [`NEWCOMER_BYTES`] all
 //! together.
 
+use crate::copy::copy_short;
 use crate::credential::Name;
 use crate::limits::{
     CHUNK_BYTES, MAILBOX_BYTES, MAX_ACCOUNTS, NAME_MAX, NEWCOMER_BYTES, SENDER_BYTES, STORE_BYTES,
@@ -440,7 +441,7 @@ impl<'a> ChainWriter<'a> {
             let room = CHUNK_BYTES - self.offset;
             let n = room.min(bytes.len());
             let chunk = &mut self.store.chunks[usize::from(self.chunk)];
-            chunk[self.offset..self.offset + n].copy_from_slice(&bytes[..n]);
+            copy_short(&mut chunk[self.offset..], &bytes[..n]);
             self.offset += n;
             bytes = &bytes[n..];
         }
@@ -464,7 +465,7 @@ impl ChainReader<'_> {
             }
             let n = (CHUNK_BYTES - self.offset).min(into.len());
             let chunk = &self.store.chunks[usize::from(self.chunk)];
-            into[..n].copy_from_slice(&chunk[self.offset..self.offset + n]);
+            copy_short(into, &chunk[self.offset..self.offset + n]);
             self.offset += n;
             into = &mut into[n..];
         }
