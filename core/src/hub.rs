@@ -177,11 +177,13 @@ impl Hub {
     /// A frame from `conn`.
     pub fn receive(&mut self, conn: ConnId, frame: ClientFrame, now: Instant) {
         self.now = now;
-        self.handle(conn, frame, now);
+        self.handle(conn, &frame, now);
         self.drop_unread();
     }
 
-    fn handle(&mut self, conn: ConnId, frame: ClientFrame, now: Instant) {
+    /// `frame` is borrowed, not moved: a frame is as large as its longest
+    /// text, and each move of it was a copy of half a kilobyte.
+    fn handle(&mut self, conn: ConnId, frame: &ClientFrame, now: Instant) {
         let rate = self.config.rate;
         let Some(session) = self.sessions.get_mut(conn) else {
             return;
@@ -194,17 +196,17 @@ impl Hub {
         match (phase, frame) {
             (Phase::Closing, _) => return,
             (_, ClientFrame::Logout {}) => return self.end(conn, ByeReason::LoggedOut),
-            (Phase::Username, ClientFrame::Username { name }) => self.username(conn, name),
+            (Phase::Username, ClientFrame::Username { name }) => self.username(conn, name.clone()),
             (Phase::Password(user), ClientFrame::Password { password }) => {
-                self.password(conn, user, password, now)
+                self.password(conn, user, password.clone(), now)
             }
             (Phase::NewPassword(name), ClientFrame::Password { password }) => {
-                self.new_password(conn, name, password)
+                self.new_password(conn, name, password.clone())
             }
             // Nothing is read while its password is checked: the client
             // waits for the answer.
             (Phase::Checking { .. }, _) => return self.bad_frame(conn, FrameError::Unexpected),
-            (Phase::Online(user), ClientFrame::Received { id }) => {
+            (Phase::Online(user), &ClientFrame::Received { id }) => {
                 // Everything up to `id` was shown. Receiving is not
                 // activity (R9).
                 self.store.acknowledge(user, id);

@@ -348,11 +348,17 @@ impl Store {
         id: u64,
         bytes: &'b mut LetterBytes,
     ) -> Option<Letter<'b>> {
+        self.letters_after(to, id).read_next(bytes)
+    }
+
+    /// `to`'s letters with an id above `id`, oldest first: one walk of the
+    /// mailbox for a whole batch, not one a letter (issue 9).
+    pub fn letters_after(&self, to: UserId, id: u64) -> Letters<'_> {
         let mut at = self.boxes[to.index()].first;
         while at != NIL && self.id_of(at) <= id {
             at = self.next_letter(at);
         }
-        (at != NIL).then(|| self.read(at, bytes)).flatten()
+        Letters { store: self, at }
     }
 
     fn id_of(&self, head: u16) -> u64 {
@@ -448,6 +454,31 @@ impl<'a> ChainWriter<'a> {
     }
 }
 
+/// A mailbox read in order from some letter on: [`Store::letters_after`].
+/// It borrows the store, so no letter goes while it is read.
+pub struct Letters<'s> {
+    store: &'s Store,
+    /// The next letter's first chunk, or `NIL`.
+    at: u16,
+}
+
+impl Letters<'_> {
+    /// The next letter's id, without reading it.
+    pub fn next_id(&self) -> Option<u64> {
+        (self.at != NIL).then(|| self.store.id_of(self.at))
+    }
+
+    /// The next letter, read into `bytes`.
+    pub fn read_next<'b>(&mut self, bytes: &'b mut LetterBytes) -> Option<Letter<'b>> {
+        if self.at == NIL {
+            return None;
+        }
+        let at = self.at;
+        self.at = self.store.next_letter(at);
+        self.store.read(at, bytes)
+    }
+}
+
 /// Reads bytes along a chain, from an offset in its first chunk.
 struct ChainReader<'a> {
     store: &'a Store,
@@ -521,6 +552,31 @@ mod tests {
         assert_eq!(store.acknowledge(yoda, first), 0, "only by its reader");
         assert_eq!(texts(&store, luke), ["two"]);
         assert_eq!(texts(&store, yoda), ["for yoda"]);
+    }
+
+    #[test]
+    fn a_batch_reads_on_from_where_it_started_as_letter_after_does() {
+        let mut store = Store::default();
+        let (luke, yoda) = (UserId::from_index(7), UserId::from_index(1));
+        let hans = name("hans");
+        let ids: Vec<u64> = (0..5)
+            .map(|i| {
+                store.post(post(yoda, &hans, &text("not luke's"))).unwrap();
+                store
+                    .post(post(luke, &hans, &text(&std::format!("{i}"))))
+                    .unwrap()
+            })
+            .collect();
+        let mut bytes = [0; NAME_MAX + TEXT_MAX];
+        let mut batch = store.letters_after(luke, ids[1]);
+        for (i, &id) in ids.iter().enumerate().skip(2) {
+            assert_eq!(batch.next_id(), Some(id));
+            let letter = batch.read_next(&mut bytes).unwrap();
+            assert_eq!((letter.id, letter.text), (id, std::format!("{i}").as_str()));
+        }
+        assert_eq!(batch.next_id(), None);
+        assert!(batch.read_next(&mut bytes).is_none());
+        assert_eq!(texts(&store, luke), ["0", "1", "2", "3", "4"]);
     }
 
     #[test]

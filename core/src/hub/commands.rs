@@ -14,11 +14,11 @@ impl Hub {
         &mut self,
         conn: ConnId,
         user: UserId,
-        frame: ClientFrame,
+        frame: &ClientFrame,
     ) -> Result<(), NotACommand> {
         let reply = match frame {
-            ClientFrame::Message { to, text } => self.message(user, &to, &text),
-            ClientFrame::Broadcast { text } => self.broadcast(user, &text),
+            ClientFrame::Message { to, text } => self.message(user, to, text),
+            ClientFrame::Broadcast { text } => self.broadcast(user, text),
             ClientFrame::WhoElse {} => Some(ServerFrame::Users {
                 users: self.seen_by(user, None),
             }),
@@ -33,27 +33,30 @@ impl Hub {
                 })
             }
             ClientFrame::StartPrivate { user: target } => {
-                self.start_private(conn, user, &target);
+                self.start_private(conn, user, target);
                 None
             }
-            ClientFrame::AcceptPrivate { user: from, port } => {
-                self.answer_private(conn, user, &from, Some(port))
+            &ClientFrame::AcceptPrivate {
+                user: ref from,
+                port,
+            } => {
+                self.answer_private(conn, user, from, Some(port))
                     .map_err(|_| NotACommand)?;
                 None
             }
             ClientFrame::DeclinePrivate { user: from } => {
-                self.answer_private(conn, user, &from, None)
+                self.answer_private(conn, user, from, None)
                     .map_err(|_| NotACommand)?;
                 None
             }
             ClientFrame::WithdrawPrivate { user: target } => {
-                self.withdraw_private(conn, user, &target);
+                self.withdraw_private(conn, user, target);
                 None
             }
             // Activity only (R22): handled by the caller.
             ClientFrame::PrivateActivity {} => None,
-            ClientFrame::Block { user: target } => Some(self.block(user, &target)),
-            ClientFrame::Unblock { user: target } => Some(self.unblock(user, &target)),
+            ClientFrame::Block { user: target } => Some(self.block(user, target)),
+            ClientFrame::Unblock { user: target } => Some(self.unblock(user, target)),
             ClientFrame::Username { .. }
             | ClientFrame::Password { .. }
             | ClientFrame::Logout {}

@@ -25,6 +25,8 @@ impl Hub {
         };
         let mut len = 0;
         let mut bytes = [0; NAME_MAX + TEXT_MAX];
+        // The reader's unsent letters, found once for the whole batch.
+        let mut unsent = None;
         while let Some(next) = session.output.next() {
             match next {
                 Next::Frame(n) => {
@@ -37,10 +39,15 @@ impl Hub {
                 Next::Letters(up_to) => {
                     // A user who left has their letters kept, not sent.
                     let letter = match session.phase {
-                        Phase::Online(user) => self
-                            .store
-                            .letter_after(user, session.output.sent, &mut bytes)
-                            .filter(|letter| letter.id <= up_to),
+                        Phase::Online(user) => {
+                            let sent = session.output.sent;
+                            let unsent =
+                                unsent.get_or_insert_with(|| self.store.letters_after(user, sent));
+                            match unsent.next_id() {
+                                Some(id) if id <= up_to => unsent.read_next(&mut bytes),
+                                _ => None,
+                            }
+                        }
                         _ => None,
                     };
                     let Some(letter) = letter else {
