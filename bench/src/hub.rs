@@ -12,7 +12,7 @@ use std::time::Instant as Clock;
 
 use natter_core::framer::LineFramer;
 use natter_core::limits::FRAME_MAX;
-use natter_core::protocol;
+use natter_core::protocol::{self, ClientFrame};
 use natter_core::{Config, ConnId, Hub, Instant};
 
 /// Takes every ready connection's bytes as the server does, and counts them.
@@ -55,9 +55,11 @@ fn feed(
     spare[..bytes.len()].copy_from_slice(bytes);
     framer.filled(bytes.len());
     let mut frames = 0;
-    while let Some(frame) = framer.next_frame(protocol::decode_client) {
-        if let Ok(frame) = frame {
-            hub.receive(conn, frame, now);
+    // Decoded in place, as the server does.
+    let mut frame = ClientFrame::Logout {};
+    while let Some(line) = framer.next_payload() {
+        if line.is_ok_and(|line| protocol::decode_client_into(line, &mut frame).is_ok()) {
+            hub.receive(conn, &frame, now);
             out.drain(hub, now);
             frames += 1;
         }

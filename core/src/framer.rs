@@ -6,6 +6,8 @@
 //! skipped up to the next line feed, so one huge line costs no memory and
 //! does not desynchronise the stream.
 
+use core::ops::Range;
+
 use crate::limits::FRAME_MAX;
 use crate::protocol::{DecodeError, FrameError};
 
@@ -79,25 +81,43 @@ impl LineFramer {
         self.len = (self.len + n).min(self.buf.len());
     }
 
-    /// The next complete line or over-long report, or `None` until more data.
     /// The next frame, decoded with `decode` (one of `protocol::decode_*`).
-    /// Blank lines are skipped, as a courtesy to people typing frames by
-    /// hand in telnet or nc. Every reader of frames (server, client,
-    /// private peers) goes through here.
+    /// Every reader of frames (server, client, private peers) goes through
+    /// here or [`LineFramer::next_payload`].
     pub fn next_frame<F>(
         &mut self,
         decode: fn(&[u8]) -> Result<F, DecodeError>,
     ) -> Option<Result<F, BadFrame>> {
+        Some(
+            self.next_payload()?
+                .and_then(|line| decode(line).map_err(BadFrame::Malformed)),
+        )
+    }
+
+    /// The next line that should hold a frame, not yet decoded. Blank lines
+    /// are skipped, as a courtesy to people typing frames by hand in telnet
+    /// or nc.
+    pub fn next_payload(&mut self) -> Option<Result<&[u8], BadFrame>> {
         loop {
-            return match self.next_line()? {
-                Line::Complete(blank) if blank.iter().all(u8::is_ascii_whitespace) => continue,
-                Line::Complete(bytes) => Some(decode(bytes).map_err(BadFrame::Malformed)),
-                Line::TooLong => Some(Err(BadFrame::TooLong)),
-            };
+            match self.next_span()? {
+                None => return Some(Err(BadFrame::TooLong)),
+                Some(span) if self.buf[span.clone()].iter().all(u8::is_ascii_whitespace) => {}
+                Some(span) => return Some(Ok(&self.buf[span])),
+            }
         }
     }
 
+    /// The next complete line or over-long report, or `None` until more data.
     pub fn next_line(&mut self) -> Option<Line<'_>> {
+        Some(match self.next_span()? {
+            Some(span) => Line::Complete(&self.buf[span]),
+            None => Line::TooLong,
+        })
+    }
+
+    /// Where in `buf` the next complete line is, without its line end, or
+    /// `Some(None)` for an over-long one; `None` until more data.
+    fn next_span(&mut self) -> Option<Option<Range<usize>>> {
         loop {
             let pending = &self.buf[self.consumed..self.len];
             match pending.iter().position(|&b| b == b'\n') {
@@ -109,18 +129,18 @@ impl LineFramer {
                         self.skipping = false;
                         continue;
                     }
-                    let mut line = &self.buf[start..start + at];
-                    if let [rest @ .., b'\r'] = line {
-                        line = rest;
+                    let mut end = start + at;
+                    if end > start && self.buf[end - 1] == b'\r' {
+                        end -= 1;
                     }
-                    return Some(Line::Complete(line));
+                    return Some(Some(start..end));
                 }
                 None if pending.len() > FRAME_MAX || (self.skipping && !pending.is_empty()) => {
                     // No line feed within FRAME_MAX bytes: drop what we have.
                     self.consumed = self.len;
                     if !self.skipping {
                         self.skipping = true;
-                        return Some(Line::TooLong);
+                        return Some(None);
                     }
                     return None;
                 }
@@ -156,6 +176,33 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn payloads_skip_blank_lines_and_report_over_long_ones() {
+        let mut framer = LineFramer::new();
+        let mut input = std::vec![b'x'; FRAME_MAX + 1];
+        input.extend_from_slice(b"\n\r\n  \t\none\n\ntwo\r\n");
+        let mut payloads = Vec::new();
+        let mut input = &input[..];
+        while !input.is_empty() {
+            let spare = framer.spare();
+            let n = spare.len().min(input.len()).min(64);
+            spare[..n].copy_from_slice(&input[..n]);
+            framer.filled(n);
+            input = &input[n..];
+            while let Some(payload) = framer.next_payload() {
+                payloads.push(payload.map(<[u8]>::to_vec).map_err(|bad| bad.error()));
+            }
+        }
+        assert_eq!(
+            payloads,
+            [
+                Err(FrameError::TooLong),
+                Ok(b"one".to_vec()),
+                Ok(b"two".to_vec())
+            ]
+        );
     }
 
     #[test]

@@ -174,15 +174,14 @@ impl Hub {
         self.users.len()
     }
 
-    /// A frame from `conn`.
-    pub fn receive(&mut self, conn: ConnId, frame: ClientFrame, now: Instant) {
+    /// A frame from `conn`. It is borrowed, not moved: a frame is as large
+    /// as its longest text, and each move of it copies half a kilobyte.
+    pub fn receive(&mut self, conn: ConnId, frame: &ClientFrame, now: Instant) {
         self.now = now;
-        self.handle(conn, &frame, now);
+        self.handle(conn, frame, now);
         self.drop_unread();
     }
 
-    /// `frame` is borrowed, not moved: a frame is as large as its longest
-    /// text, and each move of it was a copy of half a kilobyte.
     fn handle(&mut self, conn: ConnId, frame: &ClientFrame, now: Instant) {
         let rate = self.config.rate;
         let Some(session) = self.sessions.get_mut(conn) else {

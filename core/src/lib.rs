@@ -13,8 +13,9 @@
 //! - [`command`]: what a user types, parsed into frames (client side).
 //! - [`credential`]: what usernames and passwords may be (R3).
 //! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line
-//!   splitter; `letter_json`: the letter frame, written by hand (the hot path);
-//!   `copy`: short copies without the C library's `memcpy`.
+//!   splitter; `letter_json` and `client_json`: the letter frame written,
+//!   and the commonest client frames read, by hand (the hot path); `copy`:
+//!   short copies without the C library's `memcpy`.
 //! - [`text`]: the exact texts a person sees for each frame.
 //! - [`limits`]: every capacity, in one place (R26); [`time`]: milliseconds.
 //!
@@ -27,6 +28,7 @@
 extern crate std;
 
 pub mod blacklist;
+mod client_json;
 pub mod command;
 mod copy;
 pub mod credential;

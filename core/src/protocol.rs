@@ -327,6 +327,17 @@ pub fn decode_client(line: &[u8]) -> Result<ClientFrame, DecodeError> {
     decode(line)
 }
 
+/// Decodes one client frame from a line without its line feed into
+/// `frame`, as [`decode_client`] does but without moving a frame through
+/// the decoder: the frames a chat is made of are read in place (the
+/// server's hot path). On an error `frame` holds anything.
+pub fn decode_client_into(line: &[u8], frame: &mut ClientFrame) -> Result<(), DecodeError> {
+    if !crate::client_json::read_common(line, frame) {
+        *frame = decode(line)?;
+    }
+    Ok(())
+}
+
 /// Decodes one peer frame from a line without its line feed.
 pub fn decode_peer(line: &[u8]) -> Result<PeerFrame, DecodeError> {
     decode(line)

@@ -17,9 +17,10 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant as StdInstant};
 
 use natter_core::event::Event;
+use natter_core::framer::BadFrame;
 use natter_core::hub::Hub;
 use natter_core::limits::MAX_CONNECTIONS;
-use natter_core::protocol::{self, ByeReason, ServerFrame};
+use natter_core::protocol::{self, ByeReason, ClientFrame, ServerFrame};
 use natter_core::session::ConnId;
 use natter_core::time::Instant;
 use rustix::event::epoll;
@@ -312,6 +313,8 @@ impl EventLoop {
     /// for failed logins), or the replies queued for it fill its queue and
     /// its socket takes no more: the rest wait in the framer and the socket.
     fn take_frames(&mut self, index: usize, now: Instant) {
+        // Each frame is decoded into this one, in place.
+        let mut frame = ClientFrame::Logout {};
         loop {
             let Some(conn) = self.conns[index].as_mut() else {
                 return;
@@ -338,11 +341,14 @@ impl EventLoop {
                 }
                 continue;
             }
-            let Some(frame) = conn.framer.next_frame(protocol::decode_client) else {
+            let Some(payload) = conn.framer.next_payload() else {
                 return;
             };
-            match frame {
-                Ok(frame) => self.hub.receive(id, frame, now),
+            let decoded = payload.and_then(|line| {
+                protocol::decode_client_into(line, &mut frame).map_err(BadFrame::Malformed)
+            });
+            match decoded {
+                Ok(()) => self.hub.receive(id, &frame, now),
                 Err(bad) => {
                     debug!("conn {}: not a frame: {bad:?}", id.slot());
                     self.hub.reject(id, bad.error(), now);

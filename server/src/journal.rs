@@ -281,7 +281,7 @@ mod tests {
                 to: Name::try_from("yoda").unwrap(),
                 text: Text::try_from(*text).unwrap(),
             };
-            hub.receive(hans, frame, NOW);
+            hub.receive(hans, &frame, NOW);
             journal.commit(hub, NOW);
         }
         hans
@@ -293,9 +293,9 @@ mod tests {
             hub.add_entropy([7; 16]);
         }
         let name = Name::try_from(name).unwrap();
-        hub.receive(conn, ClientFrame::Username { name }, NOW);
+        hub.receive(conn, &ClientFrame::Username { name }, NOW);
         let password = Password::try_from(password).unwrap();
-        hub.receive(conn, ClientFrame::Password { password }, NOW);
+        hub.receive(conn, &ClientFrame::Password { password }, NOW);
         // The password check is the worker's: answer it as it would.
         while let Some(event) = hub.poll_event() {
             if let Event::CheckPassword { conn, .. } = event {

@@ -103,7 +103,7 @@ impl World {
         frame: ClientFrame,
         now: Instant,
     ) {
-        hub.receive(conn, frame, now);
+        hub.receive(conn, &frame, now);
         self.settle(hub, now);
     }
 
@@ -1967,14 +1967,14 @@ fn r6_a_new_name_is_taken_while_its_account_is_being_saved() {
     let rey = at_new_password_prompt(&mut hub, &mut world, "rey", START);
     let other = at_new_password_prompt(&mut hub, &mut world, "finn", START);
     // The shell has not saved rey's account yet: the hub called nobody.
-    hub.receive(rey, password("jakku"), START);
+    hub.receive(rey, &password("jakku"), START);
     let Some(crate::event::Event::SaveAccount { conn, name: n, .. }) = hub.poll_event() else {
         panic!("no save asked for");
     };
     assert_eq!((conn, n.as_str()), (rey, "rey"));
     assert_eq!(hub.poll_event(), None, "asked once");
     // Meanwhile another connection cannot choose "rey".
-    hub.receive(other, ClientFrame::Logout {}, START);
+    hub.receive(other, &ClientFrame::Logout {}, START);
     let late = world.connect(&mut hub, START, PEER).unwrap();
     world.receive(&mut hub, late, username("rey"), START);
     assert_eq!(
@@ -1997,7 +1997,7 @@ fn r6_an_account_that_could_not_be_saved_is_not_made() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let rey = at_new_password_prompt(&mut hub, &mut world, "rey", START);
-    hub.receive(rey, password("jakku"), START);
+    hub.receive(rey, &password("jakku"), START);
     assert!(hub.poll_event().is_some());
     hub.account_saved(rey, Err(StoreFailed), START);
     world.handle_timeout(&mut hub, START);
@@ -2052,7 +2052,7 @@ fn a_password_is_checked_by_the_shell_and_a_plain_one_comes_back_hashed() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.receive(yoda, password("wise@!man"), START);
+    hub.receive(yoda, &password("wise@!man"), START);
     // Nothing decided yet: the shell is asked, once.
     let Some(crate::event::Event::CheckPassword {
         conn,
@@ -2105,7 +2105,7 @@ fn a_block_that_began_while_a_password_was_checked_holds() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let slow = at_password_prompt(&mut hub, &mut world, "luke", START);
-    hub.receive(slow, password("light==saber"), START);
+    hub.receive(slow, &password("light==saber"), START);
     let Some(crate::event::Event::CheckPassword { .. }) = hub.poll_event() else {
         panic!("no check asked for");
     };
@@ -2136,7 +2136,7 @@ fn the_time_a_check_takes_is_not_the_users_idle_time() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.receive(yoda, password("wrong"), START);
+    hub.receive(yoda, &password("wrong"), START);
     let Some(crate::event::Event::CheckPassword { .. }) = hub.poll_event() else {
         panic!("no check asked for");
     };
@@ -2158,7 +2158,7 @@ fn the_time_a_check_takes_is_not_the_users_idle_time() {
         [ServerFrame::WrongPassword {}, ask(Prompt::Password)]
     );
     assert!(hub.poll_timeout().is_some_and(|at| at > late));
-    hub.receive(yoda, password("wise@!man"), late);
+    hub.receive(yoda, &password("wise@!man"), late);
     let Some(crate::event::Event::CheckPassword { .. }) = hub.poll_event() else {
         panic!("no check asked for");
     };
@@ -2211,7 +2211,7 @@ fn r8_a_guess_whose_connection_hung_up_still_counts() {
     // free failures.
     for name in ["luke", "luke", "luke", "vader"] {
         let guesser = at_password_prompt(&mut hub, &mut world, name, START);
-        hub.receive(guesser, password("guess"), START);
+        hub.receive(guesser, &password("guess"), START);
         assert!(next_job(&mut hub).is_some(), "a check asked for");
         hub.disconnect(guesser, START);
         hub.password_checked(guesser, WRONG, START);
@@ -2242,7 +2242,7 @@ fn r6_an_account_saved_after_its_connection_hung_up_is_an_account() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let rey = at_new_password_prompt(&mut hub, &mut world, "rey", START);
-    hub.receive(rey, password("jakku"), START);
+    hub.receive(rey, &password("jakku"), START);
     assert!(next_job(&mut hub).is_some(), "a save asked for");
     hub.disconnect(rey, START);
     // Still being saved: the name is not free for a second line.
@@ -2273,7 +2273,7 @@ fn one_address_signing_up_on_many_connections_at_once_gets_its_quota() {
     let names = ["rey", "finn", "poe", "rose"];
     let conns = names.map(|n| at_new_password_prompt(&mut hub, &mut world, n, START));
     for conn in conns {
-        hub.receive(conn, password("jakku"), START);
+        hub.receive(conn, &password("jakku"), START);
     }
     let saves: Vec<ConnId> = core::iter::from_fn(|| next_job(&mut hub))
         .map(|job| match job {
@@ -2312,14 +2312,14 @@ fn checks_beyond_the_jobs_table_wait_for_an_answer() {
     for n in 0..MAX_JOBS as u8 {
         let conn = world.connect(&mut hub, START, address(n)).unwrap();
         world.receive(&mut hub, conn, username("vader"), START);
-        hub.receive(conn, password("guess"), START);
+        hub.receive(conn, &password("guess"), START);
         assert!(next_job(&mut hub).is_some(), "check {n} asked for");
         hub.disconnect(conn, START);
         gone.push(conn);
     }
     // Every job is out and unanswered: yoda's check waits its turn.
     let yoda = at_password_prompt(&mut hub, &mut world, "yoda", START);
-    hub.receive(yoda, password("wise@!man"), START);
+    hub.receive(yoda, &password("wise@!man"), START);
     assert_eq!(next_job(&mut hub), None);
     hub.password_checked(gone[0], WRONG, START);
     let Some(crate::event::Event::CheckPassword { conn, .. }) = next_job(&mut hub) else {

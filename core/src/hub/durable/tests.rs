@@ -147,8 +147,8 @@ fn a_sender_is_told_its_letters_are_accepted_once_the_journal_has_them() {
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
     // Straight to the hub: no shell has taken the changes yet.
-    hub.receive(hans, message("yoda", "kept"), START);
-    hub.receive(hans, message("luke", "kept too"), START);
+    hub.receive(hans, &message("yoda", "kept"), START);
+    hub.receive(hans, &message("luke", "kept too"), START);
     let mut out = [0u8; crate::limits::FRAME_MAX + 1];
     let mut frames = Vec::new();
     while hub.poll_ready().is_some() {
@@ -350,7 +350,7 @@ fn room_made_by_a_read_is_there_for_a_letter_of_the_same_turn_after_a_restart() 
     let last = texts_and_ids(&world.take(luke)).last().unwrap().1;
     // In one turn: luke reads them all, and hans's next letter takes the
     // room that made.
-    hub.receive(luke, ClientFrame::Received { id: last }, START);
+    hub.receive(luke, &ClientFrame::Received { id: last }, START);
     world.receive(&mut hub, hans, message("luke", "fits now"), START);
     assert_eq!(texts(&world.take(luke)), ["fits now"]);
     let mut hub = restarted(&world.journal);
