@@ -12,12 +12,15 @@
 //!   relayed message in the real server, run in this process.
 //! - `natter-bench hash [MEMORY_KIB PASSES]` ([`hash`]): what one password
 //!   hash and one check cost, at the server's defaults unless given.
+//! - `natter-bench irc PORT [ROUNDS]` ([`irc`]): the same ping-pong through
+//!   an IRC server (ngircd) already listening on `PORT`, for a peer's ratio.
 //!
 //! [`peer`] is the benchmark's natter user; [`stats`] its percentiles.
 
 mod alloc;
 mod hash;
 mod hub;
+mod irc;
 mod net;
 mod peer;
 mod stats;
@@ -86,9 +89,23 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("irc") => {
+            let Some(port) = args.get(1).and_then(|a| a.parse().ok()) else {
+                eprintln!("natter-bench irc: give the IRC server's port");
+                return ExitCode::from(2);
+            };
+            let rounds = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+            match irc::run(port, rounds) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("natter-bench irc: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
             eprintln!(
-                "usage: natter-bench hub [ROUNDS] | net [--quick] [--no-journal] [--server PATH] | alloc [MESSAGES] | hash [MEMORY_KIB PASSES]"
+                "usage: natter-bench hub [ROUNDS] | net [--quick] [--no-journal] [--server PATH] | alloc [MESSAGES] | hash [MEMORY_KIB PASSES] | irc PORT [ROUNDS]"
             );
             ExitCode::from(2)
         }

@@ -236,7 +236,7 @@ pub fn ping_pong_of(hans: &mut Peer, yoda: &mut Peer, rounds: u64) -> io::Result
 
 /// `rounds` round trips of `round` (given each one's number and text),
 /// each timed; two deliveries each.
-fn round_trips(
+pub(crate) fn round_trips(
     rounds: u64,
     mut round: impl FnMut(u64, &str) -> io::Result<()>,
 ) -> io::Result<Figures> {
