@@ -28,12 +28,7 @@ impl IrcUser {
         };
         write!(user.writer, "NICK {nick}\r\nUSER {nick} 0 * :{nick}\r\n")?;
         // The welcome (001) says registration is done.
-        while !user
-            .next_line()?
-            .split(' ')
-            .nth(1)
-            .is_some_and(|c| c == "001")
-        {}
+        user.expect("001")?;
         Ok(user)
     }
 
@@ -57,17 +52,25 @@ impl IrcUser {
         write!(self.writer, "PRIVMSG {to} :{text}\r\n")
     }
 
-    fn expect_privmsg(&mut self) -> io::Result<()> {
+    /// Reads up to the next line with this command; an error reply (4xx,
+    /// a nickname in use say) ends the benchmark.
+    fn expect(&mut self, wanted: &str) -> io::Result<()> {
         loop {
             let line = self.next_line()?;
-            if line.split(' ').nth(1) == Some("PRIVMSG") {
-                return Ok(());
-            }
-            if line.split(' ').nth(1).is_some_and(|c| c.starts_with('4')) {
-                return Err(io::Error::other(format!("IRC error: {line}")));
+            match command(line) {
+                Some(command) if command == wanted => return Ok(()),
+                Some(error) if error.starts_with('4') => {
+                    return Err(io::Error::other(format!("IRC error: {line}")));
+                }
+                _ => {}
             }
         }
     }
+}
+
+/// A server line's command or numeric reply: its second word.
+fn command(line: &str) -> Option<&str> {
+    line.split(' ').nth(1)
 }
 
 /// `rounds` timed round trips between hans and yoda through the IRC server.
@@ -76,9 +79,9 @@ fn ping_pong(port: u16, rounds: u64) -> io::Result<Figures> {
     let mut yoda = IrcUser::register(port, "yoda")?;
     net::round_trips(rounds, |_, text| {
         hans.privmsg("yoda", text)?;
-        yoda.expect_privmsg()?;
+        yoda.expect("PRIVMSG")?;
         yoda.privmsg("hans", text)?;
-        hans.expect_privmsg()
+        hans.expect("PRIVMSG")
     })
 }
 
