@@ -128,14 +128,11 @@ impl Hub {
         if after >= latest {
             return None;
         }
-        let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
+        // Only the one letter taken is read; the others' ids are enough.
         let Some((to, _)) = self
             .users
             .iter()
-            .filter_map(|(to, _)| {
-                let letter = self.store.letter_after(to, after, &mut bytes)?;
-                Some((to, letter.id))
-            })
+            .filter_map(|(to, _)| Some((to, self.store.letters_after(to, after).next_id()?)))
             .min_by_key(|&(_, id)| id)
         else {
             // Every letter past the cursor was read before its turn came:
@@ -143,6 +140,7 @@ impl Hub {
             self.dirty.letters = latest;
             return None;
         };
+        let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
         let letter = self.store.letter_after(to, after, &mut bytes)?;
         self.dirty.letters = letter.id;
         Some(Change::Letter {
