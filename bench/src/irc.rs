@@ -52,14 +52,14 @@ impl IrcUser {
         write!(self.writer, "PRIVMSG {to} :{text}\r\n")
     }
 
-    /// Reads up to the next line with this command; an error reply (4xx,
-    /// a nickname in use say) ends the benchmark.
+    /// Reads up to the next line with this command; an error reply (4xx or
+    /// 5xx, a nickname in use say) ends the benchmark.
     fn expect(&mut self, wanted: &str) -> io::Result<()> {
         loop {
             let line = self.next_line()?;
             match command(line) {
                 Some(command) if command == wanted => return Ok(()),
-                Some(error) if error.starts_with('4') => {
+                Some(error) if matches!(error.as_bytes(), [b'4' | b'5', _, _]) => {
                     return Err(io::Error::other(format!("IRC error: {line}")));
                 }
                 _ => {}
@@ -91,7 +91,7 @@ pub fn run(port: u16, rounds: u64) -> io::Result<()> {
     let relayed = net::ping_pong_relayed(rounds)?;
     println!(
         "natter-bench irc: 127.0.0.1:{port}, {rounds} round trips\n{:<48} {:>12} {:>12} {:>7}",
-        "workload", "IRC server", "direct TCP", "ratio"
+        "workload", "measured", "direct TCP", "ratio"
     );
     for (what, figures) in [("IRC ping-pong", &irc), ("bare relay ping-pong", &relayed)] {
         for (p, at) in [("p50", 50.0), ("p99", 99.0)] {

@@ -13,7 +13,7 @@
 /// # Panics
 /// If `dst` is shorter than `src`, as `copy_from_slice` does.
 #[inline]
-pub fn copy_short(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     let dst = &mut dst[..n];
     match n {

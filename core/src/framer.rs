@@ -1,7 +1,9 @@
 //! Splits a byte stream into lines over a fixed buffer (R25).
 //!
 //! The reader appends what the socket gave into [`LineFramer::spare`], then
-//! takes complete lines with [`LineFramer::next_line`]. A line longer than
+//! takes complete lines with [`LineFramer::next_line`], or lines that
+//! should hold frames with [`LineFramer::next_payload`] (blank ones
+//! skipped) and [`LineFramer::next_frame`] (decoded). A line longer than
 //! [`FRAME_MAX`] is reported once as [`Line::TooLong`] and its bytes are
 //! skipped up to the next line feed, so one huge line costs no memory and
 //! does not desynchronise the stream.

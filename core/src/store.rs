@@ -353,12 +353,12 @@ impl Store {
 
     /// `to`'s letters with an id above `id`, oldest first: one walk of the
     /// mailbox for a whole batch, not one a letter (issue 9).
-    pub fn letters_after(&self, to: UserId, id: u64) -> Letters<'_> {
+    pub fn letters_after(&self, to: UserId, id: u64) -> MailboxCursor<'_> {
         let mut at = self.boxes[to.index()].first;
         while at != NIL && self.id_of(at) <= id {
             at = self.next_letter(at);
         }
-        Letters { store: self, at }
+        MailboxCursor { store: self, at }
     }
 
     fn id_of(&self, head: u16) -> u64 {
@@ -456,19 +456,20 @@ impl<'a> ChainWriter<'a> {
 
 /// A mailbox read in order from some letter on: [`Store::letters_after`].
 /// It borrows the store, so no letter goes while it is read.
-pub struct Letters<'s> {
+pub struct MailboxCursor<'s> {
     store: &'s Store,
     /// The next letter's first chunk, or `NIL`.
     at: u16,
 }
 
-impl Letters<'_> {
+impl MailboxCursor<'_> {
     /// The next letter's id, without reading it.
     pub fn next_id(&self) -> Option<u64> {
         (self.at != NIL).then(|| self.store.id_of(self.at))
     }
 
-    /// The next letter, read into `bytes`.
+    /// The next letter, read into `bytes`. The cursor moves past it even
+    /// if it cannot be read back (`Store::read` says it always can).
     pub fn read_next<'b>(&mut self, bytes: &'b mut LetterBytes) -> Option<Letter<'b>> {
         if self.at == NIL {
             return None;

@@ -36,11 +36,8 @@ impl Hub {
                 self.start_private(conn, user, target);
                 None
             }
-            &ClientFrame::AcceptPrivate {
-                user: ref from,
-                port,
-            } => {
-                self.answer_private(conn, user, from, Some(port))
+            ClientFrame::AcceptPrivate { user: from, port } => {
+                self.answer_private(conn, user, from, Some(*port))
                     .map_err(|_| NotACommand)?;
                 None
             }

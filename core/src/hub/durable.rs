@@ -129,11 +129,12 @@ impl Hub {
             return None;
         }
         // Only the one letter taken is read; the others' ids are enough.
-        let Some((to, _)) = self
+        let Some((to, mut oldest)) = self
             .users
             .iter()
-            .filter_map(|(to, _)| Some((to, self.store.letters_after(to, after).next_id()?)))
-            .min_by_key(|&(_, id)| id)
+            .map(|(to, _)| (to, self.store.letters_after(to, after)))
+            .filter(|(_, letters)| letters.next_id().is_some())
+            .min_by_key(|(_, letters)| letters.next_id())
         else {
             // Every letter past the cursor was read before its turn came:
             // none needs a record.
@@ -141,7 +142,7 @@ impl Hub {
             return None;
         };
         let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
-        let letter = self.store.letter_after(to, after, &mut bytes)?;
+        let letter = oldest.read_next(&mut bytes)?;
         self.dirty.letters = letter.id;
         Some(Change::Letter {
             id: letter.id,
