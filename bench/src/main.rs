@@ -233,6 +233,11 @@ fn throughput(what: &str, natter: &Figures, direct: &Figures) {
         direct.latencies.percentile(99.0),
     );
     row(
+        &format!("{what}: latency p99.9 (us)"),
+        natter.latencies.percentile(99.9),
+        direct.latencies.percentile(99.9),
+    );
+    row(
         &format!("{what}: latency max (us)"),
         natter.latencies.max(),
         direct.latencies.max(),

@@ -225,13 +225,15 @@ pub fn hans_and_yoda(port: u16) -> io::Result<(Peer, Peer)> {
 
 /// `rounds` round trips between two users logged in already.
 pub fn ping_pong_of(hans: &mut Peer, yoda: &mut Peer, rounds: u64) -> io::Result<Figures> {
-    round_trips(rounds, |_, text| {
+    let figures = round_trips(rounds, |_, text| {
         hans.writer.message("yoda", text)?;
-        expect_message(yoda)?;
+        expect_answerable(yoda)?;
         yoda.writer.message("hans", text)?;
-        expect_message(hans)?;
+        expect_answerable(hans)?;
         Ok(())
-    })
+    })?;
+    hans.writer.flush_ack()?;
+    Ok(figures)
 }
 
 /// `rounds` round trips of `round` (given each one's number and text),
@@ -281,8 +283,9 @@ pub fn ping_pong_under_flood(port: u16, rounds: u64) -> io::Result<Figures> {
     figures
 }
 
-fn expect_message(peer: &mut Peer) -> io::Result<String> {
-    match peer.reader.next()? {
+/// The next message, acknowledged with the peer's answer.
+fn expect_answerable(peer: &mut Peer) -> io::Result<String> {
+    match peer.next_to_answer()? {
         Heard::Message(text) => Ok(text),
         Heard::Refused(refusal) => Err(io::Error::other(format!("refused: {refusal:?}"))),
     }

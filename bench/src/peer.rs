@@ -1,6 +1,8 @@
 //! A natter user for the benchmark: natter-core's frames over a blocking
 //! TCP socket, as a client that only sends and acknowledges. The two halves
-//! can go to two threads: one writing, one reading (and acknowledging).
+//! can go to two threads: one writing, one reading (and acknowledging); a
+//! peer that answers what it hears, in one thread, acknowledges in the
+//! same write as its answer ([`Peer::next_to_answer`]).
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -36,6 +38,11 @@ pub struct Reader {
 pub struct Writer {
     stream: TcpStream,
     buf: FrameBuf,
+    /// What goes out in one write: an acknowledgement held back, then the frame.
+    out: Vec<u8>,
+    /// A message heard and not yet acknowledged: the id goes out with this
+    /// writer's next frame.
+    held_ack: Option<u64>,
 }
 
 impl Peer {
@@ -64,6 +71,17 @@ impl Peer {
                 _ => {}
             }
         }
+    }
+
+    /// The next message or refusal, as [`Reader::next`], by a user who
+    /// answers at once: the acknowledgement goes out with the answer, in
+    /// one write, as a client writes what it has ready together.
+    pub fn next_to_answer(&mut self) -> io::Result<Heard> {
+        let (heard, ack) = self.reader.next_unacknowledged()?;
+        if ack.is_some() {
+            self.writer.held_ack = ack;
+        }
+        Ok(heard)
     }
 }
 
@@ -102,11 +120,21 @@ impl Reader {
     /// server alone, not by a JSON decoder in the receivers (the client's
     /// decoding has its own figure, `natter-bench hub`).
     pub fn next(&mut self) -> io::Result<Heard> {
+        let (heard, ack) = self.next_unacknowledged()?;
+        if let Some(id) = ack {
+            self.acks.send(&ClientFrame::Received { id })?;
+        }
+        Ok(heard)
+    }
+
+    /// [`Reader::next`], with the id to acknowledge given back instead of
+    /// sent (`None` while more of the batch is in the buffer).
+    fn next_unacknowledged(&mut self) -> io::Result<(Heard, Option<u64>)> {
         loop {
             let line = self.line()?;
             let Some(message) = line.strip_prefix(b"{\"Message\":{\"id\":") else {
                 match protocol::decode_server(line).map_err(|_| invalid("frame"))? {
-                    ServerFrame::Refused { refusal } => return Ok(Heard::Refused(refusal)),
+                    ServerFrame::Refused { refusal } => return Ok((Heard::Refused(refusal), None)),
                     _ => continue,
                 }
             };
@@ -121,10 +149,8 @@ impl Reader {
                 .map(String::from)
                 .ok_or_else(|| invalid("message text"))?;
             // No whole frame left in what was read: the batch is in.
-            if !self.stream.buffer().contains(&b'\n') {
-                self.acks.send(&ClientFrame::Received { id })?;
-            }
-            return Ok(Heard::Message(text));
+            let ack = (!self.stream.buffer().contains(&b'\n')).then_some(id);
+            return Ok((Heard::Message(text), ack));
         }
     }
 }
@@ -134,12 +160,33 @@ impl Writer {
         Writer {
             stream,
             buf: [0; natter_core::limits::FRAME_MAX + 1],
+            out: Vec::with_capacity(2 * (natter_core::limits::FRAME_MAX + 1)),
+            held_ack: None,
         }
     }
 
+    /// Writes `frame`, after the acknowledgement held back, if any.
     pub fn send(&mut self, frame: &ClientFrame) -> io::Result<()> {
+        self.out.clear();
+        if let Some(id) = self.held_ack.take() {
+            self.encode(&ClientFrame::Received { id })?;
+        }
+        self.encode(frame)?;
+        self.stream.write_all(&self.out)
+    }
+
+    /// Sends the acknowledgement held back, if any, alone.
+    pub fn flush_ack(&mut self) -> io::Result<()> {
+        match self.held_ack.take() {
+            Some(id) => self.send(&ClientFrame::Received { id }),
+            None => Ok(()),
+        }
+    }
+
+    fn encode(&mut self, frame: &ClientFrame) -> io::Result<()> {
         let n = protocol::encode(frame, &mut self.buf).map_err(|_| invalid("frame"))?;
-        self.stream.write_all(&self.buf[..n])
+        self.out.extend_from_slice(&self.buf[..n]);
+        Ok(())
     }
 
     /// `message <to> <text>`.
