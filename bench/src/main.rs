@@ -41,8 +41,13 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("hub") => {
             let rounds = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200_000);
-            hub::run(rounds);
-            ExitCode::SUCCESS
+            match hub::run(rounds) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("natter-bench hub: {error}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Some("net") => {
             let quick = args.iter().any(|a| a == "--quick");
