@@ -4,7 +4,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
 
 use natter_core::framer::LineFramer;
 use natter_core::limits::FRAME_MAX;
@@ -60,10 +59,6 @@ impl Connection {
             backlogged: false,
             linger_until: None,
         })
-    }
-
-    pub fn fd(&self) -> RawFd {
-        self.stream.as_raw_fd()
     }
 
     /// One read into the framer: one read per connection per turn of the

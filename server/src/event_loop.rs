@@ -12,7 +12,6 @@
 use std::io::{self, Read, Write};
 use std::mem::MaybeUninit;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant as StdInstant};
 
@@ -33,6 +32,9 @@ use crate::worker::{Done, Job, Worker};
 const LISTENER: u64 = 0;
 const SIGNALS: u64 = 1;
 const WORKER: u64 = 2;
+/// A connection's epoll key is this plus its slot in `conns`, so an event
+/// finds its connection without a search.
+const FIRST_CONN: u64 = 3;
 
 /// How long a closing connection may take to read its last frames.
 const LINGER_MS: u64 = 2_000;
@@ -50,6 +52,10 @@ pub struct EventLoop {
     listener: Option<TcpListener>,
     signals: UnixStream,
     conns: [Option<Box<Connection>>; SLOTS],
+    /// No connection's pause or linger ends before this: lowered whenever
+    /// one is set, so the loop looks through its connections for them only
+    /// when one may be due, not every turn.
+    conns_due: Option<Instant>,
     /// Where each turn's changes are made durable; `None`: in memory only.
     journal: Option<Journal>,
     clock: Clock,
@@ -95,6 +101,7 @@ impl EventLoop {
             listener: Some(listener),
             signals,
             conns: std::array::from_fn(|_| None),
+            conns_due: None,
             journal,
             clock,
             leave_at: None,
@@ -119,7 +126,9 @@ impl EventLoop {
                 }
                 return Ok(());
             }
-            let timeout = self.next_wake().map(|at| {
+            // Read once a turn: what the turn adds is due later than now.
+            let hub_due = self.hub.poll_timeout();
+            let timeout = self.next_wake(hub_due).map(|at| {
                 let ms = at.millis().saturating_sub(now.millis());
                 rustix::event::Timespec {
                     tv_sec: (ms / 1000) as _,
@@ -137,14 +146,17 @@ impl EventLoop {
                     LISTENER => self.accept(now),
                     SIGNALS => self.signal(now),
                     WORKER => self.work_done(now)?,
-                    fd => self.on_socket(fd as i32, event.flags, now),
+                    key => self.on_socket((key - FIRST_CONN) as usize, event.flags, now),
                 }
             }
-            if self.hub.poll_timeout().is_some_and(|at| at <= now) {
+            if hub_due.is_some_and(|at| at <= now) {
                 self.hub.handle_timeout(now);
             }
-            self.wake_paused(now);
-            self.drop_lingering(now);
+            if self.conns_due.is_some_and(|at| at <= now) {
+                self.wake_paused(now);
+                self.drop_lingering(now);
+                self.conns_due = self.conns_next_due();
+            }
             // Group commit: what this turn changed is durable before any
             // of it is told.
             if let Some(journal) = &mut self.journal {
@@ -154,18 +166,22 @@ impl EventLoop {
         }
     }
 
-    /// The earliest moment something is due: a hub deadline, a paused
-    /// reader, a lingering close, the end of the shutdown grace.
-    fn next_wake(&self) -> Option<Instant> {
-        let conns = self
-            .conns
+    /// The earliest moment something is due: `hub_due`, a paused reader,
+    /// a lingering close, a journal retry, the end of the shutdown grace.
+    fn next_wake(&self, hub_due: Option<Instant>) -> Option<Instant> {
+        let retry = self.journal.as_ref().and_then(Journal::retry_at);
+        [hub_due, self.leave_at, retry, self.conns_due]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// When the first paused reader or lingering close is due.
+    fn conns_next_due(&self) -> Option<Instant> {
+        self.conns
             .iter()
             .flatten()
-            .flat_map(|c| [c.paused_until, c.linger_until]);
-        let retry = self.journal.as_ref().and_then(Journal::retry_at);
-        [self.hub.poll_timeout(), self.leave_at, retry]
-            .into_iter()
-            .chain(conns)
+            .flat_map(|c| [c.paused_until, c.linger_until])
             .flatten()
             // Paused until the worker answers: its answer wakes the loop.
             .filter(|&at| at != Instant::NEVER)
@@ -207,7 +223,7 @@ impl EventLoop {
                 }
             };
             let flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
-            let key = epoll::EventData::new_u64(stream.as_raw_fd() as u64);
+            let key = epoll::EventData::new_u64(FIRST_CONN + index as u64);
             if let Err(error) = epoll::add(&self.epoll, &stream, key, flags) {
                 debug!("{peer}: cannot watch: {error}");
                 self.hub.disconnect(id, now);
@@ -257,16 +273,13 @@ impl EventLoop {
         self.leave_at = Some(now.after(SHUTDOWN_GRACE_MS));
     }
 
-    fn find(&self, fd: i32) -> Option<usize> {
-        self.conns
-            .iter()
-            .position(|c| c.as_ref().is_some_and(|c| c.fd() == fd))
-    }
-
-    fn on_socket(&mut self, fd: i32, flags: epoll::EventFlags, now: Instant) {
-        let Some(index) = self.find(fd) else {
+    /// Connection `index` is ready. An event for a slot closed and taken
+    /// again in the same turn finds the new connection, which then reads
+    /// nothing (its socket is non-blocking) or writes what it has.
+    fn on_socket(&mut self, index: usize, flags: epoll::EventFlags, now: Instant) {
+        if index >= SLOTS {
             return;
-        };
+        }
         if flags.contains(epoll::EventFlags::OUT) {
             self.flush(index, now);
         }
@@ -324,6 +337,7 @@ impl EventLoop {
             };
             if let Some(at) = self.hub.read_after(id, now) {
                 conn.paused_until = Some(at);
+                lower(&mut self.conns_due, at);
                 debug!("conn {}: paused", id.slot());
                 self.watch(index);
                 return;
@@ -369,7 +383,7 @@ impl EventLoop {
         if conn.waiting_to_write {
             flags |= epoll::EventFlags::OUT;
         }
-        let key = epoll::EventData::new_u64(conn.fd() as u64);
+        let key = epoll::EventData::new_u64(FIRST_CONN + index as u64);
         if let Err(error) = epoll::modify(&self.epoll, &conn.stream, key, flags) {
             debug!("cannot watch a connection: {error}");
         }
@@ -472,6 +486,7 @@ impl EventLoop {
             // get the linger time, no more.
             conn.id = None;
             conn.linger_until = Some(now.after(LINGER_MS));
+            lower(&mut self.conns_due, now.after(LINGER_MS));
         }
         loop {
             if conn.is_flushed() {
@@ -487,6 +502,7 @@ impl EventLoop {
                     debug!("conn {}: closing", id.slot());
                     conn.id = None;
                     conn.linger_until = Some(now.after(LINGER_MS));
+                    lower(&mut self.conns_due, now.after(LINGER_MS));
                 } else if sent.len == 0 {
                     conn.waiting_to_write = false;
                     break;
@@ -514,6 +530,14 @@ impl EventLoop {
         } else if changed {
             self.watch(index);
         }
+    }
+}
+
+/// Brings `due` forward to `at`, unless `at` is a wait for the worker
+/// (whose answer wakes the loop by itself).
+fn lower(due: &mut Option<Instant>, at: Instant) {
+    if at != Instant::NEVER {
+        *due = Some(due.map_or(at, |due| due.min(at)));
     }
 }
 
