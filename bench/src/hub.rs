@@ -5,8 +5,9 @@
 //! workload is a login storm over the ten sample accounts: connect, username,
 //! password, logout, with every other user online to hear the presence
 //! notices; the password checks the server's worker thread does are
-//! answered at once. Figures are wall-clock on this machine; for repeatable counts run
-//! it under `valgrind --tool=callgrind` and read the instruction total.
+//! answered at once. Figures are wall-clock on this machine; for
+//! repeatable counts run it under `valgrind --tool=callgrind` and read the
+//! instruction total.
 
 use std::hint::black_box;
 use std::time::Instant as Clock;
@@ -111,7 +112,6 @@ fn feed(
 
 /// What a storm of `rounds` logins and logouts took.
 struct Storm {
-    rounds: u64,
     received: u64,
     sent: u64,
     bytes: u64,
@@ -135,7 +135,7 @@ pub fn run(rounds: u64) -> Result<(), String> {
         ));
     }
     let per_frame = elapsed.as_nanos() as f64 / (received + sent) as f64;
-    println!("rounds                {}", storm.rounds);
+    println!("rounds                {rounds}");
     println!(
         "frames in / out       {received} / {sent} ({} bytes out)",
         storm.bytes
@@ -179,6 +179,12 @@ fn storm(rounds: u64) -> Result<Storm, String> {
     }
     let session = b"{\"Username\":{\"name\":\"hans\"}}\n{\"Password\":{\"password\":\"falcon*solo\"}}\n{\"Logout\":{}}\n";
     let (frames_before, bytes_before, welcomes_before) = (out.frames, out.bytes, out.welcomes);
+    if welcomes_before != (accounts.len() - 1) as u64 {
+        return Err(format!(
+            "{welcomes_before} of the {} listeners logged in",
+            accounts.len() - 1
+        ));
+    }
     let started = Clock::now();
     let mut received = 0;
     for round in 0..rounds {
@@ -188,7 +194,6 @@ fn storm(rounds: u64) -> Result<Storm, String> {
         received += feed(&mut hub, &mut out, &mut framer, conn, session, now);
     }
     Ok(Storm {
-        rounds,
         received,
         sent: out.frames - frames_before,
         bytes: out.bytes - bytes_before,

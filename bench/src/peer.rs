@@ -22,7 +22,8 @@ pub struct Peer {
 /// What a reader heard that the benchmark counts.
 #[derive(Debug)]
 pub enum Heard {
-    /// A message's text; it was acknowledged.
+    /// A message's text; acknowledged, or held for the peer's next write
+    /// ([`Peer::next_to_answer`]).
     Message(String),
     /// A command was refused.
     Refused(Refusal),
@@ -77,9 +78,11 @@ impl Peer {
     /// answers at once: the acknowledgement goes out with the answer, in
     /// one write, as a client writes what it has ready together.
     pub fn next_to_answer(&mut self) -> io::Result<Heard> {
-        let (heard, ack) = self.reader.next_unacknowledged()?;
-        if ack.is_some() {
-            self.writer.held_ack = ack;
+        let (heard, id) = self.reader.next_unacknowledged()?;
+        // Every message's id: whatever follows it, the answer's write
+        // carries it for free.
+        if id.is_some() {
+            self.writer.held_ack = id;
         }
         Ok(heard)
     }
@@ -120,15 +123,18 @@ impl Reader {
     /// server alone, not by a JSON decoder in the receivers (the client's
     /// decoding has its own figure, `natter-bench hub`).
     pub fn next(&mut self) -> io::Result<Heard> {
-        let (heard, ack) = self.next_unacknowledged()?;
-        if let Some(id) = ack {
+        let (heard, id) = self.next_unacknowledged()?;
+        // No whole frame left in what was read: the batch is in.
+        if let Some(id) = id
+            && !self.stream.buffer().contains(&b'\n')
+        {
             self.acks.send(&ClientFrame::Received { id })?;
         }
         Ok(heard)
     }
 
-    /// [`Reader::next`], with the id to acknowledge given back instead of
-    /// sent (`None` while more of the batch is in the buffer).
+    /// The next message or refusal, with the message's id, not
+    /// acknowledged.
     fn next_unacknowledged(&mut self) -> io::Result<(Heard, Option<u64>)> {
         loop {
             let line = self.line()?;
@@ -148,9 +154,7 @@ impl Reader {
                 .nth(1)
                 .map(String::from)
                 .ok_or_else(|| invalid("message text"))?;
-            // No whole frame left in what was read: the batch is in.
-            let ack = (!self.stream.buffer().contains(&b'\n')).then_some(id);
-            return Ok((Heard::Message(text), ack));
+            return Ok((Heard::Message(text), Some(id)));
         }
     }
 }

@@ -52,9 +52,10 @@ pub struct EventLoop {
     listener: Option<TcpListener>,
     signals: UnixStream,
     conns: [Option<Box<Connection>>; SLOTS],
-    /// No connection's pause or linger ends before this: lowered whenever
-    /// one is set, so the loop looks through its connections for them only
-    /// when one may be due, not every turn.
+    /// No connection's pause or linger ends before this (`None`: none is
+    /// timed): brought forward whenever one is set, so the loop looks
+    /// through its connections for them only when one may be due, not
+    /// every turn.
     conns_due: Option<Instant>,
     /// Where each turn's changes are made durable; `None`: in memory only.
     journal: Option<Journal>,
@@ -126,7 +127,9 @@ impl EventLoop {
                 }
                 return Ok(());
             }
-            // Read once a turn: what the turn adds is due later than now.
+            // Read once a turn, before the wait: a deadline the turn brings
+            // in or back (a worker's answer) is handled next turn, whose
+            // wait then does not block.
             let hub_due = self.hub.poll_timeout();
             let timeout = self.next_wake(hub_due).map(|at| {
                 let ms = at.millis().saturating_sub(now.millis());
@@ -275,7 +278,8 @@ impl EventLoop {
 
     /// Connection `index` is ready. An event for a slot closed and taken
     /// again in the same turn finds the new connection, which then reads
-    /// nothing (its socket is non-blocking) or writes what it has.
+    /// what is there, if anything (its socket is non-blocking), or writes
+    /// what it has.
     fn on_socket(&mut self, index: usize, flags: epoll::EventFlags, now: Instant) {
         if index >= SLOTS {
             return;
@@ -337,7 +341,7 @@ impl EventLoop {
             };
             if let Some(at) = self.hub.read_after(id, now) {
                 conn.paused_until = Some(at);
-                lower(&mut self.conns_due, at);
+                bring_forward(&mut self.conns_due, at);
                 debug!("conn {}: paused", id.slot());
                 self.watch(index);
                 return;
@@ -486,7 +490,7 @@ impl EventLoop {
             // get the linger time, no more.
             conn.id = None;
             conn.linger_until = Some(now.after(LINGER_MS));
-            lower(&mut self.conns_due, now.after(LINGER_MS));
+            bring_forward(&mut self.conns_due, now.after(LINGER_MS));
         }
         loop {
             if conn.is_flushed() {
@@ -502,7 +506,7 @@ impl EventLoop {
                     debug!("conn {}: closing", id.slot());
                     conn.id = None;
                     conn.linger_until = Some(now.after(LINGER_MS));
-                    lower(&mut self.conns_due, now.after(LINGER_MS));
+                    bring_forward(&mut self.conns_due, now.after(LINGER_MS));
                 } else if sent.len == 0 {
                     conn.waiting_to_write = false;
                     break;
@@ -535,7 +539,7 @@ impl EventLoop {
 
 /// Brings `due` forward to `at`, unless `at` is a wait for the worker
 /// (whose answer wakes the loop by itself).
-fn lower(due: &mut Option<Instant>, at: Instant) {
+fn bring_forward(due: &mut Option<Instant>, at: Instant) {
     if at != Instant::NEVER {
         *due = Some(due.map_or(at, |due| due.min(at)));
     }
