@@ -410,12 +410,15 @@ impl EventLoop {
 
     /// Closing connections that did not take their last bytes in time.
     fn drop_lingering(&mut self, now: Instant) {
-        for conn in &mut self.conns {
+        for (index, conn) in self.conns.iter_mut().enumerate() {
             if conn
                 .as_ref()
                 .and_then(|c| c.linger_until)
                 .is_some_and(|at| at <= now)
             {
+                debug!(
+                    "closing connection {index}: its last bytes not taken in {LINGER_MS} ms, dropped"
+                );
                 *conn = None;
             }
         }
