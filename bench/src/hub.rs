@@ -39,11 +39,10 @@ impl Encoder {
                     break;
                 }
                 let bytes = black_box(&self.buf[..sent.len]);
-                self.frames += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-                self.welcomes += bytes
-                    .split(|&b| b == b'\n')
-                    .filter(|line| line.starts_with(b"{\"Welcome\""))
-                    .count() as u64;
+                for frame in bytes.split_inclusive(|&b| b == b'\n') {
+                    self.frames += 1;
+                    self.welcomes += u64::from(frame.starts_with(b"{\"Welcome\""));
+                }
                 self.bytes += sent.len as u64;
             }
         }
@@ -121,25 +120,21 @@ struct Storm {
 
 /// Runs `rounds` logins and logouts and prints the figures.
 pub fn run(rounds: u64) -> Result<(), String> {
-    let storm = storm(rounds)?;
     let Storm {
         received,
         sent,
+        bytes,
+        welcomes,
         elapsed,
-        ..
-    } = storm;
-    if storm.welcomes != rounds {
+    } = storm(rounds)?;
+    if welcomes != rounds {
         return Err(format!(
-            "{} of {rounds} logins succeeded: the storm measured refusals",
-            storm.welcomes
+            "{welcomes} of {rounds} logins succeeded: the storm measured refusals"
         ));
     }
     let per_frame = elapsed.as_nanos() as f64 / (received + sent) as f64;
     println!("rounds                {rounds}");
-    println!(
-        "frames in / out       {received} / {sent} ({} bytes out)",
-        storm.bytes
-    );
+    println!("frames in / out       {received} / {sent} ({bytes} bytes out)");
     println!("elapsed               {:.3} s", elapsed.as_secs_f64());
     println!(
         "login+logout rounds/s {:.0}",

@@ -8,7 +8,8 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use natter_core::protocol::{self, ClientFrame, FrameBuf, Refusal, ServerFrame};
+use natter_core::limits::FRAME_MAX;
+use natter_core::protocol::{self, ClientFrame, Refusal, ServerFrame};
 
 /// How long any read may wait before the benchmark gives up.
 const READ_TIMEOUT: Duration = Duration::from_secs(20);
@@ -38,7 +39,6 @@ pub struct Reader {
 
 pub struct Writer {
     stream: TcpStream,
-    buf: FrameBuf,
     /// What goes out in one write: an acknowledgement held back, then the frame.
     out: Vec<u8>,
     /// A message heard and not yet acknowledged: the id goes out with this
@@ -163,8 +163,7 @@ impl Writer {
     fn new(stream: TcpStream) -> Writer {
         Writer {
             stream,
-            buf: [0; natter_core::limits::FRAME_MAX + 1],
-            out: Vec::with_capacity(2 * (natter_core::limits::FRAME_MAX + 1)),
+            out: Vec::with_capacity(2 * (FRAME_MAX + 1)),
             held_ack: None,
         }
     }
@@ -187,9 +186,12 @@ impl Writer {
         }
     }
 
+    /// Appends `frame` to what goes out.
     fn encode(&mut self, frame: &ClientFrame) -> io::Result<()> {
-        let n = protocol::encode(frame, &mut self.buf).map_err(|_| invalid("frame"))?;
-        self.out.extend_from_slice(&self.buf[..n]);
+        let start = self.out.len();
+        self.out.resize(start + FRAME_MAX + 1, 0);
+        let n = protocol::encode(frame, &mut self.out[start..]).map_err(|_| invalid("frame"))?;
+        self.out.truncate(start + n);
         Ok(())
     }
 

@@ -491,9 +491,7 @@ impl EventLoop {
         {
             // The hub let it go while its socket was full: its last bytes
             // get the linger time, no more.
-            conn.id = None;
-            conn.linger_until = Some(now.after(LINGER_MS));
-            bring_forward(&mut self.conns_due, now.after(LINGER_MS));
+            let_go(conn, &mut self.conns_due, now);
         }
         loop {
             if conn.is_flushed() {
@@ -507,9 +505,7 @@ impl EventLoop {
                 conn.give(sent.len);
                 if sent.close {
                     debug!("conn {}: closing", id.slot());
-                    conn.id = None;
-                    conn.linger_until = Some(now.after(LINGER_MS));
-                    bring_forward(&mut self.conns_due, now.after(LINGER_MS));
+                    let_go(conn, &mut self.conns_due, now);
                 } else if sent.len == 0 {
                     conn.waiting_to_write = false;
                     break;
@@ -538,6 +534,14 @@ impl EventLoop {
             self.watch(index);
         }
     }
+}
+
+/// The hub let `conn` go: its last bytes get the linger time, no more.
+fn let_go(conn: &mut Connection, conns_due: &mut Option<Instant>, now: Instant) {
+    let until = now.after(LINGER_MS);
+    conn.id = None;
+    conn.linger_until = Some(until);
+    bring_forward(conns_due, until);
 }
 
 /// Brings `due` forward to `at`, unless `at` is a wait for the worker
