@@ -1,7 +1,8 @@
 //! The server's one thread: an epoll loop around the hub, as smoltcp's and
 //! quinn's examples drive their state machines.
 //!
-//! Each turn waits for sockets, the signal pipe or the hub's next deadline;
+//! Each turn waits for sockets, the signal pipe or the hub's next deadline
+//! (after a busy turn, polling first for a moment: [`crate::busy_poll`]);
 //! gives every readable connection one read (so a flood cannot starve the
 //! others) and the hub its frames; then does what the hub asks (randomness
 //! now; checking passwords and saving accounts on the worker thread, whose
@@ -10,7 +11,6 @@
 //! the buffers are each connection's, made at accept.
 
 use std::io::{self, Read, Write};
-use std::mem::MaybeUninit;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant as StdInstant};
@@ -22,8 +22,9 @@ use natter_core::limits::MAX_CONNECTIONS;
 use natter_core::protocol::{self, ByeReason, ClientFrame, ServerFrame};
 use natter_core::session::ConnId;
 use natter_core::time::Instant;
-use rustix::event::epoll;
+use rustix::event::{Timespec, epoll};
 
+use crate::busy_poll::BusyPoll;
 use crate::connection::{Connection, ReadOutcome};
 use crate::debug;
 use crate::journal::Journal;
@@ -62,6 +63,7 @@ pub struct EventLoop {
     clock: Clock,
     /// Shutting down: leave by then, whoever is left.
     leave_at: Option<Instant>,
+    busy_poll: BusyPoll,
 }
 
 impl EventLoop {
@@ -72,6 +74,7 @@ impl EventLoop {
         worker: Worker,
         listener: TcpListener,
         signals: UnixStream,
+        busy_poll: BusyPoll,
     ) -> io::Result<EventLoop> {
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
         listener.set_nonblocking(true)?;
@@ -106,6 +109,7 @@ impl EventLoop {
             journal,
             clock,
             leave_at: None,
+            busy_poll,
         })
     }
 
@@ -116,7 +120,12 @@ impl EventLoop {
     /// Serves until SIGINT or SIGTERM, then until every connection took its
     /// goodbye (or the grace period ends).
     pub fn run(mut self) -> io::Result<()> {
-        let mut events = [MaybeUninit::<epoll::Event>::uninit(); 64];
+        let mut events = [epoll::Event {
+            flags: epoll::EventFlags::empty(),
+            data: epoll::EventData::new_u64(0),
+        }; 64];
+        // The last turn had events: the next may follow closely.
+        let mut busy = false;
         loop {
             let now = self.now();
             if let Some(leave_at) = self.leave_at
@@ -133,18 +142,19 @@ impl EventLoop {
             let hub_due = self.hub.poll_timeout();
             let timeout = self.next_wake(hub_due).map(|at| {
                 let ms = at.millis().saturating_sub(now.millis());
-                rustix::event::Timespec {
+                Timespec {
                     tv_sec: (ms / 1000) as _,
                     tv_nsec: ((ms % 1000) * 1_000_000) as _,
                 }
             });
-            let (ready, _) = match epoll::wait(&self.epoll, &mut events[..], timeout.as_ref()) {
+            let ready = match self.wait(&mut events, timeout, busy) {
                 Ok(ready) => ready,
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(error) => return Err(error.into()),
             };
+            busy = ready > 0;
             let now = self.now();
-            for event in ready.iter() {
+            for event in &events[..ready] {
                 match event.data.u64() {
                     LISTENER => self.accept(now),
                     SIGNALS => self.signal(now),
@@ -167,6 +177,39 @@ impl EventLoop {
             }
             self.settle(now)?;
         }
+    }
+
+    /// Waits for events until `timeout` (`None`: until one comes) and says
+    /// how many are in `events`. After a busy turn it polls first, for as
+    /// long as [`BusyPoll`] finds worth it, and tells it how long the next
+    /// event took.
+    fn wait(
+        &mut self,
+        events: &mut [epoll::Event],
+        timeout: Option<Timespec>,
+        busy: bool,
+    ) -> rustix::io::Result<usize> {
+        if !busy {
+            return epoll::wait(&self.epoll, events, timeout.as_ref());
+        }
+        let idle_from = StdInstant::now();
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        if timeout != Some(zero) {
+            let ready = self.busy_poll.spin(idle_from, || {
+                epoll::wait(&self.epoll, &mut *events, Some(&zero))
+            })?;
+            if ready > 0 {
+                return Ok(ready);
+            }
+        }
+        let ready = epoll::wait(&self.epoll, &mut *events, timeout.as_ref())?;
+        if ready > 0 {
+            self.busy_poll.next_event_after(idle_from.elapsed());
+        }
+        Ok(ready)
     }
 
     /// The earliest moment something is due: `hub_due`, a paused reader,

@@ -3,7 +3,7 @@
 //!
 //! - [`run`]: binds, loads `credentials.txt`, and hands both to the
 //!   [`event_loop`]: one thread, one epoll, the hub's deadlines as its
-//!   timeout.
+//!   timeout; [`busy_poll`]: how long it polls before it sleeps.
 //! - [`connection`]: one socket, its framer and the bytes it has yet to
 //!   take; [`credentials`]: the accounts file; [`accounts`]: the owner's
 //!   `natter-server user` commands on it.
@@ -15,6 +15,7 @@
 //! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
 
 pub mod accounts;
+pub mod busy_poll;
 pub mod connection;
 pub mod credentials;
 pub mod event_loop;
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 use natter_core::hub::{Config as HubConfig, Hub};
 
+use crate::busy_poll::BusyPoll;
 use crate::credentials::{CredentialsFile, LoadError};
 use crate::event_loop::{Clock, EventLoop, millis};
 use crate::journal::Journal;
@@ -68,6 +70,9 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// The smallest journal that is compacted, in bytes.
     pub compact_at: u64,
+    /// The most the loop polls its sockets before it sleeps, when the next
+    /// frame has been following that closely; zero: never.
+    pub busy_poll: Duration,
 }
 
 /// Why the server could not start or had to stop.
@@ -167,7 +172,8 @@ pub fn run(config: Config) -> Result<(), Error> {
     )
     .map_err(Error::Signals)?;
     let worker = Worker::spawn(credentials, config.hasher.clone()).map_err(Error::Loop)?;
-    EventLoop::new(hub, journal, clock, worker, listener, signals)
+    let busy_poll = BusyPoll::new(config.busy_poll);
+    EventLoop::new(hub, journal, clock, worker, listener, signals, busy_poll)
         .and_then(EventLoop::run)
         .map_err(Error::Loop)
 }

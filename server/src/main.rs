@@ -86,6 +86,13 @@ struct Args {
     #[arg(long, value_name = "KIB", default_value_t = natter_server::journal::COMPACT_AT / 1024,
           value_parser = clap::value_parser!(u64).range(1..))]
     compact_at: u64,
+    /// Microseconds the server may poll its sockets before it sleeps, while
+    /// frames follow each other that closely (clients on the same board,
+    /// bursts); it stops by itself when they do not, and never polls on one
+    /// CPU; 0: never
+    #[arg(long, value_name = "MICROS", default_value_t = natter_server::busy_poll::MAX_US,
+          value_parser = clap::value_parser!(u64).range(0..=1000))]
+    busy_poll: u64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -182,6 +189,7 @@ fn main() -> ExitCode {
         hasher,
         data_dir,
         compact_at: args.compact_at * 1024,
+        busy_poll: Duration::from_micros(args.busy_poll),
     };
     match natter_server::run(config) {
         Ok(()) => ExitCode::SUCCESS,
