@@ -143,7 +143,7 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
         if journal { "on" } else { "off" }
     );
     println!(
-        "{:<48} {:>12} {:>12} {:>7}",
+        "{:<58} {:>12} {:>12} {:>7}",
         "workload", "natter", "direct TCP", "ratio"
     );
     // The event loop's CPU time over a workload (its logins included), per
@@ -209,15 +209,15 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
 
 fn row(what: &str, natter: f64, direct: f64) {
     let ratio = natter / direct.max(1e-9);
-    println!("{what:<48} {natter:>12.1} {direct:>12.1} {ratio:>6.2}x");
+    println!("{what:<58} {natter:>12.1} {direct:>12.1} {ratio:>6.2}x");
 }
 
 /// The server's event-loop CPU per delivery: no direct counterpart.
 fn cpu_row(what: &str, us: Option<f64>) {
     let what = format!("{what}: server CPU/delivery (us)");
     match us {
-        Some(us) => println!("{what:<48} {us:>12.2}"),
-        None => println!("{what:<48} {:>12}", "n/a"),
+        Some(us) => println!("{what:<58} {us:>12.2}"),
+        None => println!("{what:<58} {:>12}", "n/a"),
     }
 }
 
@@ -247,8 +247,14 @@ fn throughput(what: &str, natter: &Figures, direct: &Figures) {
         natter.latencies.max(),
         direct.latencies.max(),
     );
+    // A latency over this was the bench's own delay before its write.
+    row(
+        &format!("{what}: longest send by the bench (us)"),
+        natter.send_holds.max(),
+        direct.send_holds.max(),
+    );
     println!(
-        "{:<48} {:>12}",
+        "{:<58} {:>12}",
         format!("{what}: refusals"),
         natter.refusals
     );

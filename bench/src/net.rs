@@ -9,7 +9,9 @@
 //! - fan-out: hans broadcasts to the nine others, 32 broadcasts in flight.
 //!
 //! Messages carry the time they were sent, so each delivery gives a
-//! latency. Refusals (a full mailbox) are counted, never hidden. The
+//! latency; each sender also times its own sends, so a latency the bench
+//! held up itself (a sender preempted between stamping a message and
+//! writing it) shows as such. Refusals (a full mailbox) are counted, never hidden. The
 //! server's memory is read from /proc with ten users online.
 
 use std::io::{self, BufRead, BufReader, Write};
@@ -56,6 +58,10 @@ pub struct Figures {
     pub refusals: u64,
     pub elapsed: Duration,
     pub latencies: Latencies,
+    /// How long each sender took from stamping a message to its `write`
+    /// returning: the bench's own delay (preempted with a dozen threads on
+    /// two cores), which a latency counts in whole.
+    pub send_holds: Latencies,
 }
 
 impl Figures {
@@ -409,6 +415,7 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
     let start = Instant::now();
     let deadline = start + GIVE_UP;
     let mut figures = Figures::default();
+    let mut senders = Vec::new();
     let mut threads = Vec::new();
     let mut finished = Vec::new();
     for flow in flows {
@@ -427,14 +434,17 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
         let closers = flow.closers;
         finished.push((done.clone(), refused.clone()));
         let sender = thread::spawn(move || {
+            let mut holds = Latencies::default();
             for seq in 0..count {
                 // Parked, not spinning: two cores are shared with the server.
                 while seq >= settled() + IN_FLIGHT && Instant::now() < deadline {
                     thread::park_timeout(Duration::from_millis(1));
                 }
+                let stamped = Instant::now();
                 if send(&text(start, seq)).is_err() {
                     break;
                 }
+                holds.add(stamped.elapsed());
             }
             while settled() < count && Instant::now() < deadline {
                 thread::park_timeout(Duration::from_millis(1));
@@ -444,10 +454,10 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
             for closer in closers {
                 let _ = closer.shutdown(std::net::Shutdown::Both);
             }
-            Latencies::default()
+            holds
         });
         let wake = sender.thread().clone();
-        threads.push(sender);
+        senders.push(sender);
         if let Some(mut heard) = flow.refusals {
             let (refused, wake) = (refused.clone(), wake.clone());
             threads.push(thread::spawn(move || {
@@ -479,6 +489,11 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
     for thread in threads {
         if let Ok(latencies) = thread.join() {
             figures.latencies.merge(&latencies);
+        }
+    }
+    for sender in senders {
+        if let Ok(holds) = sender.join() {
+            figures.send_holds.merge(&holds);
         }
     }
     figures.elapsed = start.elapsed();
