@@ -86,7 +86,7 @@ pub fn run(messages: u64) -> Result<u64, String> {
         // As deployed: every turn's letters go to the journal.
         data_dir: Some(dir.clone()),
         compact_at: natter_server::journal::COMPACT_AT,
-        busy_poll: std::time::Duration::from_micros(natter_server::busy_poll::MAX_US),
+        busy_poll: std::time::Duration::from_micros(natter_server::busy_poll::DEFAULT_US),
     };
     thread::Builder::new()
         .name("natter-server".into())

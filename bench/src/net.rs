@@ -9,9 +9,9 @@
 //! - fan-out: hans broadcasts to the nine others, 32 broadcasts in flight.
 //!
 //! Messages carry the time they were sent, so each delivery gives a
-//! latency; each sender also times its own sends, so a latency the bench
-//! held up itself (a sender preempted between stamping a message and
-//! writing it) shows as such. Refusals (a full mailbox) are counted, never hidden. The
+//! latency. Each sender also times its own sends, so the worst latency
+//! comes with how long the bench itself held that message (a sender
+//! preempted between stamping it and writing it). Refusals (a full mailbox) are counted, never hidden. The
 //! server's memory is read from /proc with ten users online.
 
 use std::io::{self, BufRead, BufReader, Write};
@@ -51,6 +51,11 @@ fn sent_at(text: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Which of its sender's messages `text` is.
+fn seq_of(text: &str) -> Option<u64> {
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// What one workload gave.
 #[derive(Debug, Default)]
 pub struct Figures {
@@ -58,10 +63,11 @@ pub struct Figures {
     pub refusals: u64,
     pub elapsed: Duration,
     pub latencies: Latencies,
-    /// How long each sender took from stamping a message to its `write`
-    /// returning: the bench's own delay (preempted with a dozen threads on
-    /// two cores), which a latency counts in whole.
-    pub send_holds: Latencies,
+    /// How long the message with the worst latency took its own sender,
+    /// from its stamp to its `write` returning: the bench's delay
+    /// (preempted, with fifteen threads on two cores), which the latency
+    /// counts in whole, up to the moment the bytes reached the kernel.
+    pub worst_held: Duration,
 }
 
 impl Figures {
@@ -415,8 +421,9 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
     let start = Instant::now();
     let deadline = start + GIVE_UP;
     let mut figures = Figures::default();
-    let mut senders = Vec::new();
-    let mut threads = Vec::new();
+    let mut refusal_readers = Vec::new();
+    // Each flow's sender and receivers, to tell a latency the bench's own.
+    let mut flows_threads = Vec::new();
     let mut finished = Vec::new();
     for flow in flows {
         let done: Arc<Vec<AtomicU64>> =
@@ -434,7 +441,8 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
         let closers = flow.closers;
         finished.push((done.clone(), refused.clone()));
         let sender = thread::spawn(move || {
-            let mut holds = Latencies::default();
+            // Nanoseconds each message took to send, by its number.
+            let mut holds = Vec::with_capacity(count as usize);
             for seq in 0..count {
                 // Parked, not spinning: two cores are shared with the server.
                 while seq >= settled() + IN_FLIGHT && Instant::now() < deadline {
@@ -444,7 +452,7 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
                 if send(&text(start, seq)).is_err() {
                     break;
                 }
-                holds.add(stamped.elapsed());
+                holds.push(stamped.elapsed());
             }
             while settled() < count && Instant::now() < deadline {
                 thread::park_timeout(Duration::from_millis(1));
@@ -457,24 +465,29 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
             holds
         });
         let wake = sender.thread().clone();
-        senders.push(sender);
+        let mut receivers = Vec::new();
         if let Some(mut heard) = flow.refusals {
             let (refused, wake) = (refused.clone(), wake.clone());
-            threads.push(thread::spawn(move || {
+            refusal_readers.push(thread::spawn(move || {
                 while heard().is_some() {
                     refused.fetch_add(1, Ordering::AcqRel);
                     wake.unpark();
                 }
-                Latencies::default()
             }));
         }
         for (i, mut receive) in flow.receivers.into_iter().enumerate() {
             let (done, refused, wake) = (done.clone(), refused.clone(), wake.clone());
-            threads.push(thread::spawn(move || {
+            receivers.push(thread::spawn(move || {
                 let mut latencies = Latencies::default();
+                // The worst latency, and which message it was.
+                let mut worst = (0, None);
                 while let Some(text) = receive() {
                     let now = start.elapsed().as_nanos() as u64;
-                    latencies.add_nanos(now.saturating_sub(sent_at(&text)));
+                    let latency = now.saturating_sub(sent_at(&text));
+                    latencies.add_nanos(latency);
+                    if latency > worst.0 {
+                        worst = (latency, seq_of(&text));
+                    }
                     let got = done[i].fetch_add(1, Ordering::AcqRel) + 1;
                     // Cheap unless the sender is parked.
                     wake.unpark();
@@ -482,19 +495,28 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
                         break;
                     }
                 }
-                latencies
+                (latencies, worst)
             }));
         }
+        flows_threads.push((sender, receivers));
     }
-    for thread in threads {
-        if let Ok(latencies) = thread.join() {
+    let mut worst = 0;
+    for (sender, receivers) in flows_threads {
+        let holds = sender.join().unwrap_or_default();
+        for receiver in receivers {
+            let Ok((latencies, (latency, seq))) = receiver.join() else {
+                continue;
+            };
             figures.latencies.merge(&latencies);
+            if latency > worst {
+                worst = latency;
+                let held = seq.and_then(|seq| holds.get(seq as usize));
+                figures.worst_held = held.copied().unwrap_or_default();
+            }
         }
     }
-    for sender in senders {
-        if let Ok(holds) = sender.join() {
-            figures.send_holds.merge(&holds);
-        }
+    for reader in refusal_readers {
+        let _ = reader.join();
     }
     figures.elapsed = start.elapsed();
     for (done, refused) in finished {

@@ -8,16 +8,20 @@
 //! zero timeout for a moment first. Over a LAN or Wi-Fi the next frame
 //! comes milliseconds later and polling only burns the CPU. So the window
 //! widens while the gaps after busy turns are ones a little more polling
-//! would have caught, and halves (down to nothing) whenever a gap is longer
-//! than the most it may poll: a server whose users type polls not at all.
-//! It polls politely, yielding between polls and stopping when another
-//! thread wants the CPU, and never with one CPU, where the sender it waits
-//! for would need that CPU.
+//! would have caught, and halves whenever a gap is longer than the most it
+//! may poll, down to nothing below 10 us: a server whose users type polls
+//! not at all. It polls politely, yielding between polls and stopping when
+//! another thread wants the CPU, and never with one CPU, where the sender
+//! it waits for would need that CPU.
 
 use std::time::{Duration, Instant};
 
-/// The default most the loop polls after a busy turn.
-pub const MAX_US: u64 = 100;
+/// The most the loop polls after a busy turn, unless told otherwise.
+pub const DEFAULT_US: u64 = 100;
+
+/// The most it may ever be told to poll: wake-ups cost microseconds, so
+/// polling longer than this only burns the CPU.
+pub const LIMIT_US: u64 = 1000;
 
 /// The first window once polling pays: small, so a misjudged gap costs
 /// little.
@@ -31,12 +35,13 @@ const CONTENDED: Duration = Duration::from_micros(5);
 pub struct BusyPoll {
     /// The most it may poll; zero: never.
     max: Duration,
+    /// How long it polls after the next busy turn.
     window: Duration,
 }
 
 impl BusyPoll {
-    /// Polls up to `max` once polling pays, if this machine has more than
-    /// one CPU for this process.
+    /// Polls up to `max` (at most [`LIMIT_US`]) once polling pays, if this
+    /// process may run on more than one CPU.
     pub fn new(max: Duration) -> BusyPoll {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         BusyPoll::with_cpus(max, cpus)
@@ -44,27 +49,28 @@ impl BusyPoll {
 
     fn with_cpus(max: Duration, cpus: usize) -> BusyPoll {
         BusyPoll {
-            max: if cpus > 1 { max } else { Duration::ZERO },
+            max: if cpus > 1 {
+                max.min(Duration::from_micros(LIMIT_US))
+            } else {
+                Duration::ZERO
+            },
             window: Duration::ZERO,
         }
     }
 
-    /// How long to poll before sleeping, after a turn that had events.
-    pub fn window(&self) -> Duration {
-        self.window
-    }
-
     /// Polls with `poll_now`, which must not block, from `idle_from` until
-    /// it finds something (how many it found), the window ends or another
-    /// thread wants this CPU (0). Between polls it yields, so a thread
-    /// waiting for this CPU, perhaps the very sender it waits for, goes
-    /// first.
+    /// it finds something (how many it found), the window or `timeout` ends
+    /// or another thread wants this CPU (0). Between polls it yields, so a
+    /// thread waiting for this CPU, perhaps the very sender it waits for,
+    /// goes first.
     pub fn spin<E>(
         &self,
         idle_from: Instant,
+        timeout: Option<Duration>,
         mut poll_now: impl FnMut() -> Result<usize, E>,
     ) -> Result<usize, E> {
-        while idle_from.elapsed() < self.window {
+        let until = timeout.map_or(self.window, |t| t.min(self.window));
+        while idle_from.elapsed() < until {
             let ready = poll_now()?;
             if ready > 0 {
                 return Ok(ready);
@@ -78,19 +84,21 @@ impl BusyPoll {
         Ok(0)
     }
 
-    /// After a busy turn, the next event came `gap` later: widen the
-    /// window if a little more polling would have caught it, narrow it if
-    /// no allowed amount would have.
-    pub fn next_event_after(&mut self, gap: Duration) {
+    /// After a busy turn the loop waited `gap`, until an event (`event`)
+    /// or its timeout: widen the window if a little more polling would
+    /// have caught the event, narrow it if no allowed amount would have.
+    /// A timeout within the most it may poll says nothing of the next
+    /// event.
+    pub fn waited(&mut self, gap: Duration, event: bool) {
         if gap <= self.window {
-            // Polling caught it.
-        } else if gap <= self.max {
-            self.window = (self.window * 2).max(START).min(self.max);
-        } else {
+            // Polling caught it, or stopped early for another thread.
+        } else if gap > self.max {
             self.window /= 2;
             if self.window < START {
                 self.window = Duration::ZERO;
             }
+        } else if event {
+            self.window = self.window.saturating_mul(2).clamp(START, self.max);
         }
     }
 }
@@ -103,14 +111,23 @@ mod tests {
         Duration::from_micros(n)
     }
 
+    /// A poller whose window is open all the way to `max`.
+    fn open(max: Duration) -> BusyPoll {
+        let mut poll = BusyPoll::with_cpus(max, 2);
+        while poll.window < poll.max {
+            poll.waited(poll.max, true);
+        }
+        poll
+    }
+
     #[test]
     fn short_gaps_widen_the_window_up_to_the_most() {
         let mut poll = BusyPoll::with_cpus(us(100), 2);
-        assert_eq!(poll.window(), Duration::ZERO, "starts asleep");
+        assert_eq!(poll.window, Duration::ZERO, "starts asleep");
         let mut windows = Vec::new();
         for _ in 0..6 {
-            poll.next_event_after(us(90));
-            windows.push(poll.window().as_micros());
+            poll.waited(us(90), true);
+            windows.push(poll.window.as_micros());
         }
         assert_eq!(windows, [10, 20, 40, 80, 100, 100]);
     }
@@ -119,78 +136,97 @@ mod tests {
     fn gaps_polling_catches_keep_the_window() {
         let mut poll = BusyPoll::with_cpus(us(100), 2);
         for _ in 0..3 {
-            poll.next_event_after(us(30));
+            poll.waited(us(30), true);
         }
-        assert_eq!(poll.window(), us(40));
+        assert_eq!(poll.window, us(40));
         for _ in 0..10 {
-            poll.next_event_after(us(25));
+            poll.waited(us(25), true);
         }
-        assert_eq!(poll.window(), us(40));
+        assert_eq!(poll.window, us(40));
     }
 
     #[test]
     fn long_gaps_close_the_window_after_a_bounded_waste() {
-        let mut poll = BusyPoll::with_cpus(us(100), 2);
-        for _ in 0..5 {
-            poll.next_event_after(us(90));
-        }
-        assert_eq!(poll.window(), us(100));
+        let mut poll = open(us(100));
         // A person typing: each gap is far longer than the most it polls.
         let mut wasted = Duration::ZERO;
         for _ in 0..20 {
-            wasted += poll.window();
-            poll.next_event_after(Duration::from_millis(300));
+            wasted += poll.window;
+            poll.waited(Duration::from_millis(300), true);
         }
-        assert_eq!(poll.window(), Duration::ZERO);
+        assert_eq!(poll.window, Duration::ZERO);
         assert!(wasted < us(200), "polled {wasted:?} in vain");
     }
 
     #[test]
-    fn spinning_polls_until_something_comes_or_the_window_ends() {
-        let mut poll = BusyPoll::with_cpus(Duration::from_millis(50), 2);
+    fn a_timeout_narrows_the_window_only_past_the_most() {
+        let mut poll = BusyPoll::with_cpus(us(100), 2);
+        for _ in 0..3 {
+            poll.waited(us(30), true);
+        }
+        assert_eq!(poll.window, us(40));
+        poll.waited(us(90), false);
+        assert_eq!(poll.window, us(40), "a short timeout tells nothing");
+        poll.waited(Duration::from_millis(5), false);
+        assert_eq!(poll.window, us(20));
+    }
+
+    #[test]
+    fn one_cpu_or_a_zero_most_never_polls_and_the_most_has_a_limit() {
+        for mut poll in [
+            BusyPoll::with_cpus(us(100), 1),
+            BusyPoll::with_cpus(Duration::ZERO, 4),
+        ] {
+            for _ in 0..5 {
+                poll.waited(us(5), true);
+            }
+            assert_eq!(poll.window, Duration::ZERO);
+        }
+        let huge = BusyPoll::with_cpus(Duration::MAX, 2);
+        assert_eq!(huge.max, us(LIMIT_US));
+        assert_eq!(open(Duration::MAX).window, us(LIMIT_US));
+    }
+
+    #[test]
+    fn spinning_returns_what_it_finds_and_stops_when_it_must() {
+        let closed = BusyPoll::with_cpus(us(100), 2);
         let mut polls = 0;
-        let none: Result<usize, ()> = poll.spin(Instant::now(), || {
+        let none: Result<usize, ()> = closed.spin(Instant::now(), None, || {
             polls += 1;
             Ok(0)
         });
         assert_eq!((none, polls), (Ok(0), 0), "a closed window never polls");
-        for _ in 0..14 {
-            poll.next_event_after(Duration::from_millis(49));
-        }
-        assert_eq!(poll.window(), Duration::from_millis(50));
+        // A window far longer than any stall of this thread (past the
+        // limit, as only a test may): each spin below returns at once,
+        // with what the polls gave.
+        let poll = BusyPoll {
+            max: Duration::from_secs(60),
+            window: Duration::from_secs(60),
+        };
+        let mut polls = 0;
+        let timed_out: Result<usize, ()> = poll.spin(Instant::now(), Some(Duration::ZERO), || {
+            polls += 1;
+            Ok(0)
+        });
+        assert_eq!((timed_out, polls), (Ok(0), 0), "the timeout ends it");
+        let failed: Result<usize, &str> = poll.spin(Instant::now(), None, || Err("gone"));
+        assert_eq!(failed, Err("gone"));
         // Another thread wanting the CPU (other tests run beside this one)
         // ends a spin early, so a few tries may find nothing; none may
         // poll on after finding something.
         let mut found_on_the_third = false;
         for _ in 0..100 {
             let mut polls = 0;
-            let found: Result<usize, ()> = poll.spin(Instant::now(), || {
+            let found: Result<usize, ()> = poll.spin(Instant::now(), None, || {
                 polls += 1;
                 Ok(if polls == 3 { 2 } else { 0 })
             });
             match (found, polls) {
                 (Ok(2), 3) => found_on_the_third = true,
-                (Ok(0), 1..=2) => {}
+                (Ok(0), 0..=2) => {}
                 other => panic!("spin gave {other:?}"),
             }
         }
         assert!(found_on_the_third);
-        // Nothing comes: it gives up, once the window is over at the latest.
-        assert_eq!(poll.spin(Instant::now(), || Ok::<_, ()>(0)), Ok(0));
-        let failed: Result<usize, &str> = poll.spin(Instant::now(), || Err("gone"));
-        assert_eq!(failed, Err("gone"));
-    }
-
-    #[test]
-    fn one_cpu_or_a_zero_most_never_polls() {
-        for mut poll in [
-            BusyPoll::with_cpus(us(100), 1),
-            BusyPoll::with_cpus(Duration::ZERO, 4),
-        ] {
-            for _ in 0..5 {
-                poll.next_event_after(us(5));
-            }
-            assert_eq!(poll.window(), Duration::ZERO);
-        }
     }
 }

@@ -64,6 +64,10 @@ pub struct EventLoop {
     /// Shutting down: leave by then, whoever is left.
     leave_at: Option<Instant>,
     busy_poll: BusyPoll,
+    /// This turn handed the hub a whole frame: the next may follow
+    /// closely. Bytes short of a frame do not count, so a peer dribbling
+    /// them cannot keep the loop polling; frames come at most at the rate.
+    heard_frame: bool,
 }
 
 impl EventLoop {
@@ -110,6 +114,7 @@ impl EventLoop {
             clock,
             leave_at: None,
             busy_poll,
+            heard_frame: false,
         })
     }
 
@@ -124,8 +129,6 @@ impl EventLoop {
             flags: epoll::EventFlags::empty(),
             data: epoll::EventData::new_u64(0),
         }; 64];
-        // The last turn had events: the next may follow closely.
-        let mut busy = false;
         loop {
             let now = self.now();
             if let Some(leave_at) = self.leave_at
@@ -140,19 +143,15 @@ impl EventLoop {
             // in or back (a worker's answer) is handled next turn, whose
             // wait then does not block.
             let hub_due = self.hub.poll_timeout();
-            let timeout = self.next_wake(hub_due).map(|at| {
-                let ms = at.millis().saturating_sub(now.millis());
-                Timespec {
-                    tv_sec: (ms / 1000) as _,
-                    tv_nsec: ((ms % 1000) * 1_000_000) as _,
-                }
-            });
+            let timeout = self
+                .next_wake(hub_due)
+                .map(|at| Duration::from_millis(at.millis().saturating_sub(now.millis())));
+            let busy = std::mem::take(&mut self.heard_frame);
             let ready = match self.wait(&mut events, timeout, busy) {
                 Ok(ready) => ready,
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(error) => return Err(error.into()),
             };
-            busy = ready > 0;
             let now = self.now();
             for event in &events[..ready] {
                 match event.data.u64() {
@@ -181,33 +180,35 @@ impl EventLoop {
 
     /// Waits for events until `timeout` (`None`: until one comes) and says
     /// how many are in `events`. After a busy turn it polls first, for as
-    /// long as [`BusyPoll`] finds worth it, and tells it how long the next
-    /// event took.
+    /// long as [`BusyPoll`] finds worth it, and tells it how long the wait
+    /// was.
     fn wait(
         &mut self,
         events: &mut [epoll::Event],
-        timeout: Option<Timespec>,
+        timeout: Option<Duration>,
         busy: bool,
     ) -> rustix::io::Result<usize> {
-        if !busy {
-            return epoll::wait(&self.epoll, events, timeout.as_ref());
-        }
         let idle_from = StdInstant::now();
-        let zero = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        if timeout != Some(zero) {
-            let ready = self.busy_poll.spin(idle_from, || {
-                epoll::wait(&self.epoll, &mut *events, Some(&zero))
+        let polling = busy && timeout != Some(Duration::ZERO);
+        if polling {
+            let ready = self.busy_poll.spin(idle_from, timeout, || {
+                epoll::wait(&self.epoll, &mut *events, Some(&Timespec::default()))
             })?;
             if ready > 0 {
                 return Ok(ready);
             }
         }
-        let ready = epoll::wait(&self.epoll, &mut *events, timeout.as_ref())?;
-        if ready > 0 {
-            self.busy_poll.next_event_after(idle_from.elapsed());
+        // What polling left of the timeout: a deadline is not put off.
+        let left = timeout.map(|t| {
+            let left = t.saturating_sub(idle_from.elapsed());
+            Timespec {
+                tv_sec: left.as_secs() as _,
+                tv_nsec: left.subsec_nanos() as _,
+            }
+        });
+        let ready = epoll::wait(&self.epoll, &mut *events, left.as_ref())?;
+        if polling {
+            self.busy_poll.waited(idle_from.elapsed(), ready > 0);
         }
         Ok(ready)
     }
@@ -405,6 +406,7 @@ impl EventLoop {
             let Some(payload) = conn.framer.next_payload() else {
                 return;
             };
+            self.heard_frame = true;
             let decoded = payload.and_then(|line| {
                 protocol::decode_client_into(line, &mut frame).map_err(BadFrame::Malformed)
             });

@@ -90,8 +90,8 @@ struct Args {
     /// frames follow each other that closely (clients on the same board,
     /// bursts); it stops by itself when they do not, and never polls on one
     /// CPU; 0: never
-    #[arg(long, value_name = "MICROS", default_value_t = natter_server::busy_poll::MAX_US,
-          value_parser = clap::value_parser!(u64).range(0..=1000))]
+    #[arg(long, value_name = "MICROS", default_value_t = natter_server::busy_poll::DEFAULT_US,
+          value_parser = clap::value_parser!(u64).range(0..=natter_server::busy_poll::LIMIT_US))]
     busy_poll: u64,
 }
 
