@@ -249,11 +249,15 @@ fn throughput(what: &str, natter: &Figures, direct: &Figures) {
     );
     // As long as the worst latency: the bench held that message itself.
     // No ratio: the two are different messages' misfortunes.
+    let held = |figures: &Figures| match figures.worst_held {
+        Some(held) => format!("{:.1}", held.as_secs_f64() * 1e6),
+        None => "n/a".into(),
+    };
     println!(
-        "{:<58} {:>12.1} {:>12.1}",
+        "{:<58} {:>12} {:>12}",
         format!("{what}: of the worst, the bench's own send (us)"),
-        natter.worst_held.as_secs_f64() * 1e6,
-        direct.worst_held.as_secs_f64() * 1e6,
+        held(natter),
+        held(direct),
     );
     println!(
         "{:<58} {:>12}",

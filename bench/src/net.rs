@@ -67,7 +67,8 @@ pub struct Figures {
     /// from its stamp to its `write` returning: the bench's delay
     /// (preempted, with fifteen threads on two cores), which the latency
     /// counts in whole, up to the moment the bytes reached the kernel.
-    pub worst_held: Duration,
+    /// `None` if the worst message's number could not be read.
+    pub worst_held: Option<Duration>,
 }
 
 impl Figures {
@@ -441,7 +442,7 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
         let closers = flow.closers;
         finished.push((done.clone(), refused.clone()));
         let sender = thread::spawn(move || {
-            // Nanoseconds each message took to send, by its number.
+            // How long each message took to send, by its number.
             let mut holds = Vec::with_capacity(count as usize);
             for seq in 0..count {
                 // Parked, not spinning: two cores are shared with the server.
@@ -511,7 +512,7 @@ fn run_flows(flows: Vec<Flow>, count: u64) -> Figures {
             if latency > worst {
                 worst = latency;
                 let held = seq.and_then(|seq| holds.get(seq as usize));
-                figures.worst_held = held.copied().unwrap_or_default();
+                figures.worst_held = held.copied();
             }
         }
     }

@@ -198,7 +198,10 @@ impl EventLoop {
                 return Ok(ready);
             }
         }
-        // What polling left of the timeout: a deadline is not put off.
+        // Polling counts against the timeout. epoll_pwait takes whole
+        // milliseconds, rounded up, so a deadline may still slip by up to
+        // the window (100 us by default), less than the loop's clock
+        // rounds off anyway.
         let left = timeout.map(|t| {
             let left = t.saturating_sub(idle_from.elapsed());
             Timespec {
