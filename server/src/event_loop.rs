@@ -66,7 +66,8 @@ pub struct EventLoop {
     busy_poll: BusyPoll,
     /// This turn handed the hub a whole frame: the next may follow
     /// closely. Bytes short of a frame do not count, so a peer dribbling
-    /// them cannot keep the loop polling; frames come at most at the rate.
+    /// them cannot keep the loop polling; frames other than
+    /// acknowledgements come at most at the rate.
     heard_frame: bool,
 }
 
