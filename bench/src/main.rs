@@ -143,7 +143,7 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
         if journal { "on" } else { "off" }
     );
     println!(
-        "{:<58} {:>12} {:>12} {:>7}",
+        "{:<LABEL$} {:>12} {:>12} {:>7}",
         "workload", "natter", "direct TCP", "ratio"
     );
     // The event loop's CPU time over a workload (its logins included), per
@@ -207,17 +207,20 @@ fn network(server: &std::path::Path, quick: bool, journal: bool) -> Result<(), S
     Ok(())
 }
 
+/// The width of the label column of `natter-bench net`'s table.
+const LABEL: usize = 58;
+
 fn row(what: &str, natter: f64, direct: f64) {
     let ratio = natter / direct.max(1e-9);
-    println!("{what:<58} {natter:>12.1} {direct:>12.1} {ratio:>6.2}x");
+    println!("{what:<LABEL$} {natter:>12.1} {direct:>12.1} {ratio:>6.2}x");
 }
 
 /// The server's event-loop CPU per delivery: no direct counterpart.
 fn cpu_row(what: &str, us: Option<f64>) {
     let what = format!("{what}: server CPU/delivery (us)");
     match us {
-        Some(us) => println!("{what:<58} {us:>12.2}"),
-        None => println!("{what:<58} {:>12}", "n/a"),
+        Some(us) => println!("{what:<LABEL$} {us:>12.2}"),
+        None => println!("{what:<LABEL$} {:>12}", "n/a"),
     }
 }
 
@@ -254,13 +257,13 @@ fn throughput(what: &str, natter: &Figures, direct: &Figures) {
         None => "n/a".into(),
     };
     println!(
-        "{:<58} {:>12} {:>12}",
+        "{:<LABEL$} {:>12} {:>12}",
         format!("{what}: of the worst, the bench's own send (us)"),
         held(natter),
         held(direct),
     );
     println!(
-        "{:<58} {:>12}",
+        "{:<LABEL$} {:>12}",
         format!("{what}: refusals"),
         natter.refusals
     );

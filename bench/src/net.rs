@@ -11,8 +11,9 @@
 //! Messages carry the time they were sent, so each delivery gives a
 //! latency. Each sender also times its own sends, so the worst latency
 //! comes with how long the bench itself held that message (a sender
-//! preempted between stamping it and writing it). Refusals (a full mailbox) are counted, never hidden. The
-//! server's memory is read from /proc with ten users online.
+//! preempted between stamping it and writing it). Refusals (a full
+//! mailbox) are counted, never hidden. The server's memory is read from
+//! /proc with ten users online.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

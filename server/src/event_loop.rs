@@ -189,31 +189,25 @@ impl EventLoop {
         timeout: Option<Duration>,
         busy: bool,
     ) -> rustix::io::Result<usize> {
+        // A timeout too long for a Timespec (centuries) is none.
+        let timespec = |t: Duration| Timespec::try_from(t).ok();
+        if !busy || timeout == Some(Duration::ZERO) {
+            return epoll::wait(&self.epoll, events, timeout.and_then(timespec).as_ref());
+        }
         let idle_from = StdInstant::now();
-        let polling = busy && timeout != Some(Duration::ZERO);
-        if polling {
-            let ready = self.busy_poll.spin(idle_from, timeout, || {
-                epoll::wait(&self.epoll, &mut *events, Some(&Timespec::default()))
-            })?;
-            if ready > 0 {
-                return Ok(ready);
-            }
+        let ready = self.busy_poll.spin(idle_from, timeout, || {
+            epoll::wait(&self.epoll, &mut *events, Some(&Timespec::default()))
+        })?;
+        if ready > 0 {
+            return Ok(ready);
         }
         // Polling counts against the timeout. epoll_pwait takes whole
         // milliseconds, rounded up, so a deadline may still slip by up to
         // the window (100 us by default), less than the loop's clock
         // rounds off anyway.
-        let left = timeout.map(|t| {
-            let left = t.saturating_sub(idle_from.elapsed());
-            Timespec {
-                tv_sec: left.as_secs() as _,
-                tv_nsec: left.subsec_nanos() as _,
-            }
-        });
+        let left = timeout.and_then(|t| timespec(t.saturating_sub(idle_from.elapsed())));
         let ready = epoll::wait(&self.epoll, &mut *events, left.as_ref())?;
-        if polling {
-            self.busy_poll.waited(idle_from.elapsed(), ready > 0);
-        }
+        self.busy_poll.waited(idle_from.elapsed(), ready > 0);
         Ok(ready)
     }
 
