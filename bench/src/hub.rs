@@ -146,7 +146,11 @@ pub fn run(rounds: u64) -> Result<(), String> {
 }
 
 fn storm(rounds: u64) -> Result<Storm, String> {
-    let mut hub = Hub::new(Config::new(60_000, 120_000));
+    // No journal here: the storm measures the codec and the rules.
+    let mut hub = Hub::new(Config {
+        journal: false,
+        ..Config::new(60_000, 120_000)
+    });
     let accounts: Vec<(&str, &str)> = CREDENTIALS
         .lines()
         .filter_map(|line| line.split_once(' '))

@@ -50,6 +50,11 @@ pub struct Config {
     pub guard_addresses: bool,
     /// Who may create an account (`signup.rs`).
     pub signup: SignUp,
+    /// A journal makes the durable state survive a restart
+    /// (`durable.rs`): frames that promise durability wait for its sync,
+    /// and senders are told when their letters are accepted. Without
+    /// one, nothing is promised and nothing waits.
+    pub journal: bool,
 }
 
 impl Config {
@@ -58,7 +63,8 @@ impl Config {
     /// shorter), `PRIVATE_ANSWER_MS` to answer a private request,
     /// `COMMANDS_PER_SECOND` with a burst of `COMMAND_BURST`, `LOGIN_MS` to
     /// log in, `PROMPTS_PER_ADDRESS`, failed logins guarded against per
-    /// address, and sign-up open to `SIGNUPS_PER_HOUR` per address.
+    /// address, sign-up open to `SIGNUPS_PER_HOUR` per address, and a
+    /// journal.
     pub fn new(block_ms: u64, timeout_ms: u64) -> Config {
         Config {
             block_ms,
@@ -75,6 +81,7 @@ impl Config {
             signup: SignUp::Open {
                 per_hour: SIGNUPS_PER_HOUR,
             },
+            journal: true,
         }
     }
 }
@@ -472,6 +479,9 @@ impl Hub {
     ///
     /// Returns whether the frame was queued.
     fn send(&mut self, conn: ConnId, frame: &ServerFrame) -> bool {
+        // Nothing is promised before it is on disk (`durable.rs`).
+        let barrier =
+            (self.config.journal && Hub::promises_durability(frame)).then(|| self.next_batch());
         let Some(session) = self.sessions.get_mut(conn) else {
             return false;
         };
@@ -480,10 +490,11 @@ impl Hub {
         }
         // Every frame fits FRAME_MAX by construction (limits.rs); one that
         // did not would be a hole too.
-        let queued = match protocol::encode(frame, &mut self.scratch) {
-            Ok(n) => session.output.push_frame(&self.scratch[..n]).is_ok(),
-            Err(_) => false,
-        };
+        let queued = barrier.is_none_or(|batch| session.output.push_barrier(batch).is_ok())
+            && match protocol::encode(frame, &mut self.scratch) {
+                Ok(n) => session.output.push_frame(&self.scratch[..n]).is_ok(),
+                Err(_) => false,
+            };
         self.queued(conn, queued)
     }
 

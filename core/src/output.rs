@@ -7,14 +7,24 @@
 //! (`Hub::poll_transmit`). So a burst of messages costs the ring nine bytes,
 //! and a message is encoded once, straight into the shell's buffer.
 //!
-//! A mark is a zero byte and the id, little-endian; a frame is its JSON
-//! line. JSON never holds a raw zero byte, so the two cannot be confused.
+//! Frames that promise durability (`Stored`, `UserBlocked`, a block for
+//! wrong passwords) come after a *barrier*, "not before the journal has
+//! synced batch N": nothing behind it goes out before that, so the order
+//! a reader sees stays the order the rules decided, and nothing is
+//! promised before it is on disk, however the shell takes the bytes.
+//!
+//! A mark is a zero byte and the id, little-endian; a barrier a one byte
+//! and the batch; a frame is its JSON line. JSON never holds a raw zero
+//! or one byte (control characters are escaped), so they cannot be
+//! confused.
 
 use heapless::Deque;
 
 use crate::limits::CONTROL_BYTES;
 
 const MARK: u8 = 0;
+const BARRIER: u8 = 1;
+/// A mark or a barrier: its kind, then a little-endian `u64`.
 const MARK_BYTES: usize = 1 + 8;
 
 /// The ring has no room: the client is not reading.
@@ -28,6 +38,8 @@ pub enum Next {
     Frame(usize),
     /// Every letter up to this id that was not sent yet.
     Letters(u64),
+    /// Nothing more before the journal has synced this batch.
+    Barrier(u64),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -35,8 +47,65 @@ pub struct Output {
     ring: Deque<u8, CONTROL_BYTES>,
     /// The ring ends with a mark, which a newer one can replace.
     ends_with_mark: bool,
+    /// The highest barrier queued: a frame that needs no later batch is
+    /// behind one already.
+    barrier: u64,
     /// The id of the last letter put in the shell's buffer.
     pub sent: u64,
+    /// Letters this connection posted whose `Accepted` waits for a sync.
+    pub unaccepted: Unaccepted,
+}
+
+/// The last letters a connection posted, by the journal batch that holds
+/// them, that it was not yet told are accepted (durable). Two batches at
+/// most are open at a time, the one syncing and the one gathering, so two
+/// entries suffice; a third merges into the newer (told later, never
+/// sooner).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unaccepted([Option<Posted>; 2]);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Posted {
+    id: u64,
+    batch: u64,
+}
+
+impl Unaccepted {
+    /// Letter `id` is in journal batch `batch`.
+    pub fn post(&mut self, id: u64, batch: u64) {
+        let posted = Posted { id, batch };
+        // Entries are kept oldest first, with no gap (`synced`).
+        match &mut self.0 {
+            [older @ None, _] => *older = Some(posted),
+            [Some(older), None] if older.batch == batch => older.id = id,
+            [Some(_), newer @ None] => *newer = Some(posted),
+            // The same batch, or a later one merged in.
+            [Some(_), Some(newer)] => *newer = posted,
+        }
+    }
+
+    /// The highest id of the letters in batches up to `synced`: what to
+    /// tell the sender is accepted, if anything.
+    pub fn due(&self, synced: u64) -> Option<u64> {
+        self.0
+            .iter()
+            .flatten()
+            .filter(|posted| posted.batch <= synced)
+            .map(|posted| posted.id)
+            .max()
+    }
+
+    /// The sender was told of the letters in batches up to `synced`.
+    pub fn told(&mut self, synced: u64) {
+        for entry in &mut self.0 {
+            if entry.is_some_and(|posted| posted.batch <= synced) {
+                *entry = None;
+            }
+        }
+        if self.0[0].is_none() {
+            self.0.swap(0, 1);
+        }
+    }
 }
 
 impl Output {
@@ -64,38 +133,57 @@ impl Output {
 
     /// Queues the letters up to `id`, after everything queued so far.
     pub fn push_letters(&mut self, id: u64) -> Result<(), Full> {
-        let bytes = id.to_le_bytes();
         if self.ends_with_mark {
             // Nothing was queued since the last mark: move it on.
             let start = self.ring.len() - 8;
-            for (i, byte) in bytes.into_iter().enumerate() {
+            for (i, byte) in id.to_le_bytes().into_iter().enumerate() {
                 if let Some(slot) = self.ring.get_mut(start + i) {
                     *slot = byte;
                 }
             }
             return Ok(());
         }
+        self.push_word(MARK, id)?;
+        self.ends_with_mark = true;
+        Ok(())
+    }
+
+    /// Holds back whatever is queued after this until the journal has
+    /// synced `batch`. Batches only grow, so a barrier for a batch no
+    /// later than the last one queued is there already.
+    pub fn push_barrier(&mut self, batch: u64) -> Result<(), Full> {
+        if batch <= self.barrier {
+            return Ok(());
+        }
+        self.push_word(BARRIER, batch)?;
+        self.barrier = batch;
+        self.ends_with_mark = false;
+        Ok(())
+    }
+
+    fn push_word(&mut self, kind: u8, word: u64) -> Result<(), Full> {
         if CONTROL_BYTES - self.ring.len() < MARK_BYTES {
             return Err(Full);
         }
-        let _ = self.ring.push_back(MARK);
-        for byte in bytes {
+        let _ = self.ring.push_back(kind);
+        for byte in word.to_le_bytes() {
             let _ = self.ring.push_back(byte);
         }
-        self.ends_with_mark = true;
         Ok(())
     }
 
     /// What comes out next, if anything.
     pub fn next(&self) -> Option<Next> {
-        match self.ring.front()? {
-            &MARK => {
-                let mut id = [0u8; 8];
-                for (i, byte) in id.iter_mut().enumerate() {
-                    *byte = self.ring.get(1 + i).copied().unwrap_or(0);
-                }
-                Some(Next::Letters(u64::from_le_bytes(id)))
+        let word = || {
+            let mut bytes = [0u8; 8];
+            for (i, byte) in bytes.iter_mut().enumerate() {
+                *byte = self.ring.get(1 + i).copied().unwrap_or(0);
             }
+            u64::from_le_bytes(bytes)
+        };
+        match *self.ring.front()? {
+            MARK => Some(Next::Letters(word())),
+            BARRIER => Some(Next::Barrier(word())),
             _ => {
                 // Every frame was pushed whole, line feed last.
                 let end = self.ring.iter().position(|&b| b == b'\n')?;
@@ -112,7 +200,8 @@ impl Output {
         self.ends_with_mark &= !self.ring.is_empty();
     }
 
-    /// Drops the next mark: its letters are all out.
+    /// Drops the next mark (its letters are all out) or barrier (its
+    /// batch is synced).
     pub fn drop_mark(&mut self) {
         for _ in 0..MARK_BYTES {
             self.ring.pop_front();
@@ -165,5 +254,56 @@ mod tests {
             out.push_letters(id).unwrap();
         }
         assert_eq!(out.next(), Some(Next::Letters(9_999)));
+    }
+
+    #[test]
+    fn a_barrier_keeps_its_place_and_is_queued_once_per_batch() {
+        let mut out = Output::default();
+        out.push_letters(1).unwrap();
+        out.push_barrier(4).unwrap();
+        out.push_frame(b"{\"S\":{}}\n").unwrap();
+        // Already behind the barrier for batch 4: no second one.
+        out.push_barrier(4).unwrap();
+        out.push_barrier(3).unwrap();
+        out.push_frame(b"{\"T\":{}}\n").unwrap();
+        // A letter after the barrier waits behind it, not with letter 1.
+        out.push_letters(2).unwrap();
+        out.push_barrier(5).unwrap();
+        assert_eq!(out.next(), Some(Next::Letters(1)));
+        out.drop_mark();
+        assert_eq!(out.next(), Some(Next::Barrier(4)));
+        out.drop_mark();
+        let mut line = [0; 9];
+        for want in [b"{\"S\":{}}\n", b"{\"T\":{}}\n"] {
+            assert_eq!(out.next(), Some(Next::Frame(9)));
+            out.take_frame(&mut line);
+            assert_eq!(&line, want);
+        }
+        assert_eq!(out.next(), Some(Next::Letters(2)));
+        out.drop_mark();
+        assert_eq!(out.next(), Some(Next::Barrier(5)));
+        out.drop_mark();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn unaccepted_letters_are_told_by_batch_and_never_before_theirs() {
+        let mut unaccepted = Unaccepted::default();
+        unaccepted.post(1, 5);
+        unaccepted.post(2, 5);
+        unaccepted.post(3, 6);
+        assert_eq!(unaccepted.due(4), None);
+        assert_eq!(unaccepted.due(5), Some(2));
+        assert_eq!(unaccepted.due(6), Some(3));
+        unaccepted.told(5);
+        unaccepted.post(4, 7);
+        // A third open batch: letter 4 is told with letter 5, not sooner.
+        unaccepted.post(5, 8);
+        assert_eq!(unaccepted.due(6), Some(3));
+        unaccepted.told(6);
+        assert_eq!(unaccepted.due(7), None);
+        assert_eq!(unaccepted.due(8), Some(5));
+        unaccepted.told(8);
+        assert_eq!(unaccepted, Unaccepted::default());
     }
 }

@@ -74,9 +74,6 @@ pub struct Session {
     pub output: Output,
     /// How fast it may send commands.
     pub bucket: Bucket,
-    /// The last letter it posted that it was not yet told is accepted
-    /// (durable); 0: none.
-    pub unaccepted: u64,
 }
 
 impl Session {
@@ -100,7 +97,6 @@ impl Session {
             bad_frames: 0,
             output: Output::default(),
             bucket: Bucket::new(rate, now),
-            unaccepted: 0,
         }
     }
 

@@ -171,11 +171,21 @@ impl EventLoop {
                 self.conns_due = self.conns_next_due();
             }
             // Group commit: what this turn changed is durable before any
-            // of it is told.
-            if let Some(journal) = &mut self.journal {
-                journal.commit(&mut self.hub, now);
+            // of it is told. Frames let go by a sync may let more of a
+            // connection's frames in, whose changes are due too.
+            loop {
+                if let Some(journal) = &mut self.journal {
+                    journal.commit(&mut self.hub, now);
+                }
+                self.settle(now)?;
+                let more = self
+                    .journal
+                    .as_ref()
+                    .is_some_and(|j| j.retry_at().is_none());
+                if !(more && self.hub.has_changes()) {
+                    break;
+                }
             }
-            self.settle(now)?;
         }
     }
 

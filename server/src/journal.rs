@@ -187,6 +187,7 @@ impl Journal {
         if whole {
             hub.journal_all();
         }
+        let batch = hub.start_batch();
         self.records.clear();
         let mut promised = false;
         while let Some(polled) = hub.poll_change(&mut self.change[..]) {
@@ -195,6 +196,7 @@ impl Journal {
             promised |= polled.promised;
         }
         if self.records.is_empty() {
+            hub.journal_synced(batch);
             return;
         }
         let written = if whole {
@@ -207,7 +209,7 @@ impl Journal {
                 if self.retry_at.take().is_some() {
                     eprintln!("natter-server: {}: written again", self.path.display());
                 }
-                hub.journal_synced();
+                hub.journal_synced(batch);
             }
             Err(error) => {
                 if self.retry_at.is_none() {
@@ -217,7 +219,7 @@ impl Journal {
                     );
                 }
                 self.retry_at = Some(now.after(RETRY_MS));
-                hub.journal_failed();
+                hub.journal_failed(batch);
             }
         }
     }

@@ -137,6 +137,7 @@ pub fn run(config: Config) -> Result<(), Error> {
     hub_config.login_ms = millis(config.login_timeout);
     hub_config.per_address = config.per_address;
     hub_config.signup = config.signup;
+    hub_config.journal = config.data_dir.is_some();
     let mut hub = boxed_hub(hub_config);
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;

@@ -134,13 +134,15 @@ impl Hub {
         };
         let id = self.store.post(post)?;
         // Told it is accepted once it is durable (`durable.rs`).
+        let batch = self.next_batch();
         if let Some(session) = self
             .users
             .get(sender)
             .online
             .and_then(|conn| self.sessions.get_mut(conn))
+            .filter(|_| self.config.journal)
         {
-            session.unaccepted = id;
+            session.output.unaccepted.post(id, batch);
         }
         // If the recipient's queue is full they are dropped, and the
         // letter waits in their mailbox for the next login.

@@ -6,14 +6,23 @@
 //! says up to which letter id the letters were handed out, and a bit per
 //! user says that their read mark, blacklist or block changed since.
 //! `poll_change` encodes the next change from the live state; a letter
-//! read before its turn came needs no record at all. The shell writes
-//! every change of a loop turn, syncs them, and says so
-//! (`journal_synced`): only then is each sender told that its letters are
-//! accepted, and the shell sends nothing about them before that.
+//! read before its turn came needs no record at all.
+//!
+//! The shell takes the changes in numbered *batches* (`start_batch`, then
+//! `poll_change` until none is left), writes and syncs each, and says so
+//! (`journal_synced`). A frame that promises durability waits behind a
+//! barrier for the batch its change will be in (`output.rs`), and each
+//! sender is told its letters are accepted once theirs is synced; every
+//! other frame goes out at once. So the shell may sync on another thread,
+//! one batch while the next gathers, and nothing promised can reach a
+//! socket before it is on disk.
 
 use super::Hub;
 use crate::journal::Change;
-use crate::protocol::{self, Names, Refusal, ServerFrame};
+use crate::limits::MAX_CONNECTIONS;
+use crate::output::Next;
+use crate::protocol::{self, ByeReason, Names, Refusal, ServerFrame};
+use crate::session::ConnId;
 use crate::store::RestoreError;
 use crate::time::Instant;
 use crate::user::UserId;
@@ -34,6 +43,13 @@ pub(super) struct Dirty {
     /// The last write failed (a full disk): letters are refused until a
     /// write succeeds.
     failing: bool,
+    /// The last batch started: changes made now are in the next one.
+    batch: u64,
+    /// Every batch up to this one is durable.
+    synced: u64,
+    /// Every batch up to this one is synced or failed: the frames that
+    /// waited for them may go.
+    settled: u64,
 }
 
 /// One change, encoded.
@@ -155,33 +171,88 @@ impl Hub {
         })
     }
 
-    /// Every change taken since the last call is durable: each sender is
-    /// told its letters are accepted.
-    pub fn journal_synced(&mut self) {
-        self.dirty.failing = false;
-        loop {
-            let due = self
-                .sessions
-                .iter()
-                .find(|(_, s)| s.unaccepted != 0)
-                .map(|(conn, s)| (conn, s.unaccepted));
-            let Some((conn, id)) = due else {
-                break;
-            };
-            if let Some(session) = self.sessions.get_mut(conn) {
-                session.unaccepted = 0;
-            }
-            self.send(conn, &ServerFrame::Accepted { id });
-        }
-        self.drop_unread();
+    /// Starts a batch of changes for the journal: the changes
+    /// [`Hub::poll_change`] gives from now until it gives `None` are in it,
+    /// and whatever changes after this call is in the next one. Returns
+    /// the batch's number, for [`Hub::journal_synced`].
+    pub fn start_batch(&mut self) -> u64 {
+        self.dirty.batch += 1;
+        self.dirty.batch
     }
 
-    /// The changes taken since the last sync could not be written (a full
-    /// disk): until a write succeeds, new letters are refused, and the
-    /// next write is the whole state (`journal_all`).
-    pub fn journal_failed(&mut self) {
+    /// Whether there are changes for the journal to take.
+    pub fn has_changes(&self) -> bool {
+        let dirty = &self.dirty;
+        dirty.ids
+            || dirty.read | dirty.blacklist | dirty.blocked != 0
+            || dirty.letters < self.store.latest()
+    }
+
+    /// The batch that changes made now will be in.
+    pub(super) fn next_batch(&self) -> u64 {
+        self.dirty.batch + 1
+    }
+
+    /// Every change of the batches up to `batch` is durable: the frames
+    /// that waited for them may go, and each sender is told which of its
+    /// letters are accepted (`poll_transmit` writes the `Accepted` after
+    /// what the queue lets out: it is not in the queue, so a later
+    /// barrier does not hold it).
+    pub fn journal_synced(&mut self, batch: u64) {
+        self.dirty.failing = false;
+        self.dirty.synced = self.dirty.synced.max(batch);
+        self.settled(batch);
+    }
+
+    /// The batch could not be written (a full disk). What waited for it
+    /// goes out all the same: the letters are kept in memory, and the
+    /// promise that the disk refused is the one PROTOCOL.md states. Their
+    /// senders are not told they are accepted until a later batch is
+    /// synced; until then new letters are refused, and the next batch is
+    /// the whole state (`journal_all`).
+    pub fn journal_failed(&mut self, batch: u64) {
         self.journal_all();
         self.dirty.failing = true;
+        self.settled(batch);
+    }
+
+    /// Batches up to `batch` are written or failed: every connection with
+    /// something that waited for them is ready.
+    fn settled(&mut self, batch: u64) {
+        self.dirty.settled = self.dirty.settled.max(batch);
+        let (synced, settled) = (self.dirty.synced, self.dirty.settled);
+        let due: heapless::Vec<ConnId, MAX_CONNECTIONS> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| {
+                s.output.unaccepted.due(synced).is_some()
+                    || matches!(s.output.next(), Some(Next::Barrier(b)) if b <= settled)
+            })
+            .map(|(conn, _)| conn)
+            .collect();
+        for conn in due {
+            self.mark_ready(conn);
+        }
+    }
+
+    /// Whether `frame` tells its reader that something is durable: it is
+    /// queued behind a barrier for the batch that holds it. (`Accepted` is
+    /// sent only once its batch is synced.)
+    pub(super) fn promises_durability(frame: &ServerFrame) -> bool {
+        matches!(
+            frame,
+            ServerFrame::Stored { .. }
+                | ServerFrame::UserBlocked { .. }
+                | ServerFrame::UserUnblocked { .. }
+                | ServerFrame::Bye {
+                    reason: ByeReason::NowBlocked { .. }
+                }
+        )
+    }
+
+    /// Every batch up to these is durable, and synced or failed.
+    pub(super) fn synced(&self) -> (u64, u64) {
+        (self.dirty.synced, self.dirty.settled)
     }
 
     /// Every change again, from the whole live state: what a compacted
@@ -203,7 +274,7 @@ impl Hub {
             read: 0,
             blacklist,
             blocked,
-            failing: self.dirty.failing,
+            ..self.dirty
         };
     }
 

@@ -82,6 +82,11 @@ pub(super) struct World {
     pub(super) accepted: Vec<(ConnId, u64)>,
     /// The journal cannot be written: every write fails.
     pub(super) disk_full: bool,
+    /// The journal is slow: batches are written but not synced until the
+    /// test says so (`sync_held`).
+    pub(super) hold_syncs: bool,
+    /// Batches written and not synced yet, oldest first.
+    pub(super) held: Vec<u64>,
 }
 
 impl World {
@@ -177,21 +182,26 @@ impl World {
                 }
                 None => {}
             }
-            // As the server does: the turn's changes are durable before
-            // anything is sent.
-            let mut change = [0u8; crate::journal::CHANGE_MAX];
-            while let Some(polled) = hub.poll_change(&mut change) {
-                let n = polled.len;
-                let decoded = crate::journal::decode(&change[..n - 1]);
-                let decoded = decoded.expect("the hub's own changes decode");
-                if !self.disk_full {
-                    self.journal.push(decoded);
+            // As the server's journal does, at once unless syncs are held
+            // (one batch at a time, the next gathering meanwhile).
+            if self.held.is_empty() {
+                let batch = hub.start_batch();
+                let mut change = [0u8; crate::journal::CHANGE_MAX];
+                while let Some(polled) = hub.poll_change(&mut change) {
+                    let n = polled.len;
+                    let decoded = crate::journal::decode(&change[..n - 1]);
+                    let decoded = decoded.expect("the hub's own changes decode");
+                    if !self.disk_full {
+                        self.journal.push(decoded);
+                    }
                 }
-            }
-            if self.disk_full {
-                hub.journal_failed();
-            } else {
-                hub.journal_synced();
+                if self.disk_full {
+                    hub.journal_failed(batch);
+                } else if self.hold_syncs {
+                    self.held.push(batch);
+                } else {
+                    hub.journal_synced(batch);
+                }
             }
             let Some(conn) = hub.poll_ready() else {
                 return;
@@ -232,6 +242,14 @@ impl World {
 }
 
 impl World {
+    /// The slow journal's sync of the batch in hand ends.
+    pub(super) fn sync_held(&mut self, hub: &mut Hub) {
+        let batch = self.held.remove(0);
+        hub.journal_synced(batch);
+        let now = self.now;
+        self.settle(hub, now);
+    }
+
     /// A connection that did not read takes its bytes now.
     pub(super) fn reads_again(&mut self, hub: &mut Hub, conn: ConnId) {
         self.full.retain(|&c| c != conn);

@@ -6,6 +6,7 @@ use super::Hub;
 use crate::event::Transmit;
 use crate::limits::{FRAME_MAX, NAME_MAX, TEXT_MAX};
 use crate::output::Next;
+use crate::protocol::{self, ServerFrame};
 use crate::session::{ConnId, Phase};
 use crate::time::Instant;
 
@@ -17,6 +18,7 @@ impl Hub {
     /// A connection the hub no longer knows is to be closed.
     pub fn poll_transmit(&mut self, conn: ConnId, now: Instant, buf: &mut [u8]) -> Transmit {
         debug_assert!(buf.len() > FRAME_MAX, "a buffer too small for a frame");
+        let (synced, settled) = self.synced();
         let Some(session) = self.sessions.get_mut(conn) else {
             return Transmit {
                 len: 0,
@@ -36,6 +38,9 @@ impl Hub {
                     session.output.take_frame(into);
                     len += n;
                 }
+                // What promises durability waits for the journal.
+                Next::Barrier(batch) if batch <= settled => session.output.drop_mark(),
+                Next::Barrier(_) => break,
                 Next::Letters(up_to) => {
                     // A user who left has their letters kept, not sent.
                     let letter = match session.phase {
@@ -70,6 +75,15 @@ impl Hub {
                     }
                 }
             }
+        }
+        // Letters posted that are durable now: told after what the queue let
+        // out (their `Stored`, say), whatever waits behind a later barrier
+        // (`durable.rs`); in the next call if this one is full.
+        if let Some(id) = session.output.unaccepted.due(synced)
+            && let Ok(n) = protocol::encode(&ServerFrame::Accepted { id }, &mut buf[len..])
+        {
+            session.output.unaccepted.told(synced);
+            len += n;
         }
         let close = session.phase == Phase::Closing && session.output.is_empty();
         if close {

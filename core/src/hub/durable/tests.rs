@@ -142,7 +142,7 @@ fn a_compacted_journal_restores_the_same_state_with_fewer_changes() {
 }
 
 #[test]
-fn a_sender_is_told_its_letters_are_accepted_once_the_journal_has_them() {
+fn a_sender_is_told_its_letters_are_kept_and_accepted_once_the_journal_has_them() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let hans = login_sample(&mut hub, &mut world, "hans", START);
@@ -155,10 +155,11 @@ fn a_sender_is_told_its_letters_are_accepted_once_the_journal_has_them() {
         let sent = hub.poll_transmit(hans, START, &mut out);
         frames.extend_from_slice(&out[..sent.len]);
     }
-    assert!(
-        !frames.windows(8).any(|w| w == b"Accepted"),
-        "not before the journal has them"
+    assert_eq!(
+        frames, b"",
+        "neither stored nor accepted before the journal has them"
     );
+    let batch = hub.start_batch();
     let ids: Vec<u64> = changes(&mut hub)
         .into_iter()
         .map(|change| match change {
@@ -167,12 +168,19 @@ fn a_sender_is_told_its_letters_are_accepted_once_the_journal_has_them() {
         })
         .collect();
     assert_eq!(ids.len(), 2);
-    hub.journal_synced();
+    // Written, not synced yet: still nothing.
+    assert_eq!(hub.poll_transmit(hans, START, &mut out).len, 0);
+    hub.journal_synced(batch);
+    assert_eq!(hub.poll_ready(), Some(hans));
     let sent = hub.poll_transmit(hans, START, &mut out);
-    let line = core::str::from_utf8(&out[..sent.len]).unwrap();
+    let lines = core::str::from_utf8(&out[..sent.len]).unwrap();
     assert_eq!(
-        line,
-        std::format!("{{\"Accepted\":{{\"id\":{}}}}}\n", ids[1])
+        lines,
+        std::format!(
+            "{{\"Stored\":{{\"user\":\"yoda\"}}}}\n{{\"Stored\":{{\"user\":\"luke\"}}}}\n\
+             {{\"Accepted\":{{\"id\":{}}}}}\n",
+            ids[1]
+        )
     );
 }
 
@@ -187,7 +195,7 @@ fn while_the_journal_cannot_be_written_letters_are_refused_and_nothing_is_lost()
     let accepted = world.accepted.len();
     world.disk_full = true;
     // The write of the turn that posts it fails: it is kept in memory,
-    // not accepted, and from then on letters are refused.
+    // told as stored, not accepted, and from then on letters are refused.
     world.receive(&mut hub, hans, message("yoda", "during"), START);
     world.receive(&mut hub, hans, message("yoda", "refused"), START);
     world.receive(
@@ -206,7 +214,7 @@ fn while_the_journal_cannot_be_written_letters_are_refused_and_nothing_is_lost()
         [
             ServerFrame::Stored { user: name("yoda") },
             refused.clone(),
-            refused
+            refused.clone()
         ]
     );
     assert_eq!(world.journal.len(), before, "nothing written");
@@ -389,4 +397,96 @@ fn letters_kept_for_users_offline_count_in_their_senders_share_after_a_restart()
     assert!(live > 0);
     let hub = restarted(&world.journal);
     assert_eq!(hub.store.kept_by(hub.users.find("hans").unwrap()), live);
+}
+
+// ---------------------------------------------------------------------------
+// A slow journal (issue 24): the shell syncs on another thread, one batch
+// at a time, while the next gathers.
+
+/// hans, yoda and luke online, with a journal whose syncs end only when
+/// the test says so.
+fn slow_journal() -> (Hub, World, [crate::session::ConnId; 2]) {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    world.take(hans);
+    world.take(yoda);
+    world.hold_syncs = true;
+    (hub, world, [hans, yoda])
+}
+
+#[test]
+fn a_slow_journal_holds_back_only_what_promises_durability() {
+    let (mut hub, mut world, [hans, yoda]) = slow_journal();
+    // A message to someone online goes at once; its Accepted waits.
+    world.receive(&mut hub, hans, message("yoda", "live"), START);
+    assert_eq!(texts(&world.take(yoda)), ["live"]);
+    assert_eq!(world.accepted, []);
+    // So do a reply, whoelse and presence.
+    world.receive(&mut hub, yoda, message("hans", "back"), START);
+    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
+    let frames = world.take(hans);
+    assert_eq!(texts(&frames), ["back"]);
+    assert!(matches!(frames[1], ServerFrame::Users { .. }), "{frames:?}");
+    // Stored, UserBlocked and the block for wrong passwords wait for
+    // their batch, and whatever comes after them waits too, in order.
+    world.receive(&mut hub, hans, message("luke", "kept"), START);
+    world.receive(&mut hub, yoda, message("hans", "after"), START);
+    world.receive(
+        &mut hub,
+        yoda,
+        ClientFrame::Block { user: name("luke") },
+        START,
+    );
+    let vader = at_password_prompt(&mut hub, &mut world, "vader", START);
+    for wrong in ["weird", "green", "password"] {
+        world.receive(&mut hub, vader, password(wrong), START);
+    }
+    assert_eq!(world.take(hans), []);
+    assert_eq!(world.take(yoda), []);
+    assert!(
+        !world
+            .take(vader)
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Bye { .. })),
+        "not told of a block before it is kept"
+    );
+    // The batch syncing since "live" was posted holds none of them.
+    world.sync_held(&mut hub);
+    assert_eq!(world.accepted, [(hans, 1)]);
+    assert_eq!(world.take(hans), []);
+    // The next holds them all.
+    world.sync_held(&mut hub);
+    // yoda's "back" (2) was posted after the first batch began: told
+    // with "after" (4), in one cumulative Accepted.
+    assert_eq!(world.accepted, [(hans, 1), (hans, 3), (yoda, 4)]);
+    let frames = world.take(hans);
+    assert_eq!(frames[0], ServerFrame::Stored { user: name("luke") });
+    assert_eq!(texts(&frames[1..]), ["after"]);
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert_eq!(
+        world.take(yoda),
+        [ServerFrame::UserBlocked { user: name("luke") }]
+    );
+    assert!(matches!(
+        world.take(vader).as_slice(),
+        [ServerFrame::Bye {
+            reason: ByeReason::NowBlocked { .. }
+        }]
+    ));
+    assert!(world.is_closed(vader));
+}
+
+#[test]
+fn a_sender_that_never_pauses_is_told_after_every_sync() {
+    let (mut hub, mut world, [hans, _]) = slow_journal();
+    // A letter every turn, while each sync is as slow as a turn: each
+    // letter is in the batch after the one syncing, and still told.
+    for _ in 0..10 {
+        world.receive(&mut hub, hans, message("yoda", "more"), START);
+        world.sync_held(&mut hub);
+    }
+    let ids: Vec<u64> = world.accepted.iter().map(|&(_, id)| id).collect();
+    assert_eq!(ids, (1..=9).collect::<Vec<_>>());
 }
