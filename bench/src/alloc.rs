@@ -85,7 +85,7 @@ pub fn run(messages: u64) -> Result<u64, String> {
         hasher: natter_server::password::Hasher::default(),
         // As deployed: every turn's letters go to the journal.
         data_dir: Some(dir.clone()),
-        compact_at: natter_server::journal::COMPACT_AT,
+        compact_at: natter_server::journal_thread::COMPACT_AT,
         busy_poll: std::time::Duration::from_micros(natter_server::busy_poll::DEFAULT_US),
     };
     thread::Builder::new()

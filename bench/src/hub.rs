@@ -36,6 +36,10 @@ impl Encoder {
             loop {
                 let sent = hub.poll_transmit(conn, now, &mut self.buf);
                 if sent.len == 0 {
+                    if sent.close {
+                        // As the server does once the last bytes are out.
+                        hub.disconnect(conn, now);
+                    }
                     break;
                 }
                 let bytes = black_box(&self.buf[..sent.len]);

@@ -268,34 +268,8 @@ impl Hub {
         }
     }
 
-    /// When the shell may read `conn` again, if it sent faster than its
-    /// rate: until then its frames wait in the socket. `None`: now.
-    /// Also while at the login prompts, if its address is slowed down for
-    /// failed logins; and while the shell checks its password or saves its
-    /// account, [`Instant::NEVER`]: until the shell has answered.
-    pub fn read_after(&self, conn: ConnId, now: Instant) -> Option<Instant> {
-        let session = self.sessions.get(conn)?;
-        if matches!(session.phase, Phase::Checking { .. } | Phase::Saving { .. }) {
-            return Some(Instant::NEVER);
-        }
-        let rate = session.bucket.ready_at(self.config.rate, now);
-        let suspect = (session.at_prompts() && self.config.guard_addresses)
-            .then(|| self.suspects.read_after(session.peer, now))
-            .flatten();
-        rate.max(suspect)
-    }
-
-    /// Whether `conn`'s queue has room for the reply to another command
-    /// ([`crate::limits::REPLY_ROOM`]). If not, the shell writes the queue
-    /// out before it gives the hub more of `conn`'s frames, and stops
-    /// reading `conn` while its socket takes no more.
-    pub fn has_room(&self, conn: ConnId) -> bool {
-        self.sessions
-            .get(conn)
-            .is_none_or(|s| s.output.room() >= crate::limits::REPLY_ROOM)
-    }
-
-    /// `conn` went away without logging out: its slot is free at once.
+    /// `conn` went away without logging out, or the shell closed it after
+    /// its last bytes: its slot is free at once.
     pub fn disconnect(&mut self, conn: ConnId, now: Instant) {
         self.now = now;
         self.go_offline(conn);
@@ -312,14 +286,16 @@ impl Hub {
             .filter(|(_, session)| !session.waiting_on_shell())
             .map(|(_, session)| session.warn_at(lead).unwrap_or(session.deadline));
         let requests = self.introductions.iter().map(|i| i.expires);
-        sessions.chain(requests).min()
+        sessions.chain(requests).chain(self.next_read()).min()
     }
 
     /// Ends every session whose deadline has passed (R9), warns those whose
-    /// deadline is near, voids private requests left unanswered, and lets
-    /// go of closing connections that did not read their last frames.
+    /// deadline is near, voids private requests left unanswered, lets go of
+    /// closing connections that did not read their last frames, and marks
+    /// ready those that may be read again.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
+        self.resume_due(now);
         self.end_idle(now);
         self.warn_idle(now);
         self.expire_introductions(now);
@@ -402,7 +378,8 @@ impl Hub {
     }
 
     /// Queues the goodbye and moves `conn` to closing: the shell closes it
-    /// once it is out, or the hub frees it after `CLOSING_MS`.
+    /// once everything is written (`poll_transmit` says so), or the hub
+    /// frees it after `CLOSING_MS` and the shell drops it.
     fn close(&mut self, conn: ConnId, reason: ByeReason) {
         self.send(conn, &ServerFrame::Bye { reason });
         let deadline = self.now.after(CLOSING_MS);
@@ -448,9 +425,11 @@ impl Hub {
                 continue;
             };
             self.go_offline(conn);
+            let deadline = self.now.after(CLOSING_MS);
             if let Some(session) = self.sessions.get_mut(conn) {
                 session.output.clear();
                 session.phase = Phase::Closing;
+                session.deadline = deadline;
             }
             self.mark_ready(conn);
         }
@@ -629,11 +608,13 @@ mod commands;
 mod durable;
 mod login;
 mod private;
+mod reading;
 mod transmit;
 
 pub use durable::{Polled, ReplayError};
 use login::{Job, Work};
 use private::Introduction;
+pub use reading::Stall;
 
 #[cfg(test)]
 mod tests;

@@ -74,6 +74,8 @@ pub struct Session {
     pub output: Output,
     /// How fast it may send commands.
     pub bucket: Bucket,
+    /// Not read, and why (`hub/reading.rs`).
+    pub stall: Option<crate::hub::Stall>,
 }
 
 impl Session {
@@ -97,6 +99,7 @@ impl Session {
             bad_frames: 0,
             output: Output::default(),
             bucket: Bucket::new(rate, now),
+            stall: None,
         }
     }
 

@@ -8,31 +8,24 @@ use std::net::{Shutdown, TcpStream};
 use natter_core::framer::LineFramer;
 use natter_core::limits::FRAME_MAX;
 use natter_core::session::ConnId;
-use natter_core::time::Instant;
 
 /// Bytes taken from the hub at a time: several frames per `write`, and
 /// always room for the largest.
 pub const OUT_BYTES: usize = 2 * (FRAME_MAX + 1);
 
 pub struct Connection {
-    /// Its handle in the hub; `None` once the hub let it go and only its
-    /// last bytes are left to write.
-    pub id: Option<ConnId>,
+    /// Its handle in the hub, whose slot is its place in the loop.
+    pub id: ConnId,
     pub stream: TcpStream,
     pub framer: LineFramer,
     out: [u8; OUT_BYTES],
     /// `out[sent..filled]` is still to be written.
     sent: usize,
     filled: usize,
-    /// The socket is registered for writability: it took less than given.
+    /// The poller reports its readability: the hub takes its frames.
+    pub reading: bool,
+    /// The poller reports its writability: it took less than given.
     pub waiting_to_write: bool,
-    /// Not read until then: it sent faster than its rate.
-    pub paused_until: Option<Instant>,
-    /// Not read until its socket takes what the hub queued for it: it does
-    /// not read its replies.
-    pub backlogged: bool,
-    /// Closing: dropped by then even if its last bytes are not out.
-    pub linger_until: Option<Instant>,
 }
 
 /// What a read gave.
@@ -48,16 +41,14 @@ pub enum ReadOutcome {
 impl Connection {
     pub fn new(id: ConnId, stream: TcpStream) -> Box<Connection> {
         Box::new(Connection {
-            id: Some(id),
+            id,
             stream,
             framer: LineFramer::new(),
             out: [0; OUT_BYTES],
             sent: 0,
             filled: 0,
+            reading: true,
             waiting_to_write: false,
-            paused_until: None,
-            backlogged: false,
-            linger_until: None,
         })
     }
 

@@ -1,18 +1,25 @@
-//! The server's one thread: an epoll loop around the hub, as smoltcp's and
-//! quinn's examples drive their state machines.
+//! The server's one thread: a readiness loop around the hub, as smoltcp's
+//! and quinn's examples drive their state machines, on smol-rs's
+//! `polling` (epoll on Linux, kqueue on macOS and the BSDs).
 //!
-//! Each turn waits for sockets, the signal pipe or the hub's next deadline
-//! (after a busy turn, polling first for a moment: [`crate::busy_poll`]);
-//! gives every readable connection one read (so a flood cannot starve the
-//! others) and the hub its frames; then does what the hub asks (randomness
-//! now; checking passwords and saving accounts on the worker thread, whose
-//! answers wake the loop like a socket) and writes every ready connection's
-//! bytes, as many frames per `write` as the hub has. Nothing here allocates per message:
+//! Each turn waits for sockets, the signal pipe, a thread's answer or the
+//! hub's next deadline (after a busy turn, polling first for a moment:
+//! [`crate::busy_poll`]); gives every readable connection one read (so a
+//! flood cannot starve the others) and the hub its frames, as long as the
+//! hub will take them; hands the hub the worker's and the journal's
+//! answers ([`Waker`]); then does what the hub asks (randomness; password
+//! checks and account saves for the worker thread), writes every ready
+//! connection's bytes, as many frames per `write` as the hub has, and
+//! hands the journal's thread the turn's changes if it is free. The hub
+//! decides when a connection is read and when a closing one is dropped;
+//! the loop only reports readiness. Nothing here allocates per message:
 //! the buffers are each connection's, made at accept.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::num::NonZeroUsize;
 use std::os::unix::net::UnixStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
 use natter_core::event::Event;
@@ -20,46 +27,52 @@ use natter_core::framer::BadFrame;
 use natter_core::hub::Hub;
 use natter_core::limits::MAX_CONNECTIONS;
 use natter_core::protocol::{self, ByeReason, ClientFrame, ServerFrame};
-use natter_core::session::ConnId;
 use natter_core::time::Instant;
-use rustix::event::{Timespec, epoll};
+use polling::{Event as Interest, Events, PollMode, Poller};
 
 use crate::busy_poll::BusyPoll;
 use crate::connection::{Connection, ReadOutcome};
 use crate::debug;
-use crate::journal::Journal;
+use crate::journal_thread::JournalThread;
+use crate::waker::Waker;
 use crate::worker::{Done, Job, Worker};
 
-const LISTENER: u64 = 0;
-const SIGNALS: u64 = 1;
-const WORKER: u64 = 2;
-/// A connection's epoll key is this plus its slot in `conns`, so an event
-/// finds its connection without a search.
-const FIRST_CONN: u64 = 3;
-
-/// How long a closing connection may take to read its last frames.
-const LINGER_MS: u64 = 2_000;
+const LISTENER: usize = 0;
+const SIGNALS: usize = 1;
+/// A connection's key is this plus its slot in the hub, which is its
+/// place in `conns`: an event finds its connection without a search.
+const FIRST_CONN: usize = 2;
 
 /// How long shutdown waits for connections to take their last frames.
 const SHUTDOWN_GRACE_MS: u64 = 3_000;
 
-/// Connections the loop holds: live ones, and as many again closing.
-const SLOTS: usize = 2 * MAX_CONNECTIONS;
+/// The name of the poller's mechanism, for the log.
+const REACTOR: &str = if cfg!(any(target_os = "linux", target_os = "android")) {
+    "epoll"
+} else if cfg!(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+)) {
+    "kqueue"
+} else {
+    "poll"
+};
 
 pub struct EventLoop {
     hub: Box<Hub>,
+    poller: Arc<Poller>,
+    /// Set by the worker and journal threads when they have answers.
+    waker: Waker,
     worker: Worker,
-    epoll: rustix::fd::OwnedFd,
+    /// Where the hub's changes are made durable; `None`: in memory only.
+    journal: Option<JournalThread>,
     listener: Option<TcpListener>,
     signals: UnixStream,
-    conns: [Option<Box<Connection>>; SLOTS],
-    /// No connection's pause or linger ends before this (`None`: none is
-    /// timed): brought forward whenever one is set, so the loop looks
-    /// through its connections for them only when one may be due, not
-    /// every turn.
-    conns_due: Option<Instant>,
-    /// Where each turn's changes are made durable; `None`: in memory only.
-    journal: Option<Journal>,
+    /// Each live connection, at its slot in the hub.
+    conns: Box<[Option<Box<Connection>>]>,
     clock: Clock,
     /// Shutting down: leave by then, whoever is left.
     leave_at: Option<Instant>,
@@ -71,52 +84,67 @@ pub struct EventLoop {
     heard_frame: bool,
 }
 
+/// What the loop needs besides the hub: its threads, sockets and clock.
+pub struct Parts {
+    pub poller: Arc<Poller>,
+    pub waker: Waker,
+    pub worker: Worker,
+    pub journal: Option<JournalThread>,
+    pub listener: TcpListener,
+    pub signals: UnixStream,
+    pub clock: Clock,
+    pub busy_poll: BusyPoll,
+}
+
 impl EventLoop {
-    pub fn new(
-        hub: Box<Hub>,
-        journal: Option<Journal>,
-        clock: Clock,
-        worker: Worker,
-        listener: TcpListener,
-        signals: UnixStream,
-        busy_poll: BusyPoll,
-    ) -> io::Result<EventLoop> {
-        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+    pub fn new(hub: Box<Hub>, parts: Parts) -> io::Result<EventLoop> {
+        let Parts {
+            poller,
+            waker,
+            worker,
+            journal,
+            listener,
+            signals,
+            clock,
+            busy_poll,
+        } = parts;
         listener.set_nonblocking(true)?;
         signals.set_nonblocking(true)?;
-        let readable = epoll::EventFlags::IN;
-        epoll::add(
-            &epoll,
-            &listener,
-            epoll::EventData::new_u64(LISTENER),
-            readable,
-        )?;
-        epoll::add(
-            &epoll,
-            &signals,
-            epoll::EventData::new_u64(SIGNALS),
-            readable,
-        )?;
-        epoll::add(
-            &epoll,
-            &worker.wake,
-            epoll::EventData::new_u64(WORKER),
-            readable,
-        )?;
-        Ok(EventLoop {
+        let event_loop = EventLoop {
             hub,
+            poller,
+            waker,
             worker,
-            epoll,
+            journal,
             listener: Some(listener),
             signals,
-            conns: std::array::from_fn(|_| None),
-            conns_due: None,
-            journal,
+            conns: (0..MAX_CONNECTIONS).map(|_| None).collect(),
             clock,
             leave_at: None,
             busy_poll,
             heard_frame: false,
-        })
+        };
+        if let Some(listener) = &event_loop.listener {
+            event_loop.add(listener, Interest::readable(LISTENER))?;
+        }
+        event_loop.add(&event_loop.signals, Interest::readable(SIGNALS))?;
+        debug!(
+            "reactor: {REACTOR} (polling); journal: {}",
+            match &event_loop.journal {
+                Some(journal) => format!("{}, synced on its own thread", journal.path().display()),
+                None => "none".into(),
+            }
+        );
+        Ok(event_loop)
+    }
+
+    /// Watches `source` for `interest`, level-triggered: what is not
+    /// taken is reported again.
+    fn add(&self, source: &impl std::os::fd::AsRawFd, interest: Interest) -> io::Result<()> {
+        // SAFETY: every source added is deleted from the poller before it
+        // is dropped: a connection in `drop_conn`, the listener in
+        // `signal`, all of them in `Drop for EventLoop`.
+        unsafe { self.poller.add_with_mode(source, interest, PollMode::Level) }
     }
 
     fn now(&self) -> Instant {
@@ -124,21 +152,15 @@ impl EventLoop {
     }
 
     /// Serves until SIGINT or SIGTERM, then until every connection took its
-    /// goodbye (or the grace period ends).
+    /// goodbye (or the grace period ends), and the journal has the rest.
     pub fn run(mut self) -> io::Result<()> {
-        let mut events = [epoll::Event {
-            flags: epoll::EventFlags::empty(),
-            data: epoll::EventData::new_u64(0),
-        }; 64];
+        let mut events = Events::with_capacity(NonZeroUsize::new(64).unwrap_or(NonZeroUsize::MIN));
         loop {
             let now = self.now();
             if let Some(leave_at) = self.leave_at
                 && (now >= leave_at || self.conns.iter().all(Option::is_none))
             {
-                if let Some(journal) = &self.journal {
-                    debug!("{}: {} syncs", journal.path().display(), journal.syncs);
-                }
-                return Ok(());
+                return self.finish(now);
             }
             // Read once a turn, before the wait: a deadline the turn brings
             // in or back (a worker's answer) is handled next turn, whose
@@ -148,107 +170,76 @@ impl EventLoop {
                 .next_wake(hub_due)
                 .map(|at| Duration::from_millis(at.millis().saturating_sub(now.millis())));
             let busy = std::mem::take(&mut self.heard_frame);
-            let ready = match self.wait(&mut events, timeout, busy) {
-                Ok(ready) => ready,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(error) => return Err(error.into()),
-            };
+            self.wait(&mut events, timeout, busy)?;
             let now = self.now();
-            for event in &events[..ready] {
-                match event.data.u64() {
+            for event in events.iter() {
+                match event.key {
                     LISTENER => self.accept(now),
                     SIGNALS => self.signal(now),
-                    WORKER => self.work_done(now)?,
-                    key => self.on_socket((key - FIRST_CONN) as usize, event.flags, now),
+                    key => self.on_socket(key - FIRST_CONN, event, now),
                 }
+            }
+            if self.waker.take() {
+                self.threads_answered(now)?;
             }
             if hub_due.is_some_and(|at| at <= now) {
                 self.hub.handle_timeout(now);
             }
-            if self.conns_due.is_some_and(|at| at <= now) {
-                self.wake_paused(now);
-                self.drop_lingering(now);
-                self.conns_due = self.conns_next_due();
-            }
-            // Group commit: what this turn changed is durable before any
-            // of it is told. Frames let go by a sync may let more of a
-            // connection's frames in, whose changes are due too.
-            loop {
-                if let Some(journal) = &mut self.journal {
-                    journal.commit(&mut self.hub, now);
-                }
-                self.settle(now)?;
-                let more = self
-                    .journal
-                    .as_ref()
-                    .is_some_and(|j| j.retry_at().is_none());
-                if !(more && self.hub.has_changes()) {
-                    break;
-                }
-            }
+            self.settle(now)?;
         }
     }
 
-    /// Waits for events until `timeout` (`None`: until one comes) and says
-    /// how many are in `events`. After a busy turn it polls first, for as
-    /// long as [`BusyPoll`] finds worth it, and tells it how long the wait
-    /// was.
+    /// Waits for events until `timeout` (`None`: until one comes), into
+    /// `events`. After a busy turn it polls first, for as long as
+    /// [`BusyPoll`] finds worth it, and tells it how long the wait was.
     fn wait(
         &mut self,
-        events: &mut [epoll::Event],
+        events: &mut Events,
         timeout: Option<Duration>,
         busy: bool,
-    ) -> rustix::io::Result<usize> {
-        // A timeout too long for a Timespec (centuries) is none.
-        let timespec = |t: Duration| Timespec::try_from(t).ok();
+    ) -> io::Result<()> {
+        events.clear();
+        if self.waker.woken() {
+            // An answer came since the last look: no sleeping on it.
+            self.poller.wait(events, Some(Duration::ZERO))?;
+            return Ok(());
+        }
         if !busy || timeout == Some(Duration::ZERO) {
-            return epoll::wait(&self.epoll, events, timeout.and_then(timespec).as_ref());
+            self.poller.wait(events, timeout)?;
+            return Ok(());
         }
         let idle_from = StdInstant::now();
-        let ready = self.busy_poll.spin(idle_from, timeout, || {
-            epoll::wait(&self.epoll, &mut *events, Some(&Timespec::default()))
+        let (poller, waker) = (&self.poller, &self.waker);
+        let found = self.busy_poll.spin(idle_from, timeout, || {
+            // A notice this poll takes is seen through the flag.
+            let ready = poller.wait(&mut *events, Some(Duration::ZERO))?;
+            io::Result::Ok(ready + usize::from(waker.woken()))
         })?;
-        if ready > 0 {
-            return Ok(ready);
+        if found > 0 {
+            return Ok(());
         }
-        // Polling counts against the timeout. epoll_pwait takes whole
-        // milliseconds, rounded up, so a deadline may still slip by up to
-        // the window (100 us by default), less than the loop's clock
-        // rounds off anyway.
-        let left = timeout.and_then(|t| timespec(t.saturating_sub(idle_from.elapsed())));
-        let ready = epoll::wait(&self.epoll, &mut *events, left.as_ref())?;
-        self.busy_poll.waited(idle_from.elapsed(), ready > 0);
-        Ok(ready)
+        // Polling counts against the timeout.
+        let left = timeout.map(|t| t.saturating_sub(idle_from.elapsed()));
+        let ready = self.poller.wait(events, left)?;
+        let woke = ready > 0 || self.waker.woken();
+        self.busy_poll.waited(idle_from.elapsed(), woke);
+        Ok(())
     }
 
-    /// The earliest moment something is due: `hub_due`, a paused reader,
-    /// a lingering close, a journal retry, the end of the shutdown grace.
+    /// The earliest moment something is due: `hub_due`, a journal retry,
+    /// the end of the shutdown grace.
     fn next_wake(&self, hub_due: Option<Instant>) -> Option<Instant> {
-        let retry = self.journal.as_ref().and_then(Journal::retry_at);
-        [hub_due, self.leave_at, retry, self.conns_due]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-
-    /// When the first paused reader or lingering close is due.
-    fn conns_next_due(&self) -> Option<Instant> {
-        self.conns
-            .iter()
-            .flatten()
-            .flat_map(|c| [c.paused_until, c.linger_until])
-            .flatten()
-            // Paused until the worker answers: its answer wakes the loop.
-            .filter(|&at| at != Instant::NEVER)
-            .min()
+        let retry = self.journal.as_ref().and_then(JournalThread::retry_at);
+        [hub_due, self.leave_at, retry].into_iter().flatten().min()
     }
 
     fn accept(&mut self, now: Instant) {
-        let Some(listener) = &self.listener else {
-            return;
-        };
         loop {
-            let (stream, peer) = match listener.accept() {
+            let accepted = match &self.listener {
+                Some(listener) => listener.accept(),
+                None => return,
+            };
+            let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
                 Err(error) => {
@@ -264,11 +255,6 @@ impl EventLoop {
                 debug!("{peer}: {error}");
                 continue;
             }
-            let Some(index) = self.conns.iter().position(Option::is_none) else {
-                debug!("{peer}: refused, every socket slot is taken");
-                refuse(stream, ByeReason::ServerFull);
-                continue;
-            };
             let id = match self.hub.connect(now, peer.ip()) {
                 Ok(id) => id,
                 Err(reason) => {
@@ -277,40 +263,31 @@ impl EventLoop {
                     continue;
                 }
             };
-            let flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
-            let key = epoll::EventData::new_u64(FIRST_CONN + index as u64);
-            if let Err(error) = epoll::add(&self.epoll, &stream, key, flags) {
+            let slot = id.slot();
+            // The hub's slot is free, so the loop's is: the loop drops a
+            // connection whenever the hub does.
+            self.drop_conn(slot);
+            if let Err(error) = self.add(&stream, Interest::readable(FIRST_CONN + slot)) {
                 debug!("{peer}: cannot watch: {error}");
                 self.hub.disconnect(id, now);
                 continue;
             }
-            debug!("conn {}: connected from {peer}", id.slot());
-            self.conns[index] = Some(Connection::new(id, stream));
+            debug!("conn {slot}: connected from {peer}");
+            self.conns[slot] = Some(Connection::new(id, stream));
         }
     }
 
-    /// The worker thread checked passwords or saved accounts: each of
-    /// those connections, paused meanwhile, is read again.
-    fn work_done(&mut self, now: Instant) -> io::Result<()> {
+    /// The worker or the journal's thread answered: the hub hears it, and
+    /// marks ready whoever waited.
+    fn threads_answered(&mut self, now: Instant) -> io::Result<()> {
         for done in self.worker.take()? {
-            let conn = match done {
-                Done::Checked { conn, checked } => {
-                    self.hub.password_checked(conn, checked, now);
-                    conn
-                }
-                Done::Saved { conn, saved } => {
-                    self.hub.account_saved(conn, saved, now);
-                    conn
-                }
-            };
-            if let Some(index) = self.index_of(conn)
-                && let Some(c) = self.conns[index].as_mut()
-            {
-                c.paused_until = None;
-                // What it sent meanwhile comes first.
-                self.take_frames(index, now);
-                self.watch(index);
+            match done {
+                Done::Checked { conn, checked } => self.hub.password_checked(conn, checked, now),
+                Done::Saved { conn, saved } => self.hub.account_saved(conn, saved, now),
             }
+        }
+        if let Some(journal) = &mut self.journal {
+            journal.take_done(&mut self.hub, now)?;
         }
         Ok(())
     }
@@ -323,95 +300,88 @@ impl EventLoop {
             return;
         }
         debug!("signal: shutting down");
-        self.listener = None;
+        if let Some(listener) = self.listener.take() {
+            let _ = self.poller.delete(&listener);
+        }
         self.hub.shutdown(now);
         self.leave_at = Some(now.after(SHUTDOWN_GRACE_MS));
     }
 
-    /// Connection `index` is ready. An event for a slot closed and taken
-    /// again in the same turn finds the new connection, which then reads
-    /// what is there, if anything (its socket is non-blocking), or writes
-    /// what it has.
-    fn on_socket(&mut self, index: usize, flags: epoll::EventFlags, now: Instant) {
-        if index >= SLOTS {
-            return;
+    /// Leaves: what changed since the last batch goes to the journal, and
+    /// the server waits for it.
+    fn finish(&mut self, now: Instant) -> io::Result<()> {
+        if let Some(mut journal) = self.journal.take() {
+            journal.flush(&mut self.hub, now)?;
+            debug!("{}: {} syncs", journal.path().display(), journal.syncs);
         }
-        if flags.contains(epoll::EventFlags::OUT) {
-            self.flush(index, now);
+        Ok(())
+    }
+
+    /// An event for the connection at `slot`. One for a slot closed and
+    /// taken again in the same turn finds the new connection, which then
+    /// reads what is there, if anything (its socket is non-blocking), or
+    /// writes what it has.
+    fn on_socket(&mut self, slot: usize, event: Interest, now: Instant) {
+        if event.writable {
+            self.flush(slot, now);
         }
-        let gone = epoll::EventFlags::HUP | epoll::EventFlags::ERR | epoll::EventFlags::RDHUP;
-        if flags.intersects(gone | epoll::EventFlags::IN) {
-            self.read(index, now, flags.intersects(gone));
+        if event.readable {
+            self.read(slot, now);
         }
     }
 
-    /// One read of connection `index`, and its frames to the hub. A paused
-    /// reader is read only if its peer hung up (epoll reports that whatever
-    /// it is asked for): what it sent last still counts.
-    fn read(&mut self, index: usize, now: Instant, hung_up: bool) {
-        let Some(conn) = self.conns[index].as_mut() else {
+    /// One read of the connection at `slot`, and its frames to the hub. One
+    /// the hub does not read is reported only if its peer hung up (the
+    /// poller reports that whatever it is asked for): its bytes wait in
+    /// the framer, and its hanging up is heard.
+    fn read(&mut self, slot: usize, now: Instant) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let Some(id) = conn.id else {
-            // Closing: nothing it says is read any more, but a closed peer
-            // ends the wait for its last bytes.
-            while conn.framer.next_line().is_some() {}
-            if matches!(conn.read(), ReadOutcome::Gone) {
-                self.conns[index] = None;
-            }
-            return;
-        };
-        if (conn.paused_until.is_some() || conn.backlogged) && !hung_up {
-            return;
-        }
+        let (id, reading) = (conn.id, conn.reading);
         match conn.read() {
-            ReadOutcome::Nothing => return,
+            ReadOutcome::Nothing => {}
             ReadOutcome::Gone => {
-                debug!("conn {}: closed by peer", id.slot());
+                debug!("conn {slot}: closed by peer");
                 self.hub.disconnect(id, now);
-                self.conns[index] = None;
-                return;
+                self.drop_conn(slot);
             }
+            ReadOutcome::Bytes(_) if reading => self.take_frames(slot, now),
             ReadOutcome::Bytes(_) => {}
         }
-        self.take_frames(index, now);
     }
 
-    /// Hands the hub the frames read from connection `index`, until the
-    /// hub would rather wait (over its rate, or its address slowed down
-    /// for failed logins), or the replies queued for it fill its queue and
-    /// its socket takes no more: the rest wait in the framer and the socket.
-    fn take_frames(&mut self, index: usize, now: Instant) {
+    /// Hands the hub the frames read from the connection at `slot`, while
+    /// it takes them; when it stops, the connection is not read until the
+    /// hub marks it ready again.
+    fn take_frames(&mut self, slot: usize, now: Instant) {
         // Each frame is decoded into this one, in place.
         let mut frame = ClientFrame::Logout {};
         loop {
-            let Some(conn) = self.conns[index].as_mut() else {
+            let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
                 return;
             };
-            let Some(id) = conn.id else {
-                return;
+            let id = conn.id;
+            let may = self.hub.may_read(id, now);
+            let payload = if may {
+                conn.framer.next_payload()
+            } else {
+                None
             };
-            if let Some(at) = self.hub.read_after(id, now) {
-                conn.paused_until = Some(at);
-                bring_forward(&mut self.conns_due, at);
-                debug!("conn {}: paused", id.slot());
-                self.watch(index);
-                return;
-            }
-            if !self.hub.has_room(id) {
-                // Its replies go out first, as far as its socket takes them.
-                self.flush(index, now);
-                if !self.hub.has_room(id) {
-                    if let Some(conn) = self.conns[index].as_mut() {
-                        debug!("conn {}: not reading its replies", id.slot());
-                        conn.backlogged = true;
-                    }
-                    self.watch(index);
-                    return;
+            let Some(payload) = payload else {
+                // All taken (read on), or the hub would rather wait.
+                if conn.reading != may {
+                    conn.reading = may;
+                    debug!(
+                        "conn {slot}: {}",
+                        if may {
+                            "read again"
+                        } else {
+                            "not read for now"
+                        }
+                    );
+                    self.rewatch(slot);
                 }
-                continue;
-            }
-            let Some(payload) = conn.framer.next_payload() else {
                 return;
             };
             self.heard_frame = true;
@@ -421,63 +391,29 @@ impl EventLoop {
             match decoded {
                 Ok(()) => self.hub.receive(id, &frame, now),
                 Err(bad) => {
-                    debug!("conn {}: not a frame: {bad:?}", id.slot());
+                    debug!("conn {slot}: not a frame: {bad:?}");
                     self.hub.reject(id, bad.error(), now);
                 }
             }
         }
     }
 
-    /// Registers connection `index` for what it waits for now.
-    fn watch(&self, index: usize) {
-        let Some(conn) = self.conns[index].as_ref() else {
+    /// Registers the connection at `slot` for what it waits for now.
+    fn rewatch(&self, slot: usize) {
+        let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
             return;
         };
-        let mut flags = epoll::EventFlags::empty();
-        if conn.paused_until.is_none() && !conn.backlogged {
-            flags |= epoll::EventFlags::IN | epoll::EventFlags::RDHUP;
-        }
-        if conn.waiting_to_write {
-            flags |= epoll::EventFlags::OUT;
-        }
-        let key = epoll::EventData::new_u64(FIRST_CONN + index as u64);
-        if let Err(error) = epoll::modify(&self.epoll, &conn.stream, key, flags) {
-            debug!("cannot watch a connection: {error}");
+        let interest = Interest::new(FIRST_CONN + slot, conn.reading, conn.waiting_to_write);
+        if let Err(error) = self
+            .poller
+            .modify_with_mode(&conn.stream, interest, PollMode::Level)
+        {
+            debug!("conn {slot}: cannot watch: {error}");
         }
     }
 
-    /// Readers paused for their rate whose time has come read again.
-    fn wake_paused(&mut self, now: Instant) {
-        for index in 0..SLOTS {
-            let Some(conn) = self.conns[index].as_mut() else {
-                continue;
-            };
-            if conn.paused_until.is_some_and(|at| at <= now) {
-                conn.paused_until = None;
-                // Frames read before the pause come first.
-                self.take_frames(index, now);
-                self.watch(index);
-            }
-        }
-    }
-
-    /// Closing connections that did not take their last bytes in time.
-    fn drop_lingering(&mut self, now: Instant) {
-        for (index, conn) in self.conns.iter_mut().enumerate() {
-            if conn
-                .as_ref()
-                .and_then(|c| c.linger_until)
-                .is_some_and(|at| at <= now)
-            {
-                debug!(
-                    "closing connection {index}: its last bytes not taken in {LINGER_MS} ms, dropped"
-                );
-                *conn = None;
-            }
-        }
-    }
-
-    /// Does what the hub asks, and writes every ready connection's bytes.
+    /// Does what the hub asks, writes every ready connection's bytes and
+    /// reads on those it stopped, and hands the journal what changed.
     fn settle(&mut self, now: Instant) -> io::Result<()> {
         loop {
             if self.hub.wants_entropy() {
@@ -516,59 +452,64 @@ impl EventLoop {
                 }
                 None => {}
             }
-            let Some(id) = self.hub.poll_ready() else {
-                return Ok(());
+            if let Some(id) = self.hub.poll_ready() {
+                let slot = id.slot();
+                if self
+                    .conns
+                    .get(slot)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| c.id == id)
+                {
+                    self.flush(slot, now);
+                    self.take_frames(slot, now);
+                }
+                continue;
+            }
+            // Group commit: what changed since the last batch goes to the
+            // journal's thread if it is free; meanwhile it gathers.
+            let settled_at_once = match &mut self.journal {
+                Some(journal) => journal.commit(&mut self.hub, now),
+                None => false,
             };
-            if let Some(index) = self.index_of(id) {
-                self.flush(index, now);
+            if !settled_at_once {
+                return Ok(());
             }
         }
     }
 
-    fn index_of(&self, id: ConnId) -> Option<usize> {
-        self.conns
-            .iter()
-            .position(|c| c.as_ref().is_some_and(|c| c.id == Some(id)))
-    }
-
-    /// Writes connection `index`'s bytes until the hub has no more or the
-    /// socket takes no more; closes it once the hub let it go and
-    /// everything is out.
-    fn flush(&mut self, index: usize, now: Instant) {
-        let Some(conn) = self.conns[index].as_mut() else {
+    /// Writes the bytes of the connection at `slot` until the hub has no
+    /// more or the socket takes no more; closes it once the hub let it go
+    /// and everything is out, or drops it if the hub gave up on that.
+    fn flush(&mut self, slot: usize, now: Instant) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let was_waiting = conn.waiting_to_write;
-        if let Some(id) = conn.id
-            && !self.hub.knows(id)
-        {
-            // The hub let it go while its socket was full: its last bytes
-            // get the linger time, no more.
-            let_go(conn, &mut self.conns_due, now);
+        let id = conn.id;
+        if !self.hub.knows(id) {
+            debug!("conn {slot}: its last bytes not taken in time, dropped");
+            self.drop_conn(slot);
+            return;
         }
+        let was_waiting = conn.waiting_to_write;
         loop {
             if conn.is_flushed() {
-                let Some(id) = conn.id else {
-                    // The hub let it go and everything is out.
-                    conn.shutdown();
-                    self.conns[index] = None;
-                    return;
-                };
                 let sent = self.hub.poll_transmit(id, now, conn.out_buffer());
                 conn.give(sent.len);
-                if sent.close {
-                    debug!("conn {}: closing", id.slot());
-                    let_go(conn, &mut self.conns_due, now);
-                } else if sent.len == 0 {
+                if sent.len == 0 && sent.close {
+                    debug!("conn {slot}: closing");
+                    conn.shutdown();
+                    self.hub.disconnect(id, now);
+                    self.drop_conn(slot);
+                    return;
+                }
+                if sent.len == 0 {
                     conn.waiting_to_write = false;
                     break;
                 }
             }
             if conn.write().is_err() {
-                if let Some(id) = conn.id {
-                    self.hub.disconnect(id, now);
-                }
-                self.conns[index] = None;
+                self.hub.disconnect(id, now);
+                self.drop_conn(slot);
                 return;
             }
             if !conn.is_flushed() {
@@ -577,31 +518,29 @@ impl EventLoop {
                 break;
             }
         }
-        let changed = conn.waiting_to_write != was_waiting;
-        if conn.backlogged && !conn.waiting_to_write {
-            // Everything queued is out: on with what it sent meanwhile.
-            conn.backlogged = false;
-            self.take_frames(index, now);
-            self.watch(index);
-        } else if changed {
-            self.watch(index);
+        if conn.waiting_to_write != was_waiting {
+            self.rewatch(slot);
+        }
+    }
+
+    /// Forgets the connection at `slot`, if any, and closes its socket.
+    fn drop_conn(&mut self, slot: usize) {
+        if let Some(conn) = self.conns.get_mut(slot).and_then(Option::take) {
+            let _ = self.poller.delete(&conn.stream);
         }
     }
 }
 
-/// The hub let `conn` go: its last bytes get the linger time, no more.
-fn let_go(conn: &mut Connection, conns_due: &mut Option<Instant>, now: Instant) {
-    let until = now.after(LINGER_MS);
-    conn.id = None;
-    conn.linger_until = Some(until);
-    bring_forward(conns_due, until);
-}
-
-/// Brings `due` forward to `at`, unless `at` is a wait for the worker
-/// (whose answer wakes the loop by itself).
-fn bring_forward(due: &mut Option<Instant>, at: Instant) {
-    if at != Instant::NEVER {
-        *due = Some(due.map_or(at, |due| due.min(at)));
+impl Drop for EventLoop {
+    /// Every source leaves the poller before its socket closes.
+    fn drop(&mut self) {
+        for slot in 0..self.conns.len() {
+            self.drop_conn(slot);
+        }
+        if let Some(listener) = &self.listener {
+            let _ = self.poller.delete(listener);
+        }
+        let _ = self.poller.delete(&self.signals);
     }
 }
 

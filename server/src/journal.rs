@@ -1,17 +1,15 @@
-//! The journal (issue 11): the hub's durable state, as checksummed records
-//! (`record`) appended to `natter.journal` in the data directory, so that
-//! letters waiting, blacklists and password blocks survive `kill -9` and a
-//! power cut.
+//! The journal file (issue 11): the hub's durable state, as checksummed
+//! records (`record`) appended to `natter.journal` in the data directory,
+//! so that letters waiting, blacklists and password blocks survive
+//! `kill -9` and a power cut.
 //!
-//! Each turn of the event loop ends with [`Journal::commit`]: every change
-//! the hub has is appended with one `write`, and one `fdatasync` makes
-//! them durable when any of them was promised to someone (a letter, a
-//! block); only then does the hub tell senders `Accepted`. Many changes
-//! share one sync: group commit. When the file has grown past its bound,
-//! or after a failed write, the turn writes the whole live state to a new
-//! file instead, which replaces the old one (`files::replace_file`). At
-//! start-up [`Journal::open`] replays the records into the hub, cuts a torn
-//! tail and refuses damage in the middle.
+//! [`Journal::open`] replays the records into the hub at start-up, cuts a
+//! torn tail and refuses damage in the middle. Then the file belongs to
+//! the journal's thread (`journal_thread`), which appends each batch of
+//! changes with one `write` and one `fdatasync` ([`Journal::append`]), or
+//! writes the whole live state to a new file that replaces the old one
+//! ([`Journal::rewrite`], `files::replace_file`): compaction, and the
+//! retry after a failed write.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -19,7 +17,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use natter_core::hub::{Hub, ReplayError};
-use natter_core::journal::{self, CHANGE_MAX};
+use natter_core::journal;
 use natter_core::time::Instant;
 
 use crate::files;
@@ -27,14 +25,6 @@ use crate::record;
 
 /// The journal's name in the data directory.
 pub const FILE: &str = "natter.journal";
-
-/// The smallest size at which the journal is compacted; it is also
-/// compacted once it is twice what the last compaction left.
-pub const COMPACT_AT: u64 = 1024 * 1024;
-
-/// How long after a failed write (a full disk) the next is tried: letters
-/// are refused meanwhile.
-const RETRY_MS: u64 = 1_000;
 
 /// Why the journal cannot be used at start-up.
 #[derive(Debug)]
@@ -92,29 +82,16 @@ pub struct Journal {
     file: File,
     /// Bytes of whole records in the file.
     len: u64,
-    /// Compact once the file is this long.
-    compact_at: u64,
-    /// The smallest `compact_at`.
-    compact_floor: u64,
-    /// The last write failed: the next is the whole state, in a new file,
-    /// not before this time.
-    retry_at: Option<Instant>,
-    /// This turn's records.
-    records: Vec<u8>,
-    change: Box<[u8; CHANGE_MAX]>,
     /// Syncs so far, for the benchmark's figures.
     pub syncs: u64,
+    /// Tests only: each sync takes this much longer (`sync_delay`).
+    delay: Option<std::time::Duration>,
 }
 
 impl Journal {
     /// Opens (or creates) the journal in `dir` and replays it into `hub`,
     /// whose accounts are loaded, at `now`.
-    pub fn open(
-        dir: &Path,
-        hub: &mut Hub,
-        now: Instant,
-        compact_floor: u64,
-    ) -> Result<(Journal, Replayed), OpenError> {
+    pub fn open(dir: &Path, hub: &mut Hub, now: Instant) -> Result<(Journal, Replayed), OpenError> {
         let path = dir.join(FILE);
         let io_error = |error| OpenError::Io(path.clone(), error);
         OpenOptions::new()
@@ -156,12 +133,8 @@ impl Journal {
             path,
             file,
             len,
-            compact_at: compact_floor.max(2 * len),
-            compact_floor,
-            retry_at: None,
-            records: Vec::new(),
-            change: Box::new([0; CHANGE_MAX]),
             syncs: 0,
+            delay: sync_delay(),
         };
         Ok((journal, replayed))
     }
@@ -170,71 +143,31 @@ impl Journal {
         &self.path
     }
 
-    /// When a failed write is tried again, if one failed.
-    pub fn retry_at(&self) -> Option<Instant> {
-        self.retry_at
+    /// Bytes of whole records in the file.
+    pub fn len(&self) -> u64 {
+        self.len
     }
 
-    /// The end of a loop turn: the hub's changes are written and, if any
-    /// was promised to someone, synced, before anything is sent; then the
-    /// hub hears that they are durable. Nothing is allocated once the
-    /// buffer has grown to a turn's size.
-    pub fn commit(&mut self, hub: &mut Hub, now: Instant) {
-        if self.retry_at.is_some_and(|at| now < at) {
-            return;
-        }
-        let whole = self.retry_at.is_some() || self.len >= self.compact_at;
-        if whole {
-            hub.journal_all();
-        }
-        let batch = hub.start_batch();
-        self.records.clear();
-        let mut promised = false;
-        while let Some(polled) = hub.poll_change(&mut self.change[..]) {
-            // The record holds the line without its line feed.
-            record::encode(&self.change[..polled.len - 1], &mut self.records);
-            promised |= polled.promised;
-        }
-        if self.records.is_empty() {
-            hub.journal_synced(batch);
-            return;
-        }
-        let written = if whole {
-            self.rewrite()
-        } else {
-            self.append(promised)
-        };
-        match written {
-            Ok(()) => {
-                if self.retry_at.take().is_some() {
-                    eprintln!("natter-server: {}: written again", self.path.display());
-                }
-                hub.journal_synced(batch);
-            }
-            Err(error) => {
-                if self.retry_at.is_none() {
-                    eprintln!(
-                        "natter-server: {}: {error}; messages are refused until it can be written",
-                        self.path.display()
-                    );
-                }
-                self.retry_at = Some(now.after(RETRY_MS));
-                hub.journal_failed(batch);
-            }
-        }
+    /// Whether the file holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
-    fn append(&mut self, sync: bool) -> io::Result<()> {
-        let written = self.file.write_all(&self.records).and_then(|()| {
+    /// Appends `records` with one `write` and, if `sync`, makes them
+    /// durable with one `fdatasync`. A failed write is cut off, so the
+    /// next record starts where a record ends.
+    pub fn append(&mut self, records: &[u8], sync: bool) -> io::Result<()> {
+        let written = self.file.write_all(records).and_then(|()| {
             if sync {
                 self.syncs += 1;
+                self.slow_disk();
                 self.file.sync_data()
             } else {
                 Ok(())
             }
         });
         match written {
-            Ok(()) => self.len += self.records.len() as u64,
+            Ok(()) => self.len += records.len() as u64,
             // A record cut short must not sit before the next ones. (After
             // a failed sync the kernel may have dropped what it held: the
             // next write is the whole state anyway.)
@@ -245,19 +178,43 @@ impl Journal {
         written
     }
 
-    /// The whole state into a new file, which takes the journal's name.
-    fn rewrite(&mut self) -> io::Result<()> {
+    /// `records`, the whole state, into a new file, which takes the
+    /// journal's name once it is durable.
+    pub fn rewrite(&mut self, records: &[u8]) -> io::Result<()> {
         self.syncs += 1;
-        self.file = files::replace_file_via(&self.temp, &self.path, &self.file, &self.records)?;
-        self.len = self.records.len() as u64;
-        self.compact_at = self.compact_floor.max(2 * self.len);
+        self.slow_disk();
+        self.file = files::replace_file_via(&self.temp, &self.path, &self.file, records)?;
+        self.len = records.len() as u64;
         Ok(())
     }
+
+    /// Tests only: a disk as slow as an SD card in a bad moment.
+    fn slow_disk(&self) {
+        if let Some(delay) = self.delay {
+            std::thread::sleep(delay);
+        }
+    }
+}
+
+/// How much longer each sync takes, for tests of a slow disk:
+/// `NATTER_TEST_SYNC_DELAY_MS`, read by debug builds only (the test
+/// builds); a release build has no such knob.
+fn sync_delay() -> Option<std::time::Duration> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let ms = std::env::var("NATTER_TEST_SYNC_DELAY_MS")
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(std::time::Duration::from_millis(ms))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal_thread::{COMPACT_AT, JournalThread};
+    use crate::waker::Waker;
     use natter_core::credential::{Name, Password};
     use natter_core::event::{Checked, Event};
     use natter_core::hub::Config;
@@ -274,22 +231,33 @@ mod tests {
         hub
     }
 
+    /// The journal in `dir`, replayed into `hub`, on its thread.
+    fn open(dir: &Path, hub: &mut Hub, compact_at: u64) -> (JournalThread, Replayed) {
+        let (journal, replayed) = Journal::open(dir, hub, NOW).unwrap();
+        let poller = std::sync::Arc::new(polling::Poller::new().unwrap());
+        let thread = JournalThread::spawn(journal, compact_at, Waker::new(poller)).unwrap();
+        (thread, replayed)
+    }
+
+    fn message(to: &str, text: &str) -> ClientFrame {
+        ClientFrame::Message {
+            to: Name::try_from(to).unwrap(),
+            text: Text::try_from(text).unwrap(),
+        }
+    }
+
     /// Hans, logged in, posts `texts` to yoda, who is offline; every turn
-    /// is committed as the loop does.
-    fn post(hub: &mut Hub, journal: &mut Journal, texts: &[&str]) -> ConnId {
+    /// is written and synced before the next.
+    fn post(hub: &mut Hub, journal: &mut JournalThread, texts: &[&str]) -> ConnId {
         let hans = login(hub, journal, "hans", "falcon*solo");
         for text in texts {
-            let frame = ClientFrame::Message {
-                to: Name::try_from("yoda").unwrap(),
-                text: Text::try_from(*text).unwrap(),
-            };
-            hub.receive(hans, &frame, NOW);
-            journal.commit(hub, NOW);
+            hub.receive(hans, &message("yoda", text), NOW);
+            journal.flush(hub, NOW).unwrap();
         }
         hans
     }
 
-    fn login(hub: &mut Hub, journal: &mut Journal, name: &str, password: &str) -> ConnId {
+    fn login(hub: &mut Hub, journal: &mut JournalThread, name: &str, password: &str) -> ConnId {
         let conn = hub.connect(NOW, [127, 0, 0, 1].into()).unwrap();
         if hub.wants_entropy() {
             hub.add_entropy([7; 16]);
@@ -308,7 +276,7 @@ mod tests {
                 hub.password_checked(conn, right, NOW);
             }
         }
-        journal.commit(hub, NOW);
+        journal.flush(hub, NOW).unwrap();
         conn
     }
 
@@ -323,56 +291,83 @@ mod tests {
             .collect()
     }
 
+    /// The texts of the messages in `frames`.
+    fn texts(frames: Vec<ServerFrame>) -> Vec<String> {
+        frames
+            .into_iter()
+            .filter_map(|f| match f {
+                ServerFrame::Message { text, .. } => Some(text.as_str().to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn letters_written_are_read_back_by_the_next_server() {
         let dir = tempfile::tempdir().unwrap();
         let mut first = hub();
-        let (mut journal, replayed) =
-            Journal::open(dir.path(), &mut first, NOW, COMPACT_AT).unwrap();
+        let (mut journal, replayed) = open(dir.path(), &mut first, COMPACT_AT);
         assert_eq!(replayed, Replayed::default());
         let hans = post(&mut first, &mut journal, &["one", "two"]);
         assert!(
             frames(&mut first, hans).contains(&ServerFrame::Accepted { id: 2 }),
             "accepted once synced"
         );
-        assert_eq!(journal.syncs, 2, "one sync a turn that posts");
+        assert_eq!(journal.syncs, 2, "one sync a batch that posts");
         drop(journal);
         let mut second = hub();
-        let (mut journal, replayed) =
-            Journal::open(dir.path(), &mut second, NOW, COMPACT_AT).unwrap();
+        let (mut journal, replayed) = open(dir.path(), &mut second, COMPACT_AT);
         assert_eq!(replayed.records, 2);
         let yoda = login(&mut second, &mut journal, "yoda", "wise@!man");
-        let texts: Vec<String> = frames(&mut second, yoda)
-            .into_iter()
-            .filter_map(|f| match f {
-                ServerFrame::Message { text, .. } => Some(text.as_str().to_owned()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(texts, ["one", "two"]);
+        assert_eq!(texts(frames(&mut second, yoda)), ["one", "two"]);
     }
 
     #[test]
     fn a_journal_past_its_bound_is_rewritten_to_what_is_waiting() {
         let dir = tempfile::tempdir().unwrap();
         let mut hub = hub();
-        let (mut journal, _) = Journal::open(dir.path(), &mut hub, NOW, 256).unwrap();
-        post(&mut hub, &mut journal, &["a"; 20]);
-        let size = std::fs::metadata(journal.path()).unwrap().len();
-        // Twenty letters of ~100 bytes, but never more than twice the
-        // live state (or the floor) before a compaction.
-        assert!(size <= 2 * 20 * 120, "{size} bytes");
-        let mut again = self::hub();
+        let (mut journal, _) = open(dir.path(), &mut hub, 1024);
+        let long = "x".repeat(100);
+        post(&mut hub, &mut journal, &[long.as_str(); 20]);
+        // yoda reads all twenty: none is waiting any more.
+        let yoda = login(&mut hub, &mut journal, "yoda", "wise@!man");
+        let read = texts(frames(&mut hub, yoda)).len() as u64;
+        assert_eq!(read, 20);
+        hub.receive(yoda, &ClientFrame::Received { id: read }, NOW);
+        journal.flush(&mut hub, NOW).unwrap();
+        let path = dir.path().join(FILE);
+        let before = std::fs::metadata(&path).unwrap().len();
+        assert!(before > 2 * 1024, "{before} bytes: twenty letters and more");
+        // Blocks and unblocks grow the file until it passes its bound;
+        // then it is rewritten to what is live: no letter, a read mark, a
+        // blacklist.
+        let mut sizes = Vec::new();
+        for round in 0..100 {
+            let user = "hans".try_into().unwrap();
+            let frame = match round % 2 {
+                0 => ClientFrame::Block { user },
+                _ => ClientFrame::Unblock { user },
+            };
+            hub.receive(yoda, &frame, NOW);
+            journal.flush(&mut hub, NOW).unwrap();
+            sizes.push(std::fs::metadata(&path).unwrap().len());
+        }
+        assert!(
+            sizes.iter().any(|&size| size < 200),
+            "never compacted: {before} bytes, then {sizes:?}"
+        );
+        assert!(sizes.iter().all(|&size| size < 2 * before), "{sizes:?}");
         drop(journal);
-        let (_, replayed) = Journal::open(dir.path(), &mut again, NOW, 256).unwrap();
-        assert!(replayed.records < 25, "{replayed:?}");
+        let mut again = self::hub();
+        let (_, replayed) = open(dir.path(), &mut again, 1024);
+        assert!(replayed.records < 60, "{replayed:?}");
     }
 
     #[test]
     fn a_torn_tail_is_cut_and_damage_in_the_middle_stops_start_up() {
         let dir = tempfile::tempdir().unwrap();
         let mut hub = hub();
-        let (mut journal, _) = Journal::open(dir.path(), &mut hub, NOW, COMPACT_AT).unwrap();
+        let (mut journal, _) = open(dir.path(), &mut hub, COMPACT_AT);
         post(&mut hub, &mut journal, &["one", "two", "three"]);
         let path = journal.path().to_owned();
         drop(journal);
@@ -382,7 +377,7 @@ mod tests {
         // Cut in the middle of the last record.
         let cut = whole.len() - 5;
         std::fs::write(&path, &whole[..cut]).unwrap();
-        let (_, replayed) = Journal::open(dir.path(), &mut self::hub(), NOW, COMPACT_AT).unwrap();
+        let (_, replayed) = Journal::open(dir.path(), &mut self::hub(), NOW).unwrap();
         assert_eq!(replayed.records, 2);
         assert_eq!(replayed.torn, (cut - two) as u64);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), two as u64, "cut");
@@ -390,7 +385,7 @@ mod tests {
         let mut damaged = whole.clone();
         damaged[record::HEADER + 2] ^= 0x20;
         std::fs::write(&path, &damaged).unwrap();
-        match Journal::open(dir.path(), &mut self::hub(), NOW, COMPACT_AT) {
+        match Journal::open(dir.path(), &mut self::hub(), NOW) {
             Err(error @ OpenError::Damaged { offset: 0, .. }) => {
                 assert!(error.to_string().contains("natter.journal"), "{error}");
             }

@@ -2,15 +2,18 @@
 //! clock and a disk.
 //!
 //! - [`run`]: binds, loads `credentials.txt`, and hands both to the
-//!   [`event_loop`]: one thread, one epoll, the hub's deadlines as its
-//!   timeout; [`busy_poll`]: how long it polls before it sleeps.
+//!   [`event_loop`]: one thread, one poller (smol-rs's `polling`), the
+//!   hub's deadlines as its timeout; [`busy_poll`]: how long it polls
+//!   before it sleeps.
 //! - [`connection`]: one socket, its framer and the bytes it has yet to
 //!   take; [`credentials`]: the accounts file; [`accounts`]: the owner's
 //!   `natter-server user` commands on it.
 //! - [`worker`]: the thread that checks and hashes passwords
-//!   ([`password`]) and writes the accounts file, off the loop.
-//! - [`journal`]: the hub's durable state in the data directory, made
-//!   durable once per loop turn; [`record`]: its checksummed records;
+//!   ([`password`]) and writes the accounts file, off the loop;
+//!   [`waker`]: how it, and the journal's thread, wake the loop.
+//! - [`journal`]: the hub's durable state in the data directory, as a
+//!   file of checksummed records ([`record`]); [`journal_thread`]: the
+//!   thread that writes and syncs it, off the loop, a batch at a time;
 //!   [`files`]: files replaced whole, and held by one server at a time.
 //! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
 
@@ -21,9 +24,11 @@ pub mod credentials;
 pub mod event_loop;
 pub mod files;
 pub mod journal;
+pub mod journal_thread;
 pub mod log;
 pub mod password;
 pub mod record;
+pub mod waker;
 pub mod worker;
 
 use std::fmt;
@@ -31,15 +36,18 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use natter_core::hub::{Config as HubConfig, Hub};
 
 use crate::busy_poll::BusyPoll;
 use crate::credentials::{CredentialsFile, LoadError};
-use crate::event_loop::{Clock, EventLoop, millis};
+use crate::event_loop::{Clock, EventLoop, Parts, millis};
 use crate::journal::Journal;
+use crate::journal_thread::JournalThread;
 use crate::password::Hasher;
+use crate::waker::Waker;
 use crate::worker::Worker;
 
 /// How the server is run (R1).
@@ -148,7 +156,7 @@ pub fn run(config: Config) -> Result<(), Error> {
     );
     let clock = Clock::start();
     let journal = match &config.data_dir {
-        Some(dir) => Some(open_journal(dir, &mut hub, clock, config.compact_at)?),
+        Some(dir) => Some(open_journal(dir, &mut hub, clock)?),
         None => None,
     };
     let wanted = format!("{}:{}", config.bind, config.port);
@@ -172,23 +180,33 @@ pub fn run(config: Config) -> Result<(), Error> {
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
     )
     .map_err(Error::Signals)?;
-    let worker = Worker::spawn(credentials, config.hasher.clone()).map_err(Error::Loop)?;
-    let busy_poll = BusyPoll::new(config.busy_poll);
-    EventLoop::new(hub, journal, clock, worker, listener, signals, busy_poll)
+    let poller = Arc::new(polling::Poller::new().map_err(Error::Loop)?);
+    let waker = Waker::new(Arc::clone(&poller));
+    let worker =
+        Worker::spawn(credentials, config.hasher.clone(), waker.clone()).map_err(Error::Loop)?;
+    let journal = journal
+        .map(|journal| JournalThread::spawn(journal, config.compact_at, waker.clone()))
+        .transpose()
+        .map_err(Error::Loop)?;
+    let parts = Parts {
+        poller,
+        waker,
+        worker,
+        journal,
+        listener,
+        signals,
+        clock,
+        busy_poll: BusyPoll::new(config.busy_poll),
+    };
+    EventLoop::new(hub, parts)
         .and_then(EventLoop::run)
         .map_err(Error::Loop)
 }
 
 /// Opens the journal and replays it into `hub`, saying what start-up
 /// found that an owner should know.
-fn open_journal(
-    dir: &std::path::Path,
-    hub: &mut Hub,
-    clock: Clock,
-    compact_at: u64,
-) -> Result<Journal, Error> {
-    let (journal, replayed) =
-        Journal::open(dir, hub, clock.now(), compact_at).map_err(Error::Journal)?;
+fn open_journal(dir: &std::path::Path, hub: &mut Hub, clock: Clock) -> Result<Journal, Error> {
+    let (journal, replayed) = Journal::open(dir, hub, clock.now()).map_err(Error::Journal)?;
     let path = journal.path().display();
     if replayed.torn > 0 {
         eprintln!(

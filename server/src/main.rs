@@ -83,7 +83,7 @@ struct Args {
     no_journal: bool,
     /// Size in KiB past which the journal is rewritten to what is live
     /// (it is also rewritten at twice what the last rewrite left)
-    #[arg(long, value_name = "KIB", default_value_t = natter_server::journal::COMPACT_AT / 1024,
+    #[arg(long, value_name = "KIB", default_value_t = natter_server::journal_thread::COMPACT_AT / 1024,
           value_parser = clap::value_parser!(u64).range(1..))]
     compact_at: u64,
     /// Microseconds the server may poll its sockets before it sleeps, while

@@ -2,10 +2,9 @@
 //! relaying everyone's messages meanwhile (issue 10): checking a password
 //! against its hash, hashing a new account's, and the credentials file's
 //! syncs and rewrites. The loop hands it jobs; it answers through a
-//! channel and one byte on a socket the loop's epoll watches.
+//! channel and wakes the loop ([`Waker`]).
 
-use std::io::{self, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
@@ -16,6 +15,7 @@ use natter_core::session::ConnId;
 
 use crate::credentials::CredentialsFile;
 use crate::password::Hasher;
+use crate::waker::Waker;
 
 /// Work for the thread.
 pub enum Job {
@@ -50,8 +50,6 @@ pub enum Done {
 pub struct Worker {
     jobs: Option<mpsc::Sender<Job>>,
     done: mpsc::Receiver<Done>,
-    /// Readable when work is done (or the thread ended): the loop watches it.
-    pub wake: UnixStream,
     /// Set when the server stops: jobs not begun are dropped.
     stopping: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -63,17 +61,23 @@ fn gone() -> io::Error {
 }
 
 impl Worker {
-    /// Starts the thread, which owns the credentials file from now on.
-    pub fn spawn(mut credentials: CredentialsFile, hasher: Hasher) -> io::Result<Worker> {
+    /// Starts the thread, which owns the credentials file from now on and
+    /// wakes the loop with `waker` when work is done (or it ended).
+    pub fn spawn(
+        mut credentials: CredentialsFile,
+        hasher: Hasher,
+        waker: Waker,
+    ) -> io::Result<Worker> {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (outbox, done) = mpsc::channel();
-        let (wake, mut ring) = UnixStream::pair()?;
-        wake.set_nonblocking(true)?;
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&stopping);
         let thread = thread::Builder::new()
             .name("natter-logins".into())
             .spawn(move || {
+                // However the thread ends (a panic, say), the loop looks,
+                // and finds out.
+                let waker = waker.on_drop();
                 for job in inbox {
                     if stop.load(Ordering::Relaxed) {
                         // Nobody waits for it any more.
@@ -83,14 +87,12 @@ impl Worker {
                     if outbox.send(done).is_err() {
                         return;
                     }
-                    // The loop may be gone at shutdown: nothing to tell.
-                    let _ = ring.write_all(&[1]);
+                    waker.wake();
                 }
             })?;
         Ok(Worker {
             jobs: Some(jobs),
             done,
-            wake,
             stopping,
             thread: Some(thread),
         })
@@ -103,8 +105,6 @@ impl Worker {
 
     /// Work done so far, oldest first; an error once the thread is gone.
     pub fn take(&mut self) -> io::Result<Vec<Done>> {
-        let mut bytes = [0u8; 64];
-        while matches!(self.wake.read(&mut bytes), Ok(n) if n > 0) {}
         let mut done = Vec::new();
         loop {
             match self.done.try_recv() {

@@ -1,6 +1,6 @@
 //! Logging in (R4-R8): usernames, passwords, new accounts, three strikes.
 
-use super::Hub;
+use super::{Hub, Stall};
 use crate::credential::{self, Name, Password, Secret};
 use core::net::IpAddr;
 
@@ -301,12 +301,14 @@ impl Hub {
         self.drop_unread();
     }
 
-    /// The job of `conn` whose work is `kind`, no longer waited for.
+    /// The job of `conn` whose work is `kind`, no longer waited for:
+    /// `conn` is read again.
     fn take_job(&mut self, conn: ConnId, kind: fn(&Work) -> bool) -> Option<Job> {
         let index = self
             .jobs
             .iter()
             .position(|job| job.conn == conn && kind(&job.work))?;
+        self.resume(conn, |stall| stall == Stall::Answer);
         Some(self.jobs.swap_remove(index))
     }
 

@@ -232,6 +232,8 @@ impl World {
             if sent.close {
                 assert!(!self.is_closed(conn), "{conn:?} closed twice");
                 self.events.push(Event::Closed(conn));
+                // As the shell does once the bytes are out.
+                hub.disconnect(conn, now);
                 return;
             }
             if sent.len == 0 {

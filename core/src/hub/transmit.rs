@@ -2,9 +2,9 @@
 //! `poll_transmit`): frames as queued, letters read from the store and
 //! encoded straight into the shell's buffer, several frames per call.
 
-use super::Hub;
+use super::{Hub, Stall};
 use crate::event::Transmit;
-use crate::limits::{FRAME_MAX, NAME_MAX, TEXT_MAX};
+use crate::limits::{FRAME_MAX, NAME_MAX, REPLY_ROOM, TEXT_MAX};
 use crate::output::Next;
 use crate::protocol::{self, ServerFrame};
 use crate::session::{ConnId, Phase};
@@ -12,8 +12,9 @@ use crate::time::Instant;
 
 impl Hub {
     /// Fills `buf` with whole frames for `conn`, as many as fit, and says
-    /// whether to close the connection once they are written. `buf` must
-    /// hold more than [`FRAME_MAX`] bytes, so the largest frame fits.
+    /// whether to close the connection once they are written: then the
+    /// shell closes it and says so with `disconnect`. `buf` must hold more
+    /// than [`FRAME_MAX`] bytes, so the largest frame fits.
     ///
     /// A connection the hub no longer knows is to be closed.
     pub fn poll_transmit(&mut self, conn: ConnId, now: Instant, buf: &mut [u8]) -> Transmit {
@@ -86,8 +87,9 @@ impl Hub {
             len += n;
         }
         let close = session.phase == Phase::Closing && session.output.is_empty();
-        if close {
-            self.sessions.remove(conn);
+        // Room for a reply again: read on.
+        if session.output.room() >= REPLY_ROOM {
+            self.resume(conn, |stall| stall == Stall::Room);
         }
         Transmit { len, close }
     }
