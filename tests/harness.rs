@@ -248,11 +248,32 @@ impl Server {
         timeout_secs: u64,
         options: &[&str],
     ) -> Server {
+        Server::start_with_env(dir, block_secs, timeout_secs, options, &[])
+    }
+
+    /// A server with the sample credentials whose journal's every write
+    /// and sync takes `ms` longer, as on an SD card in a bad moment (the
+    /// debug build's `NATTER_TEST_SYNC_DELAY_MS`).
+    pub fn start_on_slow_disk(ms: u64) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("credentials.txt"), CREDENTIALS).unwrap();
+        let env = [("NATTER_TEST_SYNC_DELAY_MS", ms.to_string())];
+        Server::start_with_env(dir, 60, 120, &[], &env)
+    }
+
+    /// Starts a server in `dir` with these options and environment.
+    pub fn start_with_env(
+        dir: tempfile::TempDir,
+        block_secs: u64,
+        timeout_secs: u64,
+        options: &[&str],
+        env: &[(&str, String)],
+    ) -> Server {
         // Under qemu-user a fork from this (emulated, multi-threaded) test
         // process can stall before its exec: the child is still a copy of
         // the test binary, not the server. Such a start is tried again once.
         for _ in 0..2 {
-            match Server::try_start(&dir, block_secs, timeout_secs, options) {
+            match Server::try_start(&dir, block_secs, timeout_secs, options, env) {
                 Ok((child, port, stderr)) => {
                     return Server {
                         child,
@@ -273,6 +294,7 @@ impl Server {
         block_secs: u64,
         timeout_secs: u64,
         options: &[&str],
+        env: &[(&str, String)],
     ) -> Result<(Child, u16, Transcript), String> {
         let mut child = command("natter-server")
             .args([
@@ -282,6 +304,7 @@ impl Server {
                 "-d",
             ])
             .args(options)
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

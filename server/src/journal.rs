@@ -84,7 +84,7 @@ pub struct Journal {
     len: u64,
     /// Syncs so far, for the benchmark's figures.
     pub syncs: u64,
-    /// Tests only: each sync takes this much longer (`sync_delay`).
+    /// Tests only: each write takes this much longer (`sync_delay`).
     delay: Option<std::time::Duration>,
 }
 
@@ -157,10 +157,10 @@ impl Journal {
     /// durable with one `fdatasync`. A failed write is cut off, so the
     /// next record starts where a record ends.
     pub fn append(&mut self, records: &[u8], sync: bool) -> io::Result<()> {
+        self.slow_disk();
         let written = self.file.write_all(records).and_then(|()| {
             if sync {
                 self.syncs += 1;
-                self.slow_disk();
                 self.file.sync_data()
             } else {
                 Ok(())
@@ -188,7 +188,9 @@ impl Journal {
         Ok(())
     }
 
-    /// Tests only: a disk as slow as an SD card in a bad moment.
+    /// Tests only: a disk as slow as an SD card in a bad moment. The wait
+    /// comes before the write, so a test that finds a record missing from
+    /// the file knows its batch was not done.
     fn slow_disk(&self) {
         if let Some(delay) = self.delay {
             std::thread::sleep(delay);
@@ -196,8 +198,8 @@ impl Journal {
     }
 }
 
-/// How much longer each sync takes, for tests of a slow disk:
-/// `NATTER_TEST_SYNC_DELAY_MS`, read by debug builds only (the test
+/// How much longer each batch's write and sync take, for tests of a slow
+/// disk: `NATTER_TEST_SYNC_DELAY_MS`, read by debug builds only (the test
 /// builds); a release build has no such knob.
 fn sync_delay() -> Option<std::time::Duration> {
     if !cfg!(debug_assertions) {
