@@ -8,7 +8,7 @@ use std::io::Write;
 use std::thread;
 
 use natter_core::protocol::{ClientFrame, ServerFrame};
-use natter_e2e::Server;
+use natter_e2e::{Raw, Server};
 
 fn message(to: &str, text: &str) -> ClientFrame {
     ClientFrame::Message {
@@ -35,20 +35,31 @@ fn people_online_chat_while_the_disk_syncs() {
     assert_eq!(text.as_str(), "ping");
     yoda.send(&ClientFrame::Received { id });
     yoda.send(&message("hans", "pong"));
-    hans.send(&ClientFrame::WhoElse {});
-    let luke = server.raw_login("luke", "light==saber");
-    // In this order, and no Accepted among them: the sync of "ping" has
+    // Each in its turn, and no Accepted among them: the sync of "ping" has
     // not ended.
-    let mut next = || match hans.frame() {
-        ServerFrame::Accepted { id } => panic!("accepted {id}: the sync ended too soon"),
-        frame => frame,
-    };
+    fn next(hans: &mut Raw) -> ServerFrame {
+        match hans.frame() {
+            ServerFrame::Accepted { id } => panic!("accepted {id}: the sync ended too soon"),
+            frame => frame,
+        }
+    }
+    let answer = next(&mut hans);
     assert!(
-        matches!(next(), ServerFrame::Message { text, .. } if text.as_str() == "pong"),
-        "the answer"
+        matches!(&answer, ServerFrame::Message { text, .. } if text.as_str() == "pong"),
+        "{answer:?}"
     );
-    assert!(matches!(next(), ServerFrame::Users { users } if users.len() == 1));
-    assert!(matches!(next(), ServerFrame::LoggedIn { user } if user.as_str() == "luke"));
+    hans.send(&ClientFrame::WhoElse {});
+    let users = next(&mut hans);
+    assert!(
+        matches!(&users, ServerFrame::Users { users } if users.len() == 1),
+        "{users:?}"
+    );
+    let luke = server.raw_login("luke", "light==saber");
+    let notice = next(&mut hans);
+    assert!(
+        matches!(&notice, ServerFrame::LoggedIn { user } if user.as_str() == "luke"),
+        "{notice:?}"
+    );
     drop(luke);
     // Then the sync ends, and hans is told.
     assert!(matches!(

@@ -8,6 +8,11 @@
 //!   the server's event-loop CPU per delivery and its memory. `--server` defaults to the `natter-server`
 //!   beside this binary (`cargo build --release -p natter-server` first).
 //!
+//! - `natter-bench journal [--quick] [--server PATH]` ([`journal`]): the
+//!   same workloads with the journal and without, in one run.
+//! - `natter-bench disk [--server PATH]` ([`disk`]): logins, round trips,
+//!   `whoelse` and kept messages on a server whose disk is slowed (a
+//!   wrapper given as `--server`).
 //! - `natter-bench alloc [MESSAGES]` ([`alloc`]): heap allocations per
 //!   relayed message in the real server, run in this process.
 //! - `natter-bench hash [MEMORY_KIB PASSES]` ([`hash`]): what one password
@@ -18,9 +23,11 @@
 //! [`peer`] is the benchmark's natter user; [`stats`] its percentiles.
 
 mod alloc;
+mod disk;
 mod hash;
 mod hub;
 mod irc;
+mod journal;
 mod net;
 mod peer;
 mod stats;
@@ -49,7 +56,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some("net") => {
+        Some(command @ ("net" | "journal" | "disk")) => {
             let quick = args.iter().any(|a| a == "--quick");
             let journal = !args.iter().any(|a| a == "--no-journal");
             let server = args
@@ -58,7 +65,12 @@ fn main() -> ExitCode {
                 .and_then(|i| args.get(i + 1))
                 .map(PathBuf::from)
                 .unwrap_or_else(beside_me);
-            match network(&server, quick, journal) {
+            let ran = match command {
+                "journal" => journal::run(&server, quick),
+                "disk" => disk::run(&server),
+                _ => network(&server, quick, journal),
+            };
+            match ran {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("natter-bench: {error}");
@@ -110,7 +122,9 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: natter-bench hub [ROUNDS] | net [--quick] [--no-journal] [--server PATH] | alloc [MESSAGES] | hash [MEMORY_KIB PASSES] | irc PORT [ROUNDS]"
+                "usage: natter-bench hub [ROUNDS] | net [--quick] [--no-journal] [--server PATH] \
+                 | journal [--quick] [--server PATH] | disk [--server PATH] | alloc [MESSAGES] \
+                 | hash [MEMORY_KIB PASSES] | irc PORT [ROUNDS]"
             );
             ExitCode::from(2)
         }

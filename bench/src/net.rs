@@ -79,7 +79,7 @@ impl Figures {
 }
 
 /// The sample accounts, in the order of `credentials.txt`.
-fn accounts() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn accounts() -> Vec<(&'static str, &'static str)> {
     CREDENTIALS
         .lines()
         .filter_map(|line| line.split_once(' '))
