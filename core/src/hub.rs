@@ -458,9 +458,12 @@ impl Hub {
     ///
     /// Returns whether the frame was queued.
     fn send(&mut self, conn: ConnId, frame: &ServerFrame) -> bool {
-        // Nothing is promised before it is on disk (`durable.rs`).
-        let barrier =
-            (self.config.journal && Hub::promises_durability(frame)).then(|| self.next_batch());
+        // Nothing is promised before it is on disk (`durable.rs`), and the
+        // journal takes it at once.
+        let barrier = (self.config.journal && Hub::promises_durability(frame)).then(|| {
+            self.changed(true);
+            self.next_batch()
+        });
         let Some(session) = self.sessions.get_mut(conn) else {
             return false;
         };

@@ -137,6 +137,11 @@ pub const REPLY_ROOM: usize = 1200;
 /// How long a closing connection may take to read its last frames before
 /// the hub frees its slot.
 pub const CLOSING_MS: u64 = 2_000;
+/// How long the journal gathers changes that nobody waits to see (letters
+/// to users online, read marks) before it takes them: a letter read
+/// meanwhile needs no record and no sync. Changes someone waits for
+/// (`Stored`, a block) are taken at once.
+pub const JOURNAL_GATHER_MS: u64 = 20;
 /// Commands a connection may send per second, on average, before the
 /// server reads it more slowly (`rate.rs`); 0: no limit.
 pub const COMMANDS_PER_SECOND: u32 = 200;

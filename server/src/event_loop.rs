@@ -226,11 +226,14 @@ impl EventLoop {
         Ok(())
     }
 
-    /// The earliest moment something is due: `hub_due`, a journal retry,
-    /// the end of the shutdown grace.
+    /// The earliest moment something is due: `hub_due`, the journal's
+    /// next batch, the end of the shutdown grace.
     fn next_wake(&self, hub_due: Option<Instant>) -> Option<Instant> {
-        let retry = self.journal.as_ref().and_then(JournalThread::retry_at);
-        [hub_due, self.leave_at, retry].into_iter().flatten().min()
+        let journal = self.journal.as_ref().and_then(|j| j.due(&self.hub));
+        [hub_due, self.leave_at, journal]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn accept(&mut self, now: Instant) {

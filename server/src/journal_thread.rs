@@ -128,21 +128,28 @@ impl JournalThread {
         &self.path
     }
 
-    /// When a failed write is tried again, if one failed.
-    pub fn retry_at(&self) -> Option<Instant> {
-        self.retry_at
+    /// When [`JournalThread::commit`] has something to do: the hub's
+    /// changes are due and the thread is free, or a retry is due.
+    pub fn due(&self, hub: &Hub) -> Option<Instant> {
+        if self.writing.is_some() {
+            return None;
+        }
+        let due = hub.journal_due()?;
+        Some(self.retry_at.map_or(due, |at| at.max(due)))
     }
 
     /// Hands the hub's changes to the thread as the next batch, if it has
-    /// none in hand and there are any (the whole state when the file is
-    /// due for compaction, or a write failed and its retry is due).
-    /// Returns whether a batch ended at once, all its changes needing no
-    /// record: the hub may have frames let out.
+    /// none in hand and they are due (`Hub::journal_due`; the whole state
+    /// when the file is due for compaction, or a write failed and its
+    /// retry is due). Returns whether a batch ended at once, all its
+    /// changes needing no record: the hub may have frames let out.
     pub fn commit(&mut self, hub: &mut Hub, now: Instant) -> bool {
-        if self.writing.is_some() || self.retry_at.is_some_and(|at| now < at) || !hub.has_changes()
-        {
-            return false;
-        }
+        self.due(hub).is_some_and(|at| at <= now) && self.hand_over(hub)
+    }
+
+    /// Hands the hub's changes over, whenever they are due; as
+    /// [`JournalThread::commit`].
+    fn hand_over(&mut self, hub: &mut Hub) -> bool {
         let whole = self.retry_at.is_some() || self.len >= self.compact_at;
         if whole {
             hub.journal_all();
@@ -225,9 +232,9 @@ impl JournalThread {
     /// the disk refused. For shutdown and tests; the loop never waits.
     pub fn flush(&mut self, hub: &mut Hub, now: Instant) -> io::Result<()> {
         self.wait(hub, now)?;
-        // Now, not at the next retry: nothing comes after.
-        self.retry_at = self.retry_at.map(|_| now);
-        while self.commit(hub, now) {}
+        // Now, not at the next retry or after gathering: nothing comes
+        // after.
+        while hub.has_changes() && self.hand_over(hub) {}
         self.wait(hub, now)
     }
 

@@ -19,7 +19,7 @@
 
 use super::Hub;
 use crate::journal::Change;
-use crate::limits::MAX_CONNECTIONS;
+use crate::limits::{JOURNAL_GATHER_MS, MAX_CONNECTIONS};
 use crate::output::Next;
 use crate::protocol::{self, ByeReason, Names, Refusal, ServerFrame};
 use crate::session::ConnId;
@@ -50,6 +50,10 @@ pub(super) struct Dirty {
     /// Every batch up to this one is synced or failed: the frames that
     /// waited for them may go.
     settled: u64,
+    /// When the oldest change not taken yet was made.
+    since: Option<Instant>,
+    /// A frame waits for the next batch: take it at once.
+    urgent: bool,
 }
 
 /// One change, encoded.
@@ -177,6 +181,8 @@ impl Hub {
     /// the batch's number, for [`Hub::journal_synced`].
     pub fn start_batch(&mut self) -> u64 {
         self.dirty.batch += 1;
+        self.dirty.since = None;
+        self.dirty.urgent = false;
         self.dirty.batch
     }
 
@@ -186,6 +192,28 @@ impl Hub {
         dirty.ids
             || dirty.read | dirty.blacklist | dirty.blocked != 0
             || dirty.letters < self.store.latest()
+    }
+
+    /// When the journal should take the next batch, if there are changes:
+    /// at once if a frame waits for them (or the whole state is due),
+    /// otherwise [`JOURNAL_GATHER_MS`] after the oldest, so that letters to
+    /// users online that are read meanwhile need no record at all.
+    pub fn journal_due(&self) -> Option<Instant> {
+        if !self.has_changes() {
+            return None;
+        }
+        let dirty = &self.dirty;
+        match dirty.since {
+            Some(since) if !dirty.urgent && !dirty.ids => Some(since.after(JOURNAL_GATHER_MS)),
+            _ => Some(Instant(0)),
+        }
+    }
+
+    /// A change for the journal was made now; `urgent`: a frame waits for
+    /// it.
+    pub(super) fn changed(&mut self, urgent: bool) {
+        self.dirty.since.get_or_insert(self.now);
+        self.dirty.urgent |= urgent;
     }
 
     /// The batch that changes made now will be in.
@@ -286,14 +314,17 @@ impl Hub {
     /// `user`'s read mark, blacklist or block changed.
     pub(super) fn read_changed(&mut self, user: UserId) {
         self.dirty.read |= bit(user);
+        self.changed(false);
     }
 
     pub(super) fn blacklist_changed(&mut self, user: UserId) {
         self.dirty.blacklist |= bit(user);
+        self.changed(false);
     }
 
     pub(super) fn block_changed(&mut self, user: UserId) {
         self.dirty.blocked |= bit(user);
+        self.changed(false);
     }
 
     /// Rebuilds state from a journal's change at start-up, after the

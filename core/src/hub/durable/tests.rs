@@ -490,3 +490,29 @@ fn a_sender_that_never_pauses_is_told_after_every_sync() {
     let ids: Vec<u64> = world.accepted.iter().map(|&(_, id)| id).collect();
     assert_eq!(ids, (1..=9).collect::<Vec<_>>());
 }
+
+#[test]
+fn changes_nobody_waits_for_are_gathered_and_a_letter_read_meanwhile_needs_no_record() {
+    let (mut hub, mut world, [hans, yoda]) = slow_journal();
+    // The world's journal takes a batch (empty) and holds it: from now on
+    // this test takes the batches.
+    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
+    assert_eq!(world.held.len(), 1);
+    assert_eq!(hub.journal_due(), None, "nothing changed");
+    let later = ms(START, 1_000);
+    world.receive(&mut hub, hans, message("yoda", "read at once"), later);
+    let gather = crate::limits::JOURNAL_GATHER_MS;
+    assert_eq!(hub.journal_due(), Some(ms(later, gather)), "gathered");
+    let id = texts_and_ids(&world.take(yoda))[0].1;
+    world.receive(&mut hub, yoda, ClientFrame::Received { id }, later);
+    let batch = hub.start_batch();
+    let taken = changes(&mut hub);
+    hub.journal_synced(batch);
+    assert!(
+        matches!(taken.as_slice(), [Change::Read { id: read, .. }] if *read == id),
+        "the read mark only: {taken:?}"
+    );
+    // A reply that promises a kept letter makes the next batch due now.
+    world.receive(&mut hub, hans, message("luke", "kept"), later);
+    assert_eq!(hub.journal_due(), Some(crate::time::Instant(0)), "at once");
+}
