@@ -91,6 +91,7 @@ pub fn run(server: &Path) -> Result<(), String> {
         secs(first),
         secs(last)
     );
+    // The wrapper passes the SIGTERM on to the server (DESIGN's does).
     if let Some(syncs) = natter.stop() {
         println!("journal: {syncs} syncs");
     }

@@ -1,9 +1,10 @@
 //! `natter-bench journal [--quick] [--server PATH]`: what the journal
 //! costs the people online (issue 24). The same server binary runs the
-//! ping-pong, pairs and fan-out workloads of `natter-bench net` twice in
-//! one run, with `--no-journal` and with the journal (on the machine's
-//! own disk, in the temporary directory), and the table gives each figure
-//! with the journal against without.
+//! ping-pong, pairs and fan-out workloads of `natter-bench net` four times
+//! in one run, with `--no-journal` and with the journal (on the machine's
+//! own disk, in the temporary directory) in the order off, on, on, off, so
+//! that neither gains from going first or last; the table gives each
+//! figure, the mean of its two runs, with the journal against without.
 
 use std::path::Path;
 
@@ -44,8 +45,19 @@ pub fn run(server: &Path, quick: bool) -> Result<(), String> {
         server.display(),
         if quick { "quick" } else { "full" }
     );
-    let off = run_with(server, false, rounds, count)?;
-    let on = run_with(server, true, rounds, count)?;
+    let mut runs = Vec::new();
+    for journal in [false, true, true, false] {
+        runs.push((journal, run_with(server, journal, rounds, count)?));
+    }
+    let (on, off): (Vec<_>, Vec<_>) = runs.into_iter().partition(|(journal, _)| *journal);
+    let (on, off): (Vec<Run>, Vec<Run>) = (
+        on.into_iter().map(|(_, run)| run).collect(),
+        off.into_iter().map(|(_, run)| run).collect(),
+    );
+    // The mean of a figure over the runs of one kind.
+    let mean = |runs: &[Run], figure: &dyn Fn(&Run) -> f64| {
+        runs.iter().map(figure).sum::<f64>() / runs.len().max(1) as f64
+    };
     println!(
         "{:<44} {:>12} {:>12} {:>8}",
         "workload", "journal on", "off", "on/off"
@@ -55,35 +67,43 @@ pub fn run(server: &Path, quick: bool) -> Result<(), String> {
         println!("{what:<44} {on:>12.1} {off:>12.1} {ratio:>7.2}x");
     };
     for (what, p) in [("p50", 50.0), ("p99", 99.0)] {
+        let figure = |run: &Run| run.ping_pong.latencies.percentile(p);
         row(
             &format!("ping-pong round trip {what} (us)"),
-            on.ping_pong.latencies.percentile(p),
-            off.ping_pong.latencies.percentile(p),
+            mean(&on, &figure),
+            mean(&off, &figure),
         );
     }
-    for (what, on, off) in [
-        ("pairs 5 x 32 in flight", &on.pairs, &off.pairs),
-        ("fan-out 1 to 9 x 32 in flight", &on.fan_out, &off.fan_out),
-    ] {
+    type Workload = fn(&Run) -> &Figures;
+    let workloads: [(&str, Workload); 2] = [
+        ("pairs 5 x 32 in flight", |run| &run.pairs),
+        ("fan-out 1 to 9 x 32 in flight", |run| &run.fan_out),
+    ];
+    for (what, workload) in workloads {
+        let per_second = |run: &Run| workload(run).per_second();
         row(
             &format!("{what}: deliveries/s"),
-            on.per_second(),
-            off.per_second(),
+            mean(&on, &per_second),
+            mean(&off, &per_second),
         );
+        let p99 = |run: &Run| workload(run).latencies.percentile(99.0);
         row(
             &format!("{what}: latency p99 (us)"),
-            on.latencies.percentile(99.0),
-            off.latencies.percentile(99.0),
+            mean(&on, &p99),
+            mean(&off, &p99),
         );
+        let refusals = |runs: &[Run]| runs.iter().map(|r| workload(r).refusals).sum::<u64>();
         println!(
             "{:<44} {:>12} {:>12}",
             format!("{what}: refusals"),
-            on.refusals,
-            off.refusals
+            refusals(&on),
+            refusals(&off)
         );
     }
-    if let Some(syncs) = on.syncs {
-        println!("journal: {syncs} syncs");
-    }
+    let syncs: Vec<String> = on
+        .iter()
+        .filter_map(|run| Some(run.syncs?.to_string()))
+        .collect();
+    println!("journal: {} syncs", syncs.join(" and "));
     Ok(())
 }
