@@ -373,6 +373,14 @@ pub(super) fn password(s: &str) -> ClientFrame {
     }
 }
 
+/// `message <to> <text>`.
+pub(super) fn message(to: &str, text: &str) -> ClientFrame {
+    ClientFrame::Message {
+        to: name(to),
+        text: crate::protocol::Text::try_from(text).unwrap(),
+    }
+}
+
 pub(super) fn ask(prompt: Prompt) -> ServerFrame {
     ServerFrame::Ask { prompt }
 }

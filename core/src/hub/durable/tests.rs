@@ -6,18 +6,11 @@ use std::vec::Vec;
 
 use crate::hub::Hub;
 use crate::hub::tests::{
-    BLOCK_MS, START, World, at_password_prompt, block, hub_with_sample_accounts, login_sample, ms,
-    name, password,
+    BLOCK_MS, START, World, at_password_prompt, block, hub_with_sample_accounts, login_sample,
+    message, ms, name, password,
 };
 use crate::journal::{CHANGE_MAX, Change, decode};
 use crate::protocol::{ByeReason, ClientFrame, Refusal, ServerFrame, Text};
-
-fn message(to: &str, text: &str) -> ClientFrame {
-    ClientFrame::Message {
-        to: name(to),
-        text: Text::try_from(text).unwrap(),
-    }
-}
 
 /// What a hub with the sample accounts looks like after `changes`.
 fn restarted(changes: &[Change]) -> Hub {
@@ -403,8 +396,8 @@ fn letters_kept_for_users_offline_count_in_their_senders_share_after_a_restart()
 // A slow journal (issue 24): the shell syncs on another thread, one batch
 // at a time, while the next gathers.
 
-/// hans, yoda and luke online, with a journal whose syncs end only when
-/// the test says so.
+/// hans and yoda online, with a journal whose syncs end only when the
+/// test says so.
 fn slow_journal() -> (Hub, World, [crate::session::ConnId; 2]) {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();

@@ -6,17 +6,11 @@ use std::vec::Vec;
 use super::Stall;
 use crate::hub::Hub;
 use crate::hub::tests::{
-    START, World, at_password_prompt, hub_with_sample_accounts, login_sample, ms, name, password,
+    START, World, at_password_prompt, hub_with_sample_accounts, login_sample, message, ms, name,
+    password,
 };
-use crate::protocol::{ClientFrame, ServerFrame, Text};
+use crate::protocol::{ClientFrame, ServerFrame};
 use crate::session::ConnId;
-
-fn message(to: &str, text: &str) -> ClientFrame {
-    ClientFrame::Message {
-        to: name(to),
-        text: Text::try_from(text).unwrap(),
-    }
-}
 
 /// Every connection the hub marked ready, in order.
 fn ready(hub: &mut Hub) -> Vec<ConnId> {
