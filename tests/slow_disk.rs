@@ -22,7 +22,8 @@ fn message(to: &str, text: &str) -> ClientFrame {
 /// and luke logs in and is announced: the loop never waits for the disk.
 #[test]
 fn people_online_chat_while_the_disk_syncs() {
-    let server = Server::start_on_slow_disk(5_000);
+    // Long enough for four logins under qemu-user, with room to spare.
+    let server = Server::start_on_slow_disk(8_000);
     let mut hans = server.raw_login("hans", "falcon*solo");
     let mut yoda = server.raw_login("yoda", "wise@!man");
     hans.frame_where(|f| matches!(f, ServerFrame::LoggedIn { .. }));

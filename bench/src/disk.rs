@@ -85,11 +85,11 @@ pub fn run(server: &Path) -> Result<(), String> {
             ms(figures.max())
         );
     }
-    let secs = |d: Duration| d.as_secs_f64() * 1000.0;
+    let in_ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{PIPELINED} messages pipelined to a user offline: first Stored after {:.1} ms, last after {:.1} ms",
-        secs(first),
-        secs(last)
+        in_ms(first),
+        in_ms(last)
     );
     // The wrapper passes the SIGTERM on to the server (DESIGN's does).
     if let Some(syncs) = natter.stop() {

@@ -283,7 +283,7 @@ impl Hub {
         let sessions = self
             .sessions
             .iter()
-            .filter(|(_, session)| !session.waiting_on_shell())
+            .filter(|(_, session)| !session.waiting_on_shell() && !self.held_by_journal(session))
             .map(|(_, session)| session.warn_at(lead).unwrap_or(session.deadline));
         let requests = self.introductions.iter().map(|i| i.expires);
         sessions.chain(requests).chain(self.next_read()).min()
@@ -329,7 +329,11 @@ impl Hub {
             let expired = self
                 .sessions
                 .iter()
-                .find(|(_, session)| session.deadline <= now && !session.waiting_on_shell())
+                .find(|(_, session)| {
+                    session.deadline <= now
+                        && !session.waiting_on_shell()
+                        && !self.held_by_journal(session)
+                })
                 .map(|(conn, session)| (conn, session.phase.clone()));
             let Some((conn, phase)) = expired else {
                 return;
@@ -458,6 +462,13 @@ impl Hub {
     ///
     /// Returns whether the frame was queued.
     fn send(&mut self, conn: ConnId, frame: &ServerFrame) -> bool {
+        let open = self
+            .sessions
+            .get(conn)
+            .is_some_and(|session| session.phase != Phase::Closing);
+        if !open || self.unread & bit(conn) != 0 {
+            return false;
+        }
         // Nothing is promised before it is on disk (`durable.rs`), and the
         // journal takes it at once.
         let barrier = (self.config.journal && Hub::promises_durability(frame)).then(|| {
@@ -467,9 +478,6 @@ impl Hub {
         let Some(session) = self.sessions.get_mut(conn) else {
             return false;
         };
-        if session.phase == Phase::Closing || self.unread & bit(conn) != 0 {
-            return false;
-        }
         // Every frame fits FRAME_MAX by construction (limits.rs); one that
         // did not would be a hole too.
         let queued = barrier.is_none_or(|batch| session.output.push_barrier(batch).is_ok())

@@ -7,11 +7,12 @@
 //! (`Hub::poll_transmit`). So a burst of messages costs the ring nine bytes,
 //! and a message is encoded once, straight into the shell's buffer.
 //!
-//! Frames that promise durability (`Stored`, `UserBlocked`, a block for
-//! wrong passwords) come after a *barrier*, "not before the journal has
-//! synced batch N": nothing behind it goes out before that, so the order
-//! a reader sees stays the order the rules decided, and nothing is
-//! promised before it is on disk, however the shell takes the bytes.
+//! Frames that promise durability (`Stored`, `UserBlocked`,
+//! `UserUnblocked`, a block for wrong passwords) come after a *barrier*,
+//! "not before the journal's batch N is settled" (synced, or failed and
+//! said so): nothing behind it goes out before that, so the order a
+//! reader sees stays the order the rules decided, and nothing is promised
+//! before it is on disk, however the shell takes the bytes.
 //!
 //! A mark is a zero byte and the id, little-endian; a barrier a one byte
 //! and the batch; a frame is its JSON line. JSON never holds a raw zero
@@ -38,7 +39,7 @@ pub enum Next {
     Frame(usize),
     /// Every letter up to this id that was not sent yet.
     Letters(u64),
-    /// Nothing more before the journal has synced this batch.
+    /// Nothing more before the journal has settled this batch.
     Barrier(u64),
 }
 
@@ -74,7 +75,7 @@ impl Unaccepted {
     /// Letter `id` is in journal batch `batch`.
     pub fn post(&mut self, id: u64, batch: u64) {
         let posted = Posted { id, batch };
-        // Entries are kept oldest first, with no gap (`synced`).
+        // Entries are kept oldest first, with no gap (`told`).
         match &mut self.0 {
             [older @ None, _] => *older = Some(posted),
             [Some(older), None] if older.batch == batch => older.id = id,
@@ -149,7 +150,7 @@ impl Output {
     }
 
     /// Holds back whatever is queued after this until the journal has
-    /// synced `batch`. Batches only grow, so a barrier for a batch no
+    /// settled `batch`. Batches only grow, so a barrier for a batch no
     /// later than the last one queued is there already.
     pub fn push_barrier(&mut self, batch: u64) -> Result<(), Full> {
         if batch <= self.barrier {
@@ -201,7 +202,7 @@ impl Output {
     }
 
     /// Drops the next mark (its letters are all out) or barrier (its
-    /// batch is synced).
+    /// batch is settled).
     pub fn drop_mark(&mut self) {
         for _ in 0..MARK_BYTES {
             self.ring.pop_front();

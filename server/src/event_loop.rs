@@ -28,7 +28,7 @@ use natter_core::hub::Hub;
 use natter_core::limits::MAX_CONNECTIONS;
 use natter_core::protocol::{self, ByeReason, ClientFrame, ServerFrame};
 use natter_core::time::Instant;
-use polling::{Event as Interest, Events, PollMode, Poller};
+use polling::{Event as Readiness, Events, PollMode, Poller};
 
 use crate::busy_poll::BusyPoll;
 use crate::connection::{Connection, ReadOutcome};
@@ -125,9 +125,9 @@ impl EventLoop {
             heard_frame: false,
         };
         if let Some(listener) = &event_loop.listener {
-            event_loop.add(listener, Interest::readable(LISTENER))?;
+            event_loop.add(listener, Readiness::readable(LISTENER))?;
         }
-        event_loop.add(&event_loop.signals, Interest::readable(SIGNALS))?;
+        event_loop.add(&event_loop.signals, Readiness::readable(SIGNALS))?;
         debug!(
             "reactor: {REACTOR} (polling); journal: {}",
             match &event_loop.journal {
@@ -140,7 +140,7 @@ impl EventLoop {
 
     /// Watches `source` for `interest`, level-triggered: what is not
     /// taken is reported again.
-    fn add(&self, source: &impl std::os::fd::AsRawFd, interest: Interest) -> io::Result<()> {
+    fn add(&self, source: &impl std::os::fd::AsRawFd, interest: Readiness) -> io::Result<()> {
         // SAFETY: every source added is deleted from the poller before it
         // is dropped: a connection in `drop_conn`, the listener in
         // `signal`, all of them in `Drop for EventLoop`.
@@ -269,8 +269,9 @@ impl EventLoop {
             let slot = id.slot();
             // The hub's slot is free, so the loop's is: the loop drops a
             // connection whenever the hub does.
+            debug_assert!(self.conns[slot].is_none(), "slot {slot} taken twice");
             self.drop_conn(slot);
-            if let Err(error) = self.add(&stream, Interest::readable(FIRST_CONN + slot)) {
+            if let Err(error) = self.add(&stream, Readiness::readable(FIRST_CONN + slot)) {
                 debug!("{peer}: cannot watch: {error}");
                 self.hub.disconnect(id, now);
                 continue;
@@ -324,7 +325,7 @@ impl EventLoop {
     /// taken again in the same turn finds the new connection, which then
     /// reads what is there, if anything (its socket is non-blocking), or
     /// writes what it has.
-    fn on_socket(&mut self, slot: usize, event: Interest, now: Instant) {
+    fn on_socket(&mut self, slot: usize, event: Readiness, now: Instant) {
         if event.writable {
             self.flush(slot, now);
         }
@@ -406,7 +407,7 @@ impl EventLoop {
         let Some(conn) = self.conns.get(slot).and_then(Option::as_ref) else {
             return;
         };
-        let interest = Interest::new(FIRST_CONN + slot, conn.reading, conn.waiting_to_write);
+        let interest = Readiness::new(FIRST_CONN + slot, conn.reading, conn.waiting_to_write);
         if let Err(error) = self
             .poller
             .modify_with_mode(&conn.stream, interest, PollMode::Level)

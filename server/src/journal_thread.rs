@@ -71,6 +71,8 @@ struct State {
     batch: Option<Batch>,
     done: Option<Done>,
     stop: bool,
+    /// The thread is gone (it panicked, or was told to stop).
+    ended: bool,
 }
 
 struct Batch {
@@ -182,17 +184,18 @@ impl JournalThread {
     /// Tells the hub how the batch in hand ended, if it has: synced (what
     /// waited for it goes out, senders are told `Accepted`) or failed
     /// (refused letters until a retry, a second later, writes the whole
-    /// state). An error if the thread is gone with a batch in hand.
+    /// state). An error if the thread is gone: promises would wait
+    /// forever.
     pub fn take_done(&mut self, hub: &mut Hub, now: Instant) -> io::Result<()> {
-        let done = self.shared.lock().done.take();
-        match done {
-            Some(done) => self.finished(done, hub, now),
-            None if self.writing.is_some()
-                && self.thread.as_ref().is_none_or(|t| t.is_finished()) =>
-            {
-                return Err(io::Error::other("the journal thread stopped"));
-            }
-            None => {}
+        let (done, ended) = {
+            let mut state = self.shared.lock();
+            (state.done.take(), state.ended)
+        };
+        if let Some(done) = done {
+            self.finished(done, hub, now);
+        }
+        if ended {
+            return Err(gone());
         }
         Ok(())
     }
@@ -249,8 +252,8 @@ impl JournalThread {
                 if let Some(done) = state.done.take() {
                     break done;
                 }
-                if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
-                    return Err(io::Error::other("the journal thread stopped"));
+                if state.ended {
+                    return Err(gone());
                 }
                 state = self
                     .shared
@@ -275,12 +278,28 @@ impl Drop for JournalThread {
     }
 }
 
+/// The thread is gone with promises in its hands.
+fn gone() -> io::Error {
+    io::Error::other("the journal thread stopped")
+}
+
+/// Says the thread ended, however it ends (a panic, say): to the loop
+/// waiting on the condition, and to the loop waiting on its poller.
+struct Ended<'a>(&'a Shared, Waker);
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        self.0.lock().ended = true;
+        self.0.changed.notify_all();
+        self.1.wake();
+    }
+}
+
 /// The thread: each batch handed over, written (and synced) or written
 /// whole, and answered, until told to stop.
 fn write_batches(mut journal: Journal, shared: &Shared, waker: Waker) {
-    // However the thread ends (a panic, say), the loop looks, and finds
-    // out.
-    let waker = waker.on_drop();
+    let ended = Ended(shared, waker);
+    let waker = &ended.1;
     loop {
         let batch = {
             let mut state = shared.lock();

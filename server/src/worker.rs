@@ -50,6 +50,9 @@ pub enum Done {
 pub struct Worker {
     jobs: Option<mpsc::Sender<Job>>,
     done: mpsc::Receiver<Done>,
+    /// Wakes the loop again when the thread's end came with its last
+    /// answers: the next look reports it.
+    waker: Waker,
     /// Set when the server stops: jobs not begun are dropped.
     stopping: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -72,12 +75,15 @@ impl Worker {
         let (outbox, done) = mpsc::channel();
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&stopping);
+        let theirs = waker.clone();
         let thread = thread::Builder::new()
             .name("natter-logins".into())
             .spawn(move || {
                 // However the thread ends (a panic, say), the loop looks,
-                // and finds out.
-                let waker = waker.on_drop();
+                // and finds out: the answers' channel closes first (locals
+                // drop in reverse), then the loop is woken.
+                let waker = theirs.on_drop();
+                let outbox = outbox;
                 for job in inbox {
                     if stop.load(Ordering::Relaxed) {
                         // Nobody waits for it any more.
@@ -93,6 +99,7 @@ impl Worker {
         Ok(Worker {
             jobs: Some(jobs),
             done,
+            waker,
             stopping,
             thread: Some(thread),
         })
@@ -110,9 +117,13 @@ impl Worker {
             match self.done.try_recv() {
                 Ok(answer) => done.push(answer),
                 Err(mpsc::TryRecvError::Empty) => return Ok(done),
-                // Its last answers count; then the loop stops.
+                // Its last answers count; then the loop stops, at its next
+                // look.
                 Err(mpsc::TryRecvError::Disconnected) if done.is_empty() => return Err(gone()),
-                Err(mpsc::TryRecvError::Disconnected) => return Ok(done),
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.waker.wake();
+                    return Ok(done);
+                }
             }
         }
     }

@@ -19,10 +19,10 @@
 
 use super::Hub;
 use crate::journal::Change;
-use crate::limits::{JOURNAL_GATHER_MS, MAX_CONNECTIONS};
+use crate::limits::{CLOSING_MS, JOURNAL_GATHER_MS, MAX_CONNECTIONS};
 use crate::output::Next;
 use crate::protocol::{self, ByeReason, Names, Refusal, ServerFrame};
-use crate::session::ConnId;
+use crate::session::{ConnId, Phase, Session};
 use crate::store::RestoreError;
 use crate::time::Instant;
 use crate::user::UserId;
@@ -61,8 +61,8 @@ pub(super) struct Dirty {
 pub struct Polled {
     /// Its length, line feed included.
     pub len: usize,
-    /// Someone was told of it (a letter accepted or stored, a block):
-    /// it must be synced before the turn's frames go out.
+    /// Someone is or will be told of it (a letter accepted or stored, a
+    /// block): its batch must be synced, not just written.
     pub promised: bool,
 }
 
@@ -149,21 +149,24 @@ impl Hub {
             return None;
         }
         // Only the one letter taken is read; the others' ids are enough.
-        let Some((to, mut oldest)) = self
+        let oldest = self
             .users
             .iter()
             .map(|(to, _)| (to, self.store.letters_after(to, after)))
-            .filter(|(_, letters)| letters.next_id().is_some())
-            .min_by_key(|(_, letters)| letters.next_id())
-        else {
+            .filter_map(|(to, letters)| Some((to, letters.next_id()?, letters)))
+            .min_by_key(|&(_, id, _)| id);
+        let Some((to, id, mut letters)) = oldest else {
             // Every letter past the cursor was read before its turn came:
             // none needs a record.
             self.dirty.letters = latest;
             return None;
         };
+        // Past it whatever follows, so a letter that could not be read
+        // back (the store holds only what was checked when posted) is
+        // never tried again.
+        self.dirty.letters = id;
         let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
-        let letter = oldest.read_next(&mut bytes)?;
-        self.dirty.letters = letter.id;
+        let letter = letters.read_next(&mut bytes)?;
         Some(Change::Letter {
             id: letter.id,
             to: self.users.get(to).name.clone(),
@@ -245,7 +248,8 @@ impl Hub {
     }
 
     /// Batches up to `batch` are written or failed: every connection with
-    /// something that waited for them is ready.
+    /// something that waited for them is ready. A closing one gets its
+    /// `CLOSING_MS` from now: the wait was the disk's, not the client's.
     fn settled(&mut self, batch: u64) {
         self.dirty.settled = self.dirty.settled.max(batch);
         let (synced, settled) = (self.dirty.synced, self.dirty.settled);
@@ -258,9 +262,22 @@ impl Hub {
             })
             .map(|(conn, _)| conn)
             .collect();
+        let deadline = self.now.after(CLOSING_MS);
         for conn in due {
+            if let Some(session) = self.sessions.get_mut(conn)
+                && session.phase == Phase::Closing
+            {
+                session.deadline = deadline;
+            }
             self.mark_ready(conn);
         }
+    }
+
+    /// Whether `session`'s next bytes wait for a batch not settled yet: a
+    /// closing one is then not let go for its deadline.
+    pub(super) fn held_by_journal(&self, session: &Session) -> bool {
+        session.phase == Phase::Closing
+            && matches!(session.output.next(), Some(Next::Barrier(b)) if b > self.dirty.settled)
     }
 
     /// Whether `frame` tells its reader that something is durable: it is

@@ -32,8 +32,9 @@ impl Hub {
     /// or its queue has no room for another reply (the shell writes the
     /// queue out meanwhile, as it does every queue).
     ///
-    /// A connection the hub let go is read still: what it sends is
-    /// ignored, and its hanging up ends the wait for its last bytes.
+    /// A closing connection is read still: what it sends is ignored, and
+    /// its hanging up ends the wait for its last bytes. One the hub no
+    /// longer knows is not.
     pub fn may_read(&mut self, conn: ConnId, now: Instant) -> bool {
         let room = self.has_room(conn);
         let after = self.read_after(conn, now);

@@ -27,6 +27,8 @@ impl Hub {
             };
         };
         let mut len = 0;
+        // The buffer took all it could: what is left goes next call.
+        let mut full = false;
         let mut bytes = [0; NAME_MAX + TEXT_MAX];
         // The reader's unsent letters, found once for the whole batch.
         let mut unsent = None;
@@ -34,6 +36,7 @@ impl Hub {
             match next {
                 Next::Frame(n) => {
                     let Some(into) = buf.get_mut(len..len + n) else {
+                        full = true;
                         break;
                     };
                     session.output.take_frame(into);
@@ -67,7 +70,10 @@ impl Hub {
                             session.output.sent = id;
                             len += n;
                         }
-                        Err(_) if len > 0 => break,
+                        Err(_) if len > 0 => {
+                            full = true;
+                            break;
+                        }
                         Err(_) => {
                             // Not even alone: skip it rather than stall.
                             debug_assert!(len > 0, "letter {id} does not fit a frame");
@@ -79,8 +85,10 @@ impl Hub {
         }
         // Letters posted that are durable now: told after what the queue let
         // out (their `Stored`, say), whatever waits behind a later barrier
-        // (`durable.rs`); in the next call if this one is full.
-        if let Some(id) = session.output.unaccepted.due(synced)
+        // (`durable.rs`), which is about later letters; in the next call if
+        // this one is full; never after a goodbye.
+        let told = !full && session.phase != Phase::Closing;
+        if let Some(id) = session.output.unaccepted.due(synced).filter(|_| told)
             && let Ok(n) = protocol::encode(&ServerFrame::Accepted { id }, &mut buf[len..])
         {
             session.output.unaccepted.told(synced);

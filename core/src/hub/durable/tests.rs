@@ -509,3 +509,48 @@ fn changes_nobody_waits_for_are_gathered_and_a_letter_read_meanwhile_needs_no_re
     world.receive(&mut hub, hans, message("luke", "kept"), later);
     assert_eq!(hub.journal_due(), Some(crate::time::Instant(0)), "at once");
 }
+
+#[test]
+fn a_goodbye_waiting_for_a_slow_journal_is_neither_dropped_nor_followed() {
+    let (mut hub, mut world, [hans, _]) = slow_journal();
+    // The world's journal holds an empty batch: the next ones wait.
+    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
+    world.take(hans);
+    // A kept letter, then a logout, in one read; and a third wrong
+    // password elsewhere.
+    hub.receive(hans, &message("luke", "kept"), START);
+    world.receive(&mut hub, hans, ClientFrame::Logout {}, START);
+    let vader = at_password_prompt(&mut hub, &mut world, "vader", START);
+    for wrong in ["weird", "green", "password"] {
+        world.receive(&mut hub, vader, password(wrong), START);
+    }
+    world.take(vader);
+    // Long past CLOSING_MS: both still wait for the disk, not for their
+    // clients, and are not let go.
+    let later = ms(START, 10 * crate::limits::CLOSING_MS);
+    world.handle_timeout(&mut hub, later);
+    assert!(!world.is_closed(hans) && !world.is_closed(vader));
+    world.sync_held(&mut hub);
+    world.sync_held(&mut hub);
+    let frames = world.take(hans);
+    assert_eq!(
+        frames,
+        [
+            ServerFrame::Stored { user: name("luke") },
+            ServerFrame::Bye {
+                reason: ByeReason::LoggedOut
+            }
+        ]
+    );
+    assert!(world.is_closed(hans));
+    assert!(
+        !world.accepted.iter().any(|&(conn, _)| conn == hans),
+        "nothing after the goodbye"
+    );
+    assert!(matches!(
+        world.take(vader).as_slice(),
+        [ServerFrame::Bye {
+            reason: ByeReason::NowBlocked { .. }
+        }]
+    ));
+}

@@ -60,6 +60,7 @@ fn while_its_password_is_checked_a_connection_is_not_read() {
             .take(hans)
             .contains(&ServerFrame::Welcome { waiting: 0 })
     );
+    assert_eq!(stall(&hub, hans), None, "marked ready, to be read again");
     assert!(hub.may_read(hans, START));
 }
 
