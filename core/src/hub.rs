@@ -462,22 +462,15 @@ impl Hub {
     ///
     /// Returns whether the frame was queued.
     fn send(&mut self, conn: ConnId, frame: &ServerFrame) -> bool {
-        let open = self
-            .sessions
-            .get(conn)
-            .is_some_and(|session| session.phase != Phase::Closing);
-        if !open || self.unread & bit(conn) != 0 {
-            return false;
-        }
-        // Nothing is promised before it is on disk (`durable.rs`), and the
-        // journal takes it at once.
-        let barrier = (self.config.journal && Hub::promises_durability(frame)).then(|| {
-            self.changed(true);
-            self.next_batch()
-        });
+        // Nothing is promised before it is on disk (`durable.rs`).
+        let barrier =
+            (self.config.journal && Hub::promises_durability(frame)).then(|| self.next_batch());
         let Some(session) = self.sessions.get_mut(conn) else {
             return false;
         };
+        if session.phase == Phase::Closing || self.unread & bit(conn) != 0 {
+            return false;
+        }
         // Every frame fits FRAME_MAX by construction (limits.rs); one that
         // did not would be a hole too.
         let queued = barrier.is_none_or(|batch| session.output.push_barrier(batch).is_ok())
@@ -485,6 +478,10 @@ impl Hub {
                 Ok(n) => session.output.push_frame(&self.scratch[..n]).is_ok(),
                 Err(_) => false,
             };
+        if queued && barrier.is_some() {
+            // Someone waits for it: the journal takes it at once.
+            self.changed(true);
+        }
         self.queued(conn, queued)
     }
 
