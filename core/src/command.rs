@@ -264,11 +264,8 @@ fn seconds(arg: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::name;
     use std::string::ToString;
-
-    fn name(s: &str) -> Name {
-        Name::try_from(s).unwrap()
-    }
 
     #[test]
     fn commands_parse_into_frames() {

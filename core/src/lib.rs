@@ -18,13 +18,15 @@
 //!   short copies without the C library's `memcpy`.
 //! - [`text`]: the exact texts a person sees for each frame.
 //! - [`limits`]: every capacity, in one place (R26); [`time`]: milliseconds.
+//! - `testing` (tests, and the `testing` feature): the shell loop and
+//!   helpers every test and the bench drive the hub with.
 //!
 //! `#![no_std]` without `alloc`: it builds for `thumbv7em-none-eabihf`,
 //! which is how CI proves it.
 #![no_std]
 #![forbid(unsafe_code)]
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 extern crate std;
 
 pub mod blacklist;
@@ -45,6 +47,8 @@ pub mod session;
 pub mod signup;
 pub mod store;
 pub mod suspects;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 pub mod time;
 pub mod user;

@@ -507,15 +507,8 @@ impl ChainReader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{name, text};
     use std::vec::Vec;
-
-    fn text(s: &str) -> Text {
-        Text::try_from(s).unwrap()
-    }
-
-    fn name(s: &str) -> Name {
-        Name::try_from(s).unwrap()
-    }
 
     fn post<'a>(to: UserId, from: &'a Name, text: &'a Text) -> Post<'a> {
         Post {

@@ -338,12 +338,8 @@ impl Display for ServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credential::Name;
+    use crate::testing::name;
     use std::string::ToString;
-
-    fn name(s: &str) -> Name {
-        Name::try_from(s).unwrap()
-    }
 
     #[test]
     fn login_texts_match_the_requirements_to_the_letter() {

@@ -3,12 +3,12 @@
 //! passed in), so nothing sleeps; effects are recorded by [`World`] in the
 //! order the hub asked for them.
 
-use std::string::{String, ToString};
+use std::string::ToString;
 use std::vec::Vec;
 use std::{format, vec};
 
 use super::{AddAccountError, Config, Hub};
-use crate::credential::{CredentialProblem, Name, Password, Secret};
+use crate::credential::{CredentialProblem, Secret};
 use crate::event::{Checked, StoreFailed};
 use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, NAME_MAX, PASSWORD_MAX};
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
@@ -26,245 +26,11 @@ pub(super) const START: Instant = Instant(7_000);
 /// Where every test client connects from.
 pub(super) const PEER: core::net::IpAddr = core::net::IpAddr::V4(core::net::Ipv4Addr::LOCALHOST);
 
-/// R3's sample credentials.txt.
-pub(super) const SAMPLE_ACCOUNTS: [(&str, &str); 10] = [
-    ("hans", "falcon*solo"),
-    ("yoda", "wise@!man"),
-    ("vader", "sithlord**"),
-    ("r2d2", "do*!@#dedo"),
-    ("c3p0", "droid#gold"),
-    ("leia", "$blasterpistol$"),
-    ("obiwan", "(jedimaster)"),
-    ("luke", "light==saber"),
-    ("chewy", "wookie+aaaawww"),
-    ("palpatine", "darkside_%$run"),
-];
-
-pub(super) fn password_of(user: &str) -> &'static str {
-    SAMPLE_ACCOUNTS
-        .iter()
-        .find(|(name, _)| *name == user)
-        .map(|(_, password)| *password)
-        .unwrap()
-}
-
-// ---------------------------------------------------------------------------
-// The recording fake.
-
-/// One thing the hub did that the world saw.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Event {
-    Sent(ConnId, ServerFrame),
-    Closed(ConnId),
-    Stored(String, String),
-}
-
-/// The test's shell: drives the hub at fake time, and after every call
-/// does what a shell does (saves accounts, gives randomness, takes every
-/// ready connection's bytes) and records it, in order.
-#[derive(Debug, Default)]
-pub(super) struct World {
-    pub(super) events: Vec<Event>,
-    /// Saving an account fails while this is set.
-    fail_store: bool,
-    /// Connections that do not read: their bytes stay in the hub.
-    pub(super) full: Vec<ConnId>,
-    /// How many secrets were given.
-    randoms: u8,
-    /// What the hub gave the shell to log, in order.
-    pub(super) logged: Vec<crate::event::Event>,
-    /// The time of the last call.
-    now: Instant,
-    /// Every change the hub gave its journal, in order.
-    pub(super) journal: Vec<crate::journal::Change>,
-    /// Every `Accepted` sent, apart from the other frames: most tests are
-    /// about what a person sees.
-    pub(super) accepted: Vec<(ConnId, u64)>,
-    /// The journal cannot be written: every write fails.
-    pub(super) disk_full: bool,
-    /// The journal is slow: batches are written but not synced until the
-    /// test says so (`sync_held`).
-    pub(super) hold_syncs: bool,
-    /// Batches written and not synced yet, oldest first.
-    pub(super) held: Vec<u64>,
-}
-
-impl World {
-    pub(super) fn connect(
-        &mut self,
-        hub: &mut Hub,
-        now: Instant,
-        peer: core::net::IpAddr,
-    ) -> Result<ConnId, ByeReason> {
-        let conn = hub.connect(now, peer);
-        self.settle(hub, now);
-        conn
-    }
-
-    pub(super) fn receive(
-        &mut self,
-        hub: &mut Hub,
-        conn: ConnId,
-        frame: ClientFrame,
-        now: Instant,
-    ) {
-        hub.receive(conn, &frame, now);
-        self.settle(hub, now);
-    }
-
-    pub(super) fn reject(&mut self, hub: &mut Hub, conn: ConnId, error: FrameError, now: Instant) {
-        hub.reject(conn, error, now);
-        self.settle(hub, now);
-    }
-
-    pub(super) fn disconnect(&mut self, hub: &mut Hub, conn: ConnId, now: Instant) {
-        hub.disconnect(conn, now);
-        self.settle(hub, now);
-    }
-
-    pub(super) fn handle_timeout(&mut self, hub: &mut Hub, now: Instant) {
-        hub.handle_timeout(now);
-        self.settle(hub, now);
-    }
-
-    pub(super) fn shutdown(&mut self, hub: &mut Hub) {
-        let now = self.now;
-        hub.shutdown(now);
-        self.settle(hub, now);
-    }
-
-    /// What a shell does after each call, until the hub has nothing more.
-    fn settle(&mut self, hub: &mut Hub, now: Instant) {
-        self.now = now;
-        loop {
-            if hub.wants_entropy() {
-                // Deterministic: each a different, recognisable secret.
-                self.randoms += 1;
-                hub.add_entropy([self.randoms; 16]);
-            }
-            match hub.poll_event() {
-                Some(crate::event::Event::SaveAccount {
-                    conn,
-                    name,
-                    password,
-                }) => {
-                    let saved = if self.fail_store {
-                        Err(StoreFailed)
-                    } else {
-                        self.events
-                            .push(Event::Stored(name.to_string(), password.to_string()));
-                        Ok(fake_hash(&password))
-                    };
-                    hub.account_saved(conn, saved, now);
-                    continue;
-                }
-                Some(crate::event::Event::CheckPassword {
-                    conn,
-                    secret,
-                    password,
-                    ..
-                }) => {
-                    // As the server does: a right plain password is
-                    // rewritten hashed.
-                    let (right, stored) = match &secret {
-                        Secret::Plain(plain) => {
-                            let right = *plain == password;
-                            (right, right.then(|| fake_hash(&password)))
-                        }
-                        hashed => (*hashed == fake_hash(&password), None),
-                    };
-                    hub.password_checked(conn, Checked { right, stored }, now);
-                    continue;
-                }
-                Some(notice) => {
-                    self.logged.push(notice);
-                    continue;
-                }
-                None => {}
-            }
-            // As the server's journal does, at once unless syncs are held
-            // (one batch at a time, the next gathering meanwhile).
-            if self.held.is_empty() {
-                let batch = hub.start_batch();
-                let mut change = [0u8; crate::journal::CHANGE_MAX];
-                while let Some(polled) = hub.poll_change(&mut change) {
-                    let n = polled.len;
-                    let decoded = crate::journal::decode(&change[..n - 1]);
-                    let decoded = decoded.expect("the hub's own changes decode");
-                    if !self.disk_full {
-                        self.journal.push(decoded);
-                    }
-                }
-                if self.disk_full {
-                    hub.journal_failed(batch);
-                } else if self.hold_syncs {
-                    self.held.push(batch);
-                } else {
-                    hub.journal_synced(batch);
-                }
-            }
-            let Some(conn) = hub.poll_ready() else {
-                return;
-            };
-            // One that does not read still sees its connection closed
-            // once nothing is left to write.
-            if !self.full.contains(&conn) || !hub.has_output(conn) {
-                self.transmit(hub, conn, now);
-            }
-        }
-    }
-
-    /// Takes `conn`'s bytes in small buffers, as a shell whose socket takes
-    /// a little at a time would, and decodes them back.
-    fn transmit(&mut self, hub: &mut Hub, conn: ConnId, now: Instant) {
-        let mut buf = [0u8; crate::limits::FRAME_MAX + 1];
-        loop {
-            let sent = hub.poll_transmit(conn, now, &mut buf);
-            for line in buf[..sent.len].split_inclusive(|&b| b == b'\n') {
-                assert_eq!(line.last(), Some(&b'\n'), "only whole frames");
-                let frame = crate::protocol::decode_server(&line[..line.len() - 1])
-                    .expect("the hub's own frames decode");
-                match frame {
-                    ServerFrame::Accepted { id } => self.accepted.push((conn, id)),
-                    frame => self.events.push(Event::Sent(conn, frame)),
-                }
-            }
-            if sent.close {
-                assert!(!self.is_closed(conn), "{conn:?} closed twice");
-                self.events.push(Event::Closed(conn));
-                // As the shell does once the bytes are out.
-                hub.disconnect(conn, now);
-                return;
-            }
-            if sent.len == 0 {
-                return;
-            }
-        }
-    }
-}
-
-impl World {
-    /// The slow journal's sync of the batch in hand ends.
-    pub(super) fn sync_held(&mut self, hub: &mut Hub) {
-        let batch = self.held.remove(0);
-        hub.journal_synced(batch);
-        let now = self.now;
-        self.settle(hub, now);
-    }
-
-    /// A connection that did not read takes its bytes now.
-    pub(super) fn reads_again(&mut self, hub: &mut Hub, conn: ConnId) {
-        self.full.retain(|&c| c != conn);
-        let now = self.now;
-        self.transmit(hub, conn, now);
-    }
-}
-
-/// What the test's shell stores for a password: a stand-in for its hash.
-pub(super) fn fake_hash(password: &str) -> Secret {
-    let hash = std::format!("{}fake${password}", crate::credential::HASH_PREFIX);
-    Secret::Hashed(hash.as_str().try_into().unwrap())
-}
+pub(super) use crate::testing::frames::message;
+pub(super) use crate::testing::world::Event;
+pub(super) use crate::testing::{
+    SAMPLE_ACCOUNTS, World, fake_hash, name, password, password_of, username,
+};
 
 /// `conn` stops reading, and its queue in the hub is full to the last
 /// byte: the next frame for it overflows.
@@ -274,81 +40,14 @@ pub(super) fn clog(hub: &mut Hub, world: &mut World, conn: ConnId) {
     while session.output.push_frame(b"\n").is_ok() {}
 }
 
-impl World {
-    /// Drains and returns what `conn` was sent, in order.
-    pub(super) fn take(&mut self, conn: ConnId) -> Vec<ServerFrame> {
-        let mut taken = Vec::new();
-        self.events.retain(|event| match event {
-            Event::Sent(to, frame) if *to == conn => {
-                taken.push(frame.clone());
-                false
-            }
-            _ => true,
-        });
-        taken
-    }
-
-    /// What `conn` was sent, as the lines its user sees.
-    pub(super) fn take_text(&mut self, conn: ConnId) -> Vec<String> {
-        self.take(conn).iter().map(ToString::to_string).collect()
-    }
-
-    pub(super) fn is_closed(&self, conn: ConnId) -> bool {
-        self.events.contains(&Event::Closed(conn))
-    }
-
-    pub(super) fn closed(&self) -> Vec<ConnId> {
-        self.events
-            .iter()
-            .filter_map(|event| match event {
-                Event::Closed(conn) => Some(*conn),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn stored(&self) -> Vec<(String, String)> {
-        self.events
-            .iter()
-            .filter_map(|event| match event {
-                Event::Stored(name, password) => Some((name.clone(), password.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Everything recorded: used to check that a call did nothing at all.
-    pub(super) fn len(&self) -> usize {
-        self.events.len()
-    }
-
-    fn position(&self, event: &Event) -> usize {
-        self.events
-            .iter()
-            .position(|e| e == event)
-            .unwrap_or_else(|| panic!("{event:?} never happened: {:?}", self.events))
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Helpers.
 
+/// No idle warnings, and private requests that outlast every idle
+/// timeout: the tests of deadlines see only those deadlines. Warnings,
+/// expiry and the admission rules have tests of their own.
 pub(super) fn hub() -> Hub {
-    // No idle warnings, and private requests that outlast every idle
-    // timeout: the tests of deadlines see only those deadlines. Warnings
-    // and expiry have tests of their own.
-    Hub::new(Config {
-        block_ms: BLOCK_MS,
-        timeout_ms: TIMEOUT_MS,
-        warning_ms: 0,
-        answer_ms: 100 * TIMEOUT_MS,
-        // The admission rules have tests of their own (`admission.rs`).
-        login_ms: 100 * TIMEOUT_MS,
-        per_address: 0,
-        guard_addresses: false,
-        signup: crate::signup::SignUp::Open { per_hour: 0 },
-        ..Config::new(BLOCK_MS, TIMEOUT_MS)
-    })
+    crate::testing::test_hub(BLOCK_MS, TIMEOUT_MS)
 }
 
 pub(super) fn hub_with_sample_accounts() -> Hub {
@@ -357,28 +56,6 @@ pub(super) fn hub_with_sample_accounts() -> Hub {
         hub.add_account(name, password).unwrap();
     }
     hub
-}
-
-pub(super) fn name(s: &str) -> Name {
-    Name::try_from(s).unwrap()
-}
-
-pub(super) fn username(s: &str) -> ClientFrame {
-    ClientFrame::Username { name: name(s) }
-}
-
-pub(super) fn password(s: &str) -> ClientFrame {
-    ClientFrame::Password {
-        password: Password::try_from(s).unwrap(),
-    }
-}
-
-/// `message <to> <text>`.
-pub(super) fn message(to: &str, text: &str) -> ClientFrame {
-    ClientFrame::Message {
-        to: name(to),
-        text: crate::protocol::Text::try_from(text).unwrap(),
-    }
 }
 
 pub(super) fn ask(prompt: Prompt) -> ServerFrame {
@@ -942,10 +619,8 @@ fn r6_the_longest_allowed_new_username_is_accepted() {
 #[test]
 fn r6_an_account_that_cannot_be_stored_is_not_created() {
     let mut hub = hub_with_sample_accounts();
-    let mut world = World {
-        fail_store: true,
-        ..World::default()
-    };
+    let mut world = World::default();
+    world.fail_store = true;
     let conn = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
     world.receive(&mut hub, conn, password("longtongue"), START);
     assert_eq!(

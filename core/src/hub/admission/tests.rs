@@ -22,11 +22,7 @@ use crate::signup::SignUp;
 
 /// The default limits, with the sample accounts.
 fn hub() -> Hub {
-    let mut hub = Hub::new(Config::new(BLOCK_MS, TIMEOUT_MS));
-    for (name, password) in SAMPLE_ACCOUNTS {
-        hub.add_account(name, password).unwrap();
-    }
-    hub
+    crate::testing::sample_hub(Config::new(BLOCK_MS, TIMEOUT_MS))
 }
 
 /// The `n`th of many addresses.

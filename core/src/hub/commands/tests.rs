@@ -25,24 +25,14 @@ const MAILBOX_DEPTH: usize = MAILBOX_BYTES / CHUNK_BYTES;
 
 /// Short messages that fill the store.
 const MAX_LETTERS: usize = STORE_BYTES / CHUNK_BYTES;
-use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, Refusal, ServerFrame, Text};
+use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, Refusal, ServerFrame};
 use crate::session::ConnId;
+use crate::testing::frames::{message, refused};
+use crate::testing::text;
 use crate::time::Instant;
 
 // ---------------------------------------------------------------------------
 // Helpers.
-
-fn text(s: &str) -> Text {
-    Text::try_from(s).unwrap()
-}
-
-/// A message frame as the client sends it.
-fn message(to: &str, s: &str) -> ClientFrame {
-    ClientFrame::Message {
-        to: name(to),
-        text: text(s),
-    }
-}
 
 /// A message frame as the server sends it, with its age and kind as in
 /// `like` (tests of those say so; the rest are about who and what).
@@ -73,10 +63,6 @@ fn plain(frame: &ServerFrame) -> ServerFrame {
 /// The sender's notice that a message waits for `user`, who is offline.
 fn stored(user: &str) -> ServerFrame {
     ServerFrame::Stored { user: name(user) }
-}
-
-fn refused(refusal: Refusal) -> ServerFrame {
-    ServerFrame::Refused { refusal }
 }
 
 fn received(id: u64) -> ClientFrame {

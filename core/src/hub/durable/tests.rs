@@ -474,6 +474,7 @@ fn a_slow_journal_holds_back_only_what_promises_durability() {
 #[test]
 fn a_sender_that_never_pauses_is_told_after_every_sync() {
     let (mut hub, mut world, [hans, _]) = slow_journal();
+    world.journal_busy();
     // A letter every turn, while each sync is as slow as a turn: each
     // letter is in the batch after the one syncing, and still told.
     for _ in 0..10 {
@@ -487,10 +488,9 @@ fn a_sender_that_never_pauses_is_told_after_every_sync() {
 #[test]
 fn changes_nobody_waits_for_are_gathered_and_a_letter_read_meanwhile_needs_no_record() {
     let (mut hub, mut world, [hans, yoda]) = slow_journal();
-    // The world's journal takes a batch (empty) and holds it: from now on
-    // this test takes the batches.
-    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
-    assert_eq!(world.held.len(), 1);
+    // The world's journal is busy: from now on this test takes the
+    // batches.
+    world.journal_busy();
     assert_eq!(hub.journal_due(), None, "nothing changed");
     let later = ms(START, 1_000);
     world.receive(&mut hub, hans, message("yoda", "read at once"), later);
@@ -513,9 +513,8 @@ fn changes_nobody_waits_for_are_gathered_and_a_letter_read_meanwhile_needs_no_re
 #[test]
 fn a_goodbye_waiting_for_a_slow_journal_is_neither_dropped_nor_followed() {
     let (mut hub, mut world, [hans, _]) = slow_journal();
-    // The world's journal holds an empty batch: the next ones wait.
-    world.receive(&mut hub, hans, ClientFrame::WhoElse {}, START);
-    world.take(hans);
+    // The world's journal is busy: the next batches wait.
+    world.journal_busy();
     // A kept letter, then a logout, in one read; and a third wrong
     // password elsewhere.
     hub.receive(hans, &message("luke", "kept"), START);

@@ -22,6 +22,7 @@ use crate::protocol::{
     ByeReason, ClientFrame, FrameError, Host, Prompt, Refusal, Secret, ServerFrame,
 };
 use crate::session::ConnId;
+use crate::testing::frames::refused;
 use crate::time::Instant;
 
 // ---------------------------------------------------------------------------
@@ -33,10 +34,6 @@ const LUKE_ADDR: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20));
 
 /// The port luke's client listens on in S7.
 const PORT: u16 = 40123;
-
-fn refused(refusal: Refusal) -> ServerFrame {
-    ServerFrame::Refused { refusal }
-}
 
 fn start(user: &str) -> ClientFrame {
     ClientFrame::StartPrivate { user: name(user) }
