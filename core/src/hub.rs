@@ -465,6 +465,12 @@ impl Hub {
         // Nothing is promised before it is on disk (`durable.rs`).
         let barrier =
             (self.config.journal && Hub::promises_durability(frame)).then(|| self.next_batch());
+        self.send_behind(conn, frame, barrier)
+    }
+
+    /// Queues `frame` for `conn` behind a barrier for `barrier`, if any
+    /// (as [`Hub::send`]).
+    fn send_behind(&mut self, conn: ConnId, frame: &ServerFrame, barrier: Option<u64>) -> bool {
         let Some(session) = self.sessions.get_mut(conn) else {
             return false;
         };
@@ -612,6 +618,8 @@ fn bit(conn: ConnId) -> u32 {
 }
 
 mod admission;
+#[cfg(any(test, feature = "testing"))]
+mod audit;
 mod commands;
 mod durable;
 mod login;
@@ -619,6 +627,8 @@ mod private;
 mod reading;
 mod transmit;
 
+#[cfg(any(test, feature = "testing"))]
+pub use audit::{Letter, View};
 pub use durable::{Polled, ReplayError};
 use login::{Job, Work};
 use private::Introduction;

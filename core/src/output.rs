@@ -162,6 +162,12 @@ impl Output {
         Ok(())
     }
 
+    /// The highest batch a barrier was queued for: what is queued now
+    /// goes out no sooner than that batch is settled.
+    pub fn last_barrier(&self) -> u64 {
+        self.barrier
+    }
+
     fn push_word(&mut self, kind: u8, word: u64) -> Result<(), Full> {
         if CONTROL_BYTES - self.ring.len() < MARK_BYTES {
             return Err(Full);

@@ -378,6 +378,11 @@ impl Hub {
                 }
             }
             Change::Read { user, id } => {
+                // A letter read was given its id, though it needed no
+                // record: no letter after the restart may take that id
+                // again, or the mark would cover it (issue 25: found by
+                // the simulator, seed 2605).
+                self.store.resume_after(id);
                 let user = find(self, &user)?;
                 self.store.acknowledge(user, id);
                 let account = self.users.get_mut(user);

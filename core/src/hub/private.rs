@@ -137,7 +137,9 @@ impl Hub {
             user: from.clone(),
             secret: secret.clone(),
         };
-        // The target first, so it expects the peer before the peer connects.
+        // The target first, so it expects the peer before the peer connects;
+        // if the target's frames wait for the journal, the asker's wait as
+        // long (`durable.rs`).
         let reply = if self.send(conn, &expect) {
             ServerFrame::PrivateAccepted {
                 user: me,
@@ -151,7 +153,12 @@ impl Hub {
             let refusal = Refusal::NoLongerOnline { user: me };
             ServerFrame::Refused { refusal }
         };
-        self.send(asker_conn, &reply);
+        let held = self
+            .sessions
+            .get(conn)
+            .map(|s| s.output.last_barrier())
+            .filter(|&batch| batch > self.synced().1);
+        self.send_behind(asker_conn, &reply, held);
         Ok(())
     }
 

@@ -553,3 +553,56 @@ fn a_goodbye_waiting_for_a_slow_journal_is_neither_dropped_nor_followed() {
         }]
     ));
 }
+
+#[test]
+fn a_private_peer_hears_of_its_target_no_sooner_than_the_target_hears_of_it() {
+    // Found by the simulator (issue 25, seed 176): yoda's frames wait for
+    // the journal (a kept letter), so yoda's secret for hans waits too;
+    // hans must not be told to connect before yoda can admit him.
+    let (mut hub, mut world, [hans, yoda]) = slow_journal();
+    world.receive(&mut hub, yoda, message("luke", "kept"), START);
+    let user = name("yoda");
+    world.receive(&mut hub, hans, ClientFrame::StartPrivate { user }, START);
+    assert_eq!(
+        world.take(hans),
+        [ServerFrame::PrivateAsked { user: name("yoda") }]
+    );
+    let answer = ClientFrame::AcceptPrivate {
+        user: name("hans"),
+        port: 40123,
+    };
+    world.receive(&mut hub, yoda, answer, START);
+    assert_eq!(world.take(yoda), [], "behind the kept letter's sync");
+    assert_eq!(world.take(hans), [], "behind yoda's secret");
+    world.sync_held(&mut hub);
+    let yodas = world.take(yoda);
+    assert!(
+        matches!(yodas.last(), Some(ServerFrame::PrivateExpect { .. })),
+        "{yodas:?}"
+    );
+    assert!(
+        matches!(
+            world.take(hans).as_slice(),
+            [ServerFrame::PrivateAccepted { port: 40123, .. }]
+        ),
+        "hans is told once the secret is out"
+    );
+}
+
+#[test]
+fn ids_after_a_restart_follow_every_read_mark() {
+    // Found by the simulator (issue 25, seed 2605): a letter read before
+    // its turn leaves only its read mark on disk. After a restart the next
+    // letter must not take its id again, or that mark covers it: read,
+    // it is never marked read on disk, and comes back after every crash.
+    let change = Change::Read {
+        user: name("yoda"),
+        id: 7,
+    };
+    let mut hub = restarted(&[change]);
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    let yoda = login_sample(&mut hub, &mut world, "yoda", START);
+    world.receive(&mut hub, hans, message("yoda", "after"), START);
+    assert_eq!(texts_and_ids(&world.take(yoda)), [("after", 8)]);
+}
