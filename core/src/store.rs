@@ -504,6 +504,9 @@ impl ChainReader<'_> {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
+mod audit;
+
 #[cfg(test)]
 mod tests {
     use super::*;
