@@ -7,7 +7,9 @@
 //! `NATTER_SIM_SEED=n` replays history `n` alone, and with
 //! `NATTER_SIM_TRACE=1` prints its every step. A failure names its seed.
 //!
-//! - `history.rs`: one history: the bots' actions, the shell, the checks.
+//! - `history.rs`: one history, step by step, crashes and the end;
+//!   `history/actions.rs`: what the bots do; `history/checks.rs`: what is
+//!   checked; `history/shell.rs`: the simulator as the hub's shell.
 //! - `model.rs`: what the hub must hold and owes; `bots.rs`: the clients;
 //!   `disk.rs`: the journal's file; `rng.rs`: the seeded chance.
 
