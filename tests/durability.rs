@@ -10,16 +10,10 @@ use std::io::Write;
 use std::thread;
 
 use natter_core::protocol::{ClientFrame, Refusal, ServerFrame};
+use natter_core::testing::frames::message;
 use natter_e2e::{Raw, Server};
 
 const JOURNAL: &str = "natter.journal";
-
-fn message(to: &str, text: &str) -> ClientFrame {
-    ClientFrame::Message {
-        to: to.try_into().unwrap(),
-        text: text.try_into().unwrap(),
-    }
-}
 
 /// Waits until `raw` is told that letters up to `id` at least are
 /// accepted; returns the id it was told.

@@ -8,14 +8,8 @@ use std::io::Write;
 use std::thread;
 
 use natter_core::protocol::{ClientFrame, ServerFrame};
+use natter_core::testing::frames::message;
 use natter_e2e::{Raw, Server};
-
-fn message(to: &str, text: &str) -> ClientFrame {
-    ClientFrame::Message {
-        to: to.try_into().unwrap(),
-        text: text.try_into().unwrap(),
-    }
-}
 
 /// While the first sync runs (hans's first message is not yet accepted),
 /// a message reaches yoda, her answer reaches hans, `whoelse` is answered

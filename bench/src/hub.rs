@@ -12,16 +12,19 @@
 use std::hint::black_box;
 use std::time::Instant as Clock;
 
-use natter_core::credential::Secret;
-use natter_core::event::{Checked, Event};
+use natter_core::credential::{Password, Secret};
+use natter_core::event::Checked;
 use natter_core::framer::LineFramer;
-use natter_core::limits::FRAME_MAX;
 use natter_core::protocol::{self, ClientFrame};
+use natter_core::testing::{Shell, settle};
 use natter_core::{Config, ConnId, Hub, Instant};
 
-/// Takes every ready connection's bytes as the server does, and counts them.
+use crate::CREDENTIALS;
+
+/// The server's shell, as far as this figure goes: it takes every ready
+/// connection's bytes (`natter_core::testing::settle`, the one loop that
+/// drives a hub), and counts them without keeping them.
 struct Encoder {
-    buf: [u8; 2 * (FRAME_MAX + 1)],
     frames: u64,
     bytes: u64,
     /// Logins that succeeded: a storm that stops logging in would
@@ -29,58 +32,34 @@ struct Encoder {
     welcomes: u64,
 }
 
+impl Shell for Encoder {
+    /// Does the worker's check at once: a password is checked against the
+    /// plain secret of `credentials.txt` (the hashing is `natter-bench
+    /// hash`'s figure, not this one's), and nothing is rewritten.
+    fn check_password(&mut self, secret: &Secret, password: &Password) -> Checked {
+        Checked {
+            right: matches!(secret, Secret::Plain(plain) if plain == password),
+            stored: None,
+        }
+    }
+
+    fn sent(&mut self, _conn: ConnId, bytes: &[u8]) {
+        let bytes = black_box(bytes);
+        for frame in bytes.split_inclusive(|&b| b == b'\n') {
+            self.frames += 1;
+            self.welcomes += u64::from(frame.starts_with(b"{\"Welcome\""));
+        }
+        self.bytes += bytes.len() as u64;
+    }
+}
+
 impl Encoder {
     fn drain(&mut self, hub: &mut Hub, now: Instant) {
-        answer_events(hub, now);
-        while let Some(conn) = hub.poll_ready() {
-            loop {
-                let sent = hub.poll_transmit(conn, now, &mut self.buf);
-                if sent.len == 0 {
-                    if sent.close {
-                        // As the server does once the last bytes are out.
-                        hub.disconnect(conn, now);
-                    }
-                    break;
-                }
-                let bytes = black_box(&self.buf[..sent.len]);
-                for frame in bytes.split_inclusive(|&b| b == b'\n') {
-                    self.frames += 1;
-                    self.welcomes += u64::from(frame.starts_with(b"{\"Welcome\""));
-                }
-                self.bytes += sent.len as u64;
-            }
-        }
+        settle(hub, self, now);
     }
 }
 
 const PEER: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-
-use crate::CREDENTIALS;
-
-/// Does the server's slow work for the hub at once: a password is checked
-/// against the plain secret of `credentials.txt` (the hashing is
-/// `natter-bench hash`'s figure, not this one's).
-fn answer_events(hub: &mut Hub, now: Instant) {
-    while let Some(event) = hub.poll_event() {
-        if let Event::CheckPassword {
-            conn,
-            secret,
-            password,
-            ..
-        } = event
-        {
-            let right = matches!(secret, Secret::Plain(plain) if plain == password);
-            hub.password_checked(
-                conn,
-                Checked {
-                    right,
-                    stored: None,
-                },
-                now,
-            );
-        }
-    }
-}
 
 /// A new connection, or why the hub refused it.
 fn connect(hub: &mut Hub, now: Instant) -> Result<ConnId, String> {
@@ -164,7 +143,6 @@ fn storm(rounds: u64) -> Result<Storm, String> {
             .map_err(|e| format!("could not add {name}: {e:?}"))?;
     }
     let mut out = Encoder {
-        buf: [0; 2 * (FRAME_MAX + 1)],
         frames: 0,
         bytes: 0,
         welcomes: 0,

@@ -557,19 +557,11 @@ fn log(user: &Name, what: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use natter_core::protocol::Text;
+    use natter_core::testing::frames::{name, secret, text};
     use smol::io::{AsyncReadExt, AsyncWriteExt};
     use std::net::Ipv4Addr;
 
     const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-    fn name(s: &str) -> Name {
-        Name::try_from(s).unwrap()
-    }
-
-    fn secret(s: &str) -> Secret {
-        Secret::try_from(s).unwrap()
-    }
 
     /// Runs `test` with a fresh [`Peers`] on a local executor.
     fn with_peers<F: Future<Output = ()>>(test: impl FnOnce(Rc<LocalExecutor<'static>>) -> F) {
@@ -609,10 +601,6 @@ mod tests {
             })
             .await;
         got
-    }
-
-    fn text(s: &str) -> Text {
-        Text::try_from(s).unwrap()
     }
 
     #[test]

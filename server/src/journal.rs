@@ -217,80 +217,88 @@ mod tests {
     use super::*;
     use crate::journal_thread::{COMPACT_AT, JournalThread};
     use crate::waker::Waker;
-    use natter_core::credential::{Name, Password};
-    use natter_core::event::{Checked, Event};
     use natter_core::hub::Config;
-    use natter_core::protocol::{ClientFrame, ServerFrame, Text};
+    use natter_core::journal::Change;
+    use natter_core::protocol::{ClientFrame, Refusal, ServerFrame};
     use natter_core::session::ConnId;
+    use natter_core::testing::frames::{message, refused};
+    use natter_core::testing::{self, name, password, password_of, sample_hub, settle, username};
 
     const NOW: Instant = Instant(1_000_000);
 
     fn hub() -> Hub {
-        let mut hub = Hub::new(Config::new(60_000, 600_000));
-        for (name, password) in [("hans", "falcon*solo"), ("yoda", "wise@!man")] {
-            hub.add_account(name, password).unwrap();
-        }
-        hub
+        sample_hub(Config::new(60_000, 600_000))
     }
 
     /// The journal in `dir`, replayed into `hub`, on its thread.
-    fn open(dir: &Path, hub: &mut Hub, compact_at: u64) -> (JournalThread, Replayed) {
+    fn open(dir: &Path, hub: &mut Hub, compact_at: u64) -> (Server, Replayed) {
         let (journal, replayed) = Journal::open(dir, hub, NOW).unwrap();
         let poller = std::sync::Arc::new(polling::Poller::new().unwrap());
-        let thread = JournalThread::spawn(journal, compact_at, Waker::new(poller)).unwrap();
-        (thread, replayed)
+        let journal = JournalThread::spawn(journal, compact_at, Waker::new(poller)).unwrap();
+        let server = Server {
+            journal,
+            sent: Vec::new(),
+        };
+        (server, replayed)
     }
 
-    fn message(to: &str, text: &str) -> ClientFrame {
-        ClientFrame::Message {
-            to: Name::try_from(to).unwrap(),
-            text: Text::try_from(text).unwrap(),
-        }
+    /// The test's shell: the real journal thread, each turn written and
+    /// synced before the next, and every frame sent, decoded.
+    struct Server {
+        journal: JournalThread,
+        sent: Vec<(ConnId, ServerFrame)>,
     }
 
-    /// Hans, logged in, posts `texts` to yoda, who is offline; every turn
-    /// is written and synced before the next.
-    fn post(hub: &mut Hub, journal: &mut JournalThread, texts: &[&str]) -> ConnId {
-        let hans = login(hub, journal, "hans", "falcon*solo");
-        for text in texts {
-            hub.receive(hans, &message("yoda", text), NOW);
-            journal.flush(hub, NOW).unwrap();
+    impl testing::Shell for Server {
+        fn journal(&mut self, hub: &mut Hub, now: Instant) {
+            self.journal
+                .flush(hub, now)
+                .expect("the journal is written");
         }
-        hans
-    }
 
-    fn login(hub: &mut Hub, journal: &mut JournalThread, name: &str, password: &str) -> ConnId {
-        let conn = hub.connect(NOW, [127, 0, 0, 1].into()).unwrap();
-        if hub.wants_entropy() {
-            hub.add_entropy([7; 16]);
-        }
-        let name = Name::try_from(name).unwrap();
-        hub.receive(conn, &ClientFrame::Username { name }, NOW);
-        let password = Password::try_from(password).unwrap();
-        hub.receive(conn, &ClientFrame::Password { password }, NOW);
-        // The password check is the worker's: answer it as it would.
-        while let Some(event) = hub.poll_event() {
-            if let Event::CheckPassword { conn, .. } = event {
-                let right = Checked {
-                    right: true,
-                    stored: None,
-                };
-                hub.password_checked(conn, right, NOW);
+        fn sent(&mut self, conn: ConnId, bytes: &[u8]) {
+            let frames = bytes.split(|&b| b == b'\n').filter(|line| !line.is_empty());
+            for line in frames {
+                let frame = natter_core::protocol::decode_server(line).unwrap();
+                self.sent.push((conn, frame));
             }
         }
-        journal.flush(hub, NOW).unwrap();
-        conn
     }
 
-    /// Every frame queued for `conn`, decoded.
-    fn frames(hub: &mut Hub, conn: ConnId) -> Vec<ServerFrame> {
-        let mut out = [0u8; 8192];
-        let sent = hub.poll_transmit(conn, NOW, &mut out);
-        out[..sent.len]
-            .split(|&b| b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| natter_core::protocol::decode_server(line).unwrap())
-            .collect()
+    impl Server {
+        fn receive(&mut self, hub: &mut Hub, conn: ConnId, frame: ClientFrame) {
+            hub.receive(conn, &frame, NOW);
+            settle(hub, self, NOW);
+        }
+
+        /// `user`, logged in with the sample password.
+        fn login(&mut self, hub: &mut Hub, user: &str) -> ConnId {
+            let conn = hub.connect(NOW, [127, 0, 0, 1].into()).unwrap();
+            settle(hub, self, NOW);
+            self.receive(hub, conn, username(user));
+            self.receive(hub, conn, password(password_of(user)));
+            let welcomed = |(to, frame): &(ConnId, ServerFrame)| {
+                *to == conn && matches!(frame, ServerFrame::Welcome { .. })
+            };
+            assert!(self.sent.iter().any(welcomed), "{user}: {:?}", self.sent);
+            conn
+        }
+
+        /// `from` posts `texts` to `to`, each a turn of its own.
+        fn post(&mut self, hub: &mut Hub, from: ConnId, to: &str, texts: &[&str]) {
+            for text in texts {
+                self.receive(hub, from, message(to, text));
+            }
+        }
+
+        /// Drains and returns what `conn` was sent.
+        fn take(&mut self, conn: ConnId) -> Vec<ServerFrame> {
+            let (taken, kept) = std::mem::take(&mut self.sent)
+                .into_iter()
+                .partition(|(to, _)| *to == conn);
+            self.sent = kept;
+            taken.into_iter().map(|(_, frame)| frame).collect()
+        }
     }
 
     /// The texts of the messages in `frames`.
@@ -304,75 +312,170 @@ mod tests {
             .collect()
     }
 
+    /// Every change in the journal file at `path`.
+    fn changes(path: &Path) -> Vec<Change> {
+        let bytes = std::fs::read(path).unwrap();
+        let read = record::read(&bytes).unwrap();
+        assert_eq!(read.good, bytes.len(), "whole records only");
+        let decode = |payload: &&[u8]| journal::decode(payload).unwrap();
+        read.records.iter().map(decode).collect()
+    }
+
     #[test]
     fn letters_written_are_read_back_by_the_next_server() {
         let dir = tempfile::tempdir().unwrap();
         let mut first = hub();
-        let (mut journal, replayed) = open(dir.path(), &mut first, COMPACT_AT);
+        let (mut server, replayed) = open(dir.path(), &mut first, COMPACT_AT);
         assert_eq!(replayed, Replayed::default());
-        let hans = post(&mut first, &mut journal, &["one", "two"]);
+        let hans = server.login(&mut first, "hans");
+        server.post(&mut first, hans, "yoda", &["one", "two"]);
         assert!(
-            frames(&mut first, hans).contains(&ServerFrame::Accepted { id: 2 }),
+            server.take(hans).contains(&ServerFrame::Accepted { id: 2 }),
             "accepted once synced"
         );
-        assert_eq!(journal.syncs, 2, "one sync a batch that posts");
-        drop(journal);
+        assert_eq!(server.journal.syncs, 2, "one sync a batch that posts");
+        drop(server);
         let mut second = hub();
-        let (mut journal, replayed) = open(dir.path(), &mut second, COMPACT_AT);
+        let (mut server, replayed) = open(dir.path(), &mut second, COMPACT_AT);
         assert_eq!(replayed.records, 2);
-        let yoda = login(&mut second, &mut journal, "yoda", "wise@!man");
-        assert_eq!(texts(frames(&mut second, yoda)), ["one", "two"]);
+        let yoda = server.login(&mut second, "yoda");
+        assert_eq!(texts(server.take(yoda)), ["one", "two"]);
     }
 
+    /// Compaction drops what was read and keeps what is live: not just a
+    /// smaller file, but one from which the next server gets the same
+    /// state. (A test that only watched the size passed with a compaction
+    /// that wrote nothing of the state back.)
     #[test]
     fn a_journal_past_its_bound_is_rewritten_to_what_is_waiting() {
         let dir = tempfile::tempdir().unwrap();
         let mut hub = hub();
-        let (mut journal, _) = open(dir.path(), &mut hub, 1024);
-        let long = "x".repeat(100);
-        post(&mut hub, &mut journal, &[long.as_str(); 20]);
-        // yoda reads all twenty: none is waiting any more.
-        let yoda = login(&mut hub, &mut journal, "yoda", "wise@!man");
-        let read = texts(frames(&mut hub, yoda)).len() as u64;
-        assert_eq!(read, 20);
-        hub.receive(yoda, &ClientFrame::Received { id: read }, NOW);
-        journal.flush(&mut hub, NOW).unwrap();
+        // Past the letters, so the one compaction comes after they are read.
+        let bound = 6 * 1024;
+        let (mut server, _) = open(dir.path(), &mut hub, bound);
         let path = dir.path().join(FILE);
+        let hans = server.login(&mut hub, "hans");
+        // Twenty letters for yoda, who reads them; two for leia, who does
+        // not log in: those are what is waiting.
+        let long = "x".repeat(100);
+        server.post(&mut hub, hans, "yoda", &[long.as_str(); 20]);
+        server.post(&mut hub, hans, "leia", &["still", "waiting"]);
+        let yoda = server.login(&mut hub, "yoda");
+        assert_eq!(texts(server.take(yoda)).len(), 20);
+        server.receive(&mut hub, yoda, ClientFrame::Received { id: 20 });
+        server.receive(
+            &mut hub,
+            yoda,
+            ClientFrame::Block {
+                user: name("vader"),
+            },
+        );
         let before = std::fs::metadata(&path).unwrap().len();
-        assert!(before > 2 * 1024, "{before} bytes: twenty letters and more");
-        // Blocks and unblocks grow the file until it passes its bound;
-        // then it is rewritten to what is live: no letter, a read mark, a
-        // blacklist.
+        assert!(before < bound, "{before} bytes: not compacted yet");
+        let letters = |changes: &[Change]| {
+            let ids = changes.iter().filter_map(|change| match change {
+                Change::Letter { id, .. } => Some(*id),
+                _ => None,
+            });
+            ids.collect::<Vec<_>>()
+        };
+        assert!(
+            letters(&changes(&path)).contains(&20),
+            "{before} bytes: the letters read are in the file yet"
+        );
+        // Blocks and unblocks of hans grow the file until it passes its
+        // bound; then it is rewritten to what is live: the two letters
+        // for leia, yoda's blacklist, and no letter read.
         let mut sizes = Vec::new();
-        for round in 0..100 {
-            let user = "hans".try_into().unwrap();
+        let mut compacted = None;
+        let mut hans_blocked = false;
+        for round in 0..200 {
+            let user = name("hans");
             let frame = match round % 2 {
                 0 => ClientFrame::Block { user },
                 _ => ClientFrame::Unblock { user },
             };
-            hub.receive(yoda, &frame, NOW);
-            journal.flush(&mut hub, NOW).unwrap();
-            sizes.push(std::fs::metadata(&path).unwrap().len());
+            server.receive(&mut hub, yoda, frame);
+            hans_blocked = round % 2 == 0;
+            let size = std::fs::metadata(&path).unwrap().len();
+            sizes.push(size);
+            if size < before {
+                compacted = Some(changes(&path));
+                break;
+            }
+        }
+        let Some(compacted) = compacted else {
+            panic!("never compacted: {before} bytes, then {sizes:?}");
+        };
+        assert!(
+            sizes.last() < Some(&(before / 4)),
+            "{before}, then {sizes:?}"
+        );
+        assert_eq!(letters(&compacted), [21, 22], "{compacted:?}");
+        assert_eq!(compacted[0], Change::Ids { latest: 22 }, "{compacted:?}");
+        assert!(
+            compacted.iter().any(|change| matches!(
+                change,
+                Change::Blacklist { user, blocked }
+                    if *user == name("yoda") && blocked.contains(&name("vader"))
+            )),
+            "{compacted:?}"
+        );
+        // Yoda ends with hans blocked as well.
+        if !hans_blocked {
+            server.receive(&mut hub, yoda, ClientFrame::Block { user: name("hans") });
         }
         assert!(
-            sizes.iter().any(|&size| size < 200),
-            "never compacted: {before} bytes, then {sizes:?}"
+            !server
+                .take(yoda)
+                .iter()
+                .any(|f| matches!(f, ServerFrame::Refused { .. })),
+            "every block and unblock done"
         );
-        assert!(sizes.iter().all(|&size| size < 2 * before), "{sizes:?}");
-        drop(journal);
+        drop(server);
+        // The next server gets the same state from the compacted file.
         let mut again = self::hub();
-        let (_, replayed) = open(dir.path(), &mut again, 1024);
-        assert!(replayed.records < 60, "{replayed:?}");
+        let (mut server, replayed) = open(dir.path(), &mut again, COMPACT_AT);
+        assert_eq!(replayed.unknown_users + replayed.no_room, 0, "{replayed:?}");
+        let leia = server.login(&mut again, "leia");
+        assert_eq!(texts(server.take(leia)), ["still", "waiting"]);
+        let yoda = server.login(&mut again, "yoda");
+        assert_eq!(texts(server.take(yoda)), [] as [&str; 0], "read before");
+        let hans = server.login(&mut again, "hans");
+        server.post(&mut again, hans, "yoda", &["blocked?"]);
+        server.post(&mut again, hans, "leia", &["the next id"]);
+        let to_hans = server.take(hans);
+        assert!(
+            to_hans.contains(&refused(Refusal::BlockedByRecipient)),
+            "{to_hans:?}"
+        );
+        assert!(
+            to_hans.contains(&ServerFrame::Accepted { id: 23 }),
+            "ids go on: {to_hans:?}"
+        );
+        server.receive(
+            &mut again,
+            yoda,
+            ClientFrame::Block {
+                user: name("vader"),
+            },
+        );
+        let to_yoda = server.take(yoda);
+        let already = refused(Refusal::AlreadyBlocked {
+            user: name("vader"),
+        });
+        assert!(to_yoda.contains(&already), "{to_yoda:?}");
     }
 
     #[test]
     fn a_torn_tail_is_cut_and_damage_in_the_middle_stops_start_up() {
         let dir = tempfile::tempdir().unwrap();
         let mut hub = hub();
-        let (mut journal, _) = open(dir.path(), &mut hub, COMPACT_AT);
-        post(&mut hub, &mut journal, &["one", "two", "three"]);
-        let path = journal.path().to_owned();
-        drop(journal);
+        let (mut server, _) = open(dir.path(), &mut hub, COMPACT_AT);
+        let hans = server.login(&mut hub, "hans");
+        server.post(&mut hub, hans, "yoda", &["one", "two", "three"]);
+        let path = server.journal.path().to_owned();
+        drop(server);
         let whole = std::fs::read(&path).unwrap();
         let records = record::read(&whole).unwrap().records;
         let two: usize = records[..2].iter().map(|p| record::HEADER + p.len()).sum();

@@ -2,8 +2,9 @@
 //! commands or private sessions: the server going away or not speaking
 //! natter, the end of input.
 
-use natter_core::credential::{Name, Password};
-use natter_core::protocol::{ClientFrame, Prompt, Secret, ServerFrame, Text};
+use natter_core::credential::Password;
+use natter_core::protocol::{ClientFrame, Prompt, ServerFrame};
+pub(super) use natter_core::testing::frames::{name, secret, text};
 
 use super::*;
 
@@ -42,20 +43,8 @@ pub(super) fn plain(actions: Vec<Action>) -> Vec<Action> {
         .collect()
 }
 
-pub(super) fn name(s: &str) -> Name {
-    Name::try_from(s).unwrap()
-}
-
 pub(super) fn password(s: &str) -> Password {
     Password::try_from(s).unwrap()
-}
-
-pub(super) fn text(s: &str) -> Text {
-    Text::try_from(s).unwrap()
-}
-
-pub(super) fn secret(s: &str) -> Secret {
-    Secret::try_from(s).unwrap()
 }
 
 /// Logged in, with a command being read.

@@ -33,3 +33,9 @@ pub fn message(to: &str, s: &str) -> ClientFrame {
 pub fn refused(refusal: Refusal) -> ServerFrame {
     ServerFrame::Refused { refusal }
 }
+
+/// A private session's secret, as `Hello` carries it (`protocol::Secret`;
+/// not a stored password, `credential::Secret`).
+pub fn secret(s: &str) -> crate::protocol::Secret {
+    crate::protocol::Secret::try_from(s).unwrap_or_else(|_| panic!("{s:?} is not a secret"))
+}

@@ -68,6 +68,9 @@ pub fn sync_at_once(hub: &mut Hub) {
 
 /// What a shell does after each hub call, until the hub has nothing more.
 pub fn settle<S: Shell + ?Sized>(hub: &mut Hub, shell: &mut S, now: Instant) {
+    // One buffer for every connection: zeroing a frame's room for each
+    // would be most of a cheap turn's work.
+    let mut buf = [0u8; FRAME_MAX + 1];
     loop {
         if hub.wants_entropy() {
             hub.add_entropy(shell.entropy());
@@ -103,7 +106,7 @@ pub fn settle<S: Shell + ?Sized>(hub: &mut Hub, shell: &mut S, now: Instant) {
             return;
         };
         if shell.reads(conn) || !hub.has_output(conn) {
-            transmit(hub, shell, conn, now);
+            transmit_into(hub, shell, conn, now, &mut buf);
         }
     }
 }
@@ -111,9 +114,18 @@ pub fn settle<S: Shell + ?Sized>(hub: &mut Hub, shell: &mut S, now: Instant) {
 /// Takes `conn`'s bytes in buffers of one frame, as a shell whose socket
 /// takes a little at a time would; closes it when the hub says so.
 pub fn transmit<S: Shell + ?Sized>(hub: &mut Hub, shell: &mut S, conn: ConnId, now: Instant) {
-    let mut buf = [0u8; FRAME_MAX + 1];
+    transmit_into(hub, shell, conn, now, &mut [0u8; FRAME_MAX + 1]);
+}
+
+fn transmit_into<S: Shell + ?Sized>(
+    hub: &mut Hub,
+    shell: &mut S,
+    conn: ConnId,
+    now: Instant,
+    buf: &mut [u8; FRAME_MAX + 1],
+) {
     loop {
-        let sent = hub.poll_transmit(conn, now, &mut buf);
+        let sent = hub.poll_transmit(conn, now, buf);
         if sent.len > 0 {
             shell.sent(conn, &buf[..sent.len]);
         }
