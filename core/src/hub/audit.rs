@@ -10,6 +10,7 @@ use std::vec::Vec;
 use super::Hub;
 use crate::session::ConnId;
 use crate::session::Phase;
+use crate::user::UserId;
 
 /// One letter waiting in a mailbox.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,25 +41,12 @@ impl Hub {
     pub fn view(&self) -> View {
         let mut view = View {
             latest: self.store.latest(),
+            online: self.online(),
             ..View::default()
         };
         for (id, user) in self.users.iter() {
             let name = user.name.to_string();
-            if let Some(conn) = user.online {
-                view.online.insert(name.clone(), conn);
-            }
-            let mut letters = Vec::new();
-            let mut cursor = self.store.letters_after(id, 0);
-            let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
-            while let Some(letter) = cursor.read_next(&mut bytes) {
-                letters.push(Letter {
-                    id: letter.id,
-                    from: letter.from.to_string(),
-                    text: letter.text.to_string(),
-                    broadcast: letter.broadcast,
-                });
-            }
-            view.mailboxes.insert(name.clone(), letters);
+            view.mailboxes.insert(name.clone(), self.letters_of(id, 0));
             let blocked = self
                 .users
                 .iter()
@@ -71,6 +59,50 @@ impl Hub {
             }
         }
         view
+    }
+
+    /// Users logged in, and where: [`View::online`].
+    pub fn online(&self) -> BTreeMap<String, ConnId> {
+        self.users
+            .online()
+            .map(|(user, conn)| (self.users.get(user).name.to_string(), conn))
+            .collect()
+    }
+
+    /// Every letter waiting with an id above `id`, and whom for: what was
+    /// posted since the last id was `id`.
+    pub fn letters_since(&self, id: u64) -> Vec<(String, Letter)> {
+        let mut since = Vec::new();
+        for (user, account) in self.users.iter() {
+            let name = account.name.to_string();
+            since.extend(
+                self.letters_of(user, id)
+                    .into_iter()
+                    .map(|l| (name.clone(), l)),
+            );
+        }
+        since
+    }
+
+    /// The last letter id given out.
+    pub fn latest(&self) -> u64 {
+        self.store.latest()
+    }
+
+    /// `user`'s letters with an id above `id`, oldest first.
+    fn letters_of(&self, user: UserId, id: u64) -> Vec<Letter> {
+        let mut letters = Vec::new();
+        let mut cursor = self.store.letters_after(user, id);
+        let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
+        while let Some(letter) = cursor.read_next(&mut bytes) {
+            letters.push(Letter {
+                id: letter.id,
+                from: letter.from.to_string(),
+                text: letter.text.to_string(),
+                broadcast: letter.broadcast,
+            });
+        }
+        letters
     }
 
     /// The connection `user` is online on, if they are: [`Hub::view`]'s

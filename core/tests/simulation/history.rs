@@ -29,6 +29,8 @@ pub struct Stats {
     pub delivered: u64,
     pub accepted: u64,
     pub refused: u64,
+    /// Refused for want of room: a mailbox, the store or a sender's share.
+    pub no_room: u64,
     pub password_blocks: u64,
     pub introductions: u64,
 }
@@ -45,6 +47,7 @@ impl Stats {
         self.delivered += other.delivered;
         self.accepted += other.accepted;
         self.refused += other.refused;
+        self.no_room += other.no_room;
         self.password_blocks += other.password_blocks;
         self.introductions += other.introductions;
     }
@@ -88,6 +91,8 @@ struct Sim {
     saved: Vec<(String, String)>,
     /// Numbers for new names and texts.
     counter: u64,
+    /// The account most messages go to.
+    favourite: String,
     /// Private chats introduced in this step: (asker, target, secret,
     /// port).
     introduced: Vec<(String, String, String, u16)>,
@@ -107,6 +112,7 @@ impl History {
         let bots = (0..bots)
             .map(|i| Bot::new(i, 5 + rng.below(60), 5 + rng.below(40)))
             .collect();
+        let favourite = rng.pick(&natter_core::testing::SAMPLE_ACCOUNTS).0.into();
         let sim = Sim {
             rng,
             now: Instant(1_000_000),
@@ -115,6 +121,7 @@ impl History {
             disk: Disk::new(),
             saved: Vec::new(),
             counter: 0,
+            favourite,
             introduced: Vec::new(),
             trace: std::env::var_os("NATTER_SIM_TRACE").is_some(),
             stats: Stats::default(),

@@ -103,7 +103,26 @@ impl History {
             false => rng.below(100),
         };
         let frame = match roll {
-            0..=29 => {
+            0..=1 => {
+                // A paste of long lines, or a script: mailboxes, shares
+                // and the store fill up.
+                let to = self.sim.someone();
+                for _ in 0..10 + self.sim.rng.below(50) {
+                    if self.hub.online_on(&me) != Some(conn)
+                        || !self.hub.may_read(conn, self.sim.now)
+                    {
+                        break;
+                    }
+                    let text = self.sim.long_text();
+                    let frame = ClientFrame::Message {
+                        to: name(&to),
+                        text,
+                    };
+                    self.message(b, conn, frame);
+                }
+                return;
+            }
+            2..=29 => {
                 let to = self.sim.someone();
                 let text = self.sim.new_text();
                 return self.message(
@@ -181,16 +200,11 @@ impl History {
     pub(super) fn message(&mut self, b: usize, conn: ConnId, frame: ClientFrame) {
         use natter_core::protocol::Refusal;
         let me = self.sim.bots[b].name.clone();
-        let before = self.hub.view();
+        let (latest, online) = (self.hub.latest(), self.hub.online());
         let failing = self.sim.disk.failing;
         self.send(b, conn, &frame);
-        let after = self.hub.view();
-        let new: Vec<(String, Letter)> = after
-            .mailboxes
-            .iter()
-            .flat_map(|(to, letters)| letters.iter().map(move |l| (to.clone(), l.clone())))
-            .filter(|(_, letter)| letter.id > before.latest)
-            .collect();
+        let new = self.hub.letters_since(latest);
+        let online_after = self.hub.online();
         let model = &self.sim.model;
         let (text, expect, allowed): (_, Option<Expect>, Vec<String>) = match &frame {
             ClientFrame::Message { to, text } => {
@@ -209,7 +223,7 @@ impl History {
                 let expect = match (refusal.clone(), new.first()) {
                     (Some(refusal), _) => Some(Expect::Refused(refusal)),
                     (None, None) => Some(Expect::NoRoom { user: to.clone() }),
-                    (None, Some((_, letter))) if !after.online.contains_key(&to) => {
+                    (None, Some((_, letter))) if !online_after.contains_key(&to) => {
                         Some(Expect::Stored {
                             user: to.clone(),
                             id: letter.id,
@@ -221,7 +235,7 @@ impl History {
                 (text.to_string(), expect, allowed)
             }
             ClientFrame::Broadcast { text } => {
-                let online: Vec<String> = before.online.into_keys().filter(|u| *u != me).collect();
+                let online: Vec<String> = online.into_keys().filter(|u| *u != me).collect();
                 let (blocked, open): (Vec<String>, Vec<String>) =
                     online.into_iter().partition(|u| model.blocks(u, &me));
                 let expect = if failing {
@@ -262,11 +276,14 @@ impl History {
 
 impl Sim {
     /// Any account, or now and then a name that is none.
+    /// Whom a message goes to: now and then a name that is no account,
+    /// often the history's favourite (so that mailboxes fill up), else
+    /// any account.
     pub(super) fn someone(&mut self) -> String {
-        if self.rng.chance(5) {
-            "ghost".into()
-        } else {
-            self.account()
+        match self.rng.below(100) {
+            0..5 => "ghost".into(),
+            5..40 => self.favourite.clone(),
+            _ => self.account(),
         }
     }
 
@@ -276,11 +293,18 @@ impl Sim {
     }
 
     /// A text no other letter has, short or long.
+    /// A text no other letter has, of 400 bytes or more.
+    pub(super) fn long_text(&mut self) -> natter_core::protocol::Text {
+        self.counter += 1;
+        let pad = 400 + self.rng.below(100) as usize;
+        text(&format!("t{}{}", self.counter, "x".repeat(pad)))
+    }
+
     pub(super) fn new_text(&mut self) -> natter_core::protocol::Text {
         self.counter += 1;
         let tag = format!("t{}", self.counter);
-        let pad = if self.rng.chance(25) {
-            self.rng.below(480) as usize
+        let pad = if self.rng.chance(35) {
+            self.rng.below(500) as usize
         } else {
             0
         };

@@ -83,6 +83,7 @@ impl Sim {
             let Some(owed) = owed.clone().filter(|owed| owed.matches(&frame)) else {
                 panic!("{} got {frame:?} where {owed:?} was owed", bot.name);
             };
+            self.stats.no_room += u64::from(matches!(owed, Expect::NoRoom { .. }));
             return self.promised(b, owed);
         }
         match frame {
