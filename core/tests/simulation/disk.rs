@@ -58,14 +58,17 @@ impl Disk {
     pub fn synced(&mut self) -> u64 {
         let pending = self.pending.take().expect("a batch in hand");
         if pending.whole {
+            self.durable_letters.clear();
+            self.durable_reads.clear();
+            self.learn(&pending.bytes);
             self.file = pending.bytes;
             self.compact_at = COMPACT_FLOOR.max(2 * self.file.len());
         } else {
+            self.learn(&pending.bytes);
             self.file.extend_from_slice(&pending.bytes);
         }
         self.failing = false;
         self.retry_at = None;
-        self.learn();
         pending.batch
     }
 
@@ -104,30 +107,20 @@ impl Disk {
             ..Disk::default()
         };
         self.compact_at = COMPACT_FLOOR.max(2 * self.file.len());
-        self.learn();
+        let file = std::mem::take(&mut self.file);
+        self.learn(&file);
+        self.file = file;
         torn
     }
 
-    /// Every record of the file, decoded: the hub's own, so each decodes.
+    /// Every record of the file, decoded.
     pub fn changes(&self) -> Vec<Change> {
-        self.file
-            .split(|&b| b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| match journal::decode(line) {
-                Ok(change) => change,
-                Err(error) => panic!(
-                    "a journal record does not decode ({error:?}): {}",
-                    String::from_utf8_lossy(line)
-                ),
-            })
-            .collect()
+        decode_all(&self.file)
     }
 
-    /// What the synced file promises.
-    fn learn(&mut self) {
-        self.durable_letters.clear();
-        self.durable_reads.clear();
-        for change in self.changes() {
+    /// What records newly synced promise.
+    fn learn(&mut self, records: &[u8]) {
+        for change in decode_all(records) {
             match change {
                 Change::Letter { id, .. } => {
                     self.durable_letters.insert(id);
@@ -140,4 +133,19 @@ impl Disk {
             }
         }
     }
+}
+
+/// Every record of `records`, decoded: the hub's own, so each decodes.
+fn decode_all(records: &[u8]) -> Vec<Change> {
+    records
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| match journal::decode(line) {
+            Ok(change) => change,
+            Err(error) => panic!(
+                "a journal record does not decode ({error:?}): {}",
+                String::from_utf8_lossy(line)
+            ),
+        })
+        .collect()
 }
