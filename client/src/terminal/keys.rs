@@ -201,10 +201,14 @@ fn ss3(last: u8) -> Key {
 fn csi(bytes: &[u8]) -> Option<(Decoded, usize)> {
     let body = &bytes[2..];
     // Parameters and intermediates, then one final byte.
-    let Some(end) = body.iter().position(|b| !(0x20..=0x3f).contains(b)) else {
-        if body.len() + 2 >= SEQUENCE_MAX {
-            return Some((Decoded::Key(Key::Ignored), 2));
-        }
+    let run = body.iter().position(|b| !(0x20..=0x3f).contains(b));
+    // Longer than any a terminal sends: dropped whether its end has come
+    // or not, so the keys do not depend on how the bytes were read
+    // (found by the fuzz target `keys`, issue 25).
+    if run.unwrap_or(body.len()) + 2 >= SEQUENCE_MAX {
+        return Some((Decoded::Key(Key::Ignored), 2));
+    }
+    let Some(end) = run else {
         return None;
     };
     if !(0x40..=0x7e).contains(&body[end]) {
@@ -235,6 +239,17 @@ fn csi(bytes: &[u8]) -> Option<(Decoded, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overlong_sequence_is_dropped_however_it_is_read() {
+        // The fuzz target's finding: 30 parameter bytes and a final byte.
+        let long = [b"\x1b[".as_slice(), &b"0;".repeat(15), b"A"].concat();
+        let whole = keys(&[&long]);
+        let (head, tail) = long.split_at(20);
+        assert_eq!(keys(&[head, tail]), whole);
+        assert_eq!(whole[0], Key::Ignored);
+        assert_eq!(whole.len(), long.len() - 1, "the rest typed as text");
+    }
 
     fn keys(chunks: &[&[u8]]) -> Vec<Key> {
         let mut decoder = KeyDecoder::default();
