@@ -208,9 +208,7 @@ fn csi(bytes: &[u8]) -> Option<(Decoded, usize)> {
     if run.unwrap_or(body.len()) + 2 >= SEQUENCE_MAX {
         return Some((Decoded::Key(Key::Ignored), 2));
     }
-    let Some(end) = run else {
-        return None;
-    };
+    let end = run?;
     if !(0x40..=0x7e).contains(&body[end]) {
         // Not a sequence: drop the ESC [ and keep what follows (an Enter).
         return Some((Decoded::Key(Key::Ignored), 2));
