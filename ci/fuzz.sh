@@ -66,7 +66,7 @@ for target in "${TARGETS[@]}"; do
         -timeout=10 -print_final_stats=1 >"$log" 2>&1 || rc=$?
     case "$rc" in
         0)
-            grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec' "$log" || true
+            grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec' "$log" || true
             ;;
         124 | 137)
             tail -n 20 "$log" >&2
