@@ -22,22 +22,9 @@ use libfuzzer_sys::fuzz_target;
 use natter_core::hub::{Config, Hub};
 use natter_core::journal::{self, CHANGE_MAX};
 use natter_core::protocol::encode;
+use natter_core::testing::SAMPLE_ACCOUNTS;
 use natter_core::time::Instant;
 use natter_server::record::{self, Corrupt, MAX_PAYLOAD};
-
-/// The sample accounts of credentials.txt.
-const ACCOUNTS: [(&str, &str); 10] = [
-    ("hans", "falcon*solo"),
-    ("yoda", "wise@!man"),
-    ("vader", "sithlord**"),
-    ("r2d2", "do*!@#dedo"),
-    ("c3p0", "droid#gold"),
-    ("leia", "$blasterpistol$"),
-    ("obiwan", "(jedimaster)"),
-    ("luke", "light==saber"),
-    ("chewy", "wookie+aaaawww"),
-    ("palpatine", "darkside_%$run"),
-];
 
 /// Start-up time: a wall clock in milliseconds, as the server's.
 const NOW: Instant = Instant(1_700_000_000_000);
@@ -59,7 +46,7 @@ fn sample_hub(slot: &mut Option<Box<Hub>>) -> &mut Hub {
         }
         None => slot.insert(Box::new(new)),
     };
-    for (name, password) in ACCOUNTS {
+    for (name, password) in SAMPLE_ACCOUNTS {
         hub.add_account(name, password).expect("a sample account");
     }
     hub
