@@ -83,6 +83,7 @@ pub fn run(messages: u64) -> Result<u64, String> {
         per_address: natter_core::limits::PROMPTS_PER_ADDRESS,
         signup: natter_core::signup::SignUp::Closed,
         hasher: natter_server::password::Hasher::default(),
+        capacity: natter_core::Capacity::default(),
         // As deployed: every turn's letters go to the journal.
         data_dir: Some(dir.clone()),
         compact_at: natter_server::journal_thread::COMPACT_AT,

@@ -11,12 +11,12 @@
 //! (R10-R16) and `private.rs` (R19-R24);
 //! `transmit.rs` turns a connection's queue into bytes.
 
+use crate::capacity::{Capacity, CapacityError};
 use crate::credential::{self, CredentialProblem};
 use crate::event::Event;
 use crate::limits::{
-    CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, LOGIN_MS, MAX_ACCOUNTS,
-    MAX_BAD_FRAMES, MAX_CONNECTIONS, MAX_JOBS, PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS,
-    SIGNUPS_PER_HOUR,
+    CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, LOGIN_MS, MAX_BAD_FRAMES,
+    PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS, SIGNUPS_PER_HOUR,
 };
 use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, ServerFrame};
 use crate::rate::Rate;
@@ -24,6 +24,7 @@ use crate::session::{ConnId, Phase, Session, Sessions};
 use crate::signup::{SignUp, SignUps};
 use crate::store::Store;
 use crate::suspects::Suspects;
+use crate::table::{List, Ring};
 use crate::time::Instant;
 use crate::user::{AccountsFull, UserId, Users};
 
@@ -92,7 +93,10 @@ pub enum AddAccountError {
     BadName(CredentialProblem),
     BadPassword(CredentialProblem),
     Duplicate,
-    Full,
+    /// The hub holds this many accounts already, as many as it can.
+    Full {
+        most: usize,
+    },
 }
 
 /// A frame that is not a command of a logged-in user.
@@ -106,27 +110,30 @@ pub struct Hub {
     sessions: Sessions,
     store: Store,
     /// Private requests waiting for an answer: at most one per target.
-    introductions: heapless::Vec<Introduction, MAX_CONNECTIONS>,
+    introductions: List<Introduction>,
     /// The time of the call being handled.
     now: Instant,
-    /// Connections with something new for the shell, in the order they
-    /// got it: so the shell writes in the order the rules decided (a
-    /// private target hears of its peer before the peer hears of it).
-    ready: heapless::Deque<ConnId, MAX_CONNECTIONS>,
-    /// The handle of each slot with a bit in `unread`.
-    ready_ids: [Option<ConnId>; MAX_CONNECTIONS],
-    /// Connections whose queue overflowed during this call, by slot bit:
-    /// dropped once the call's rules are done, so a drop never re-enters
-    /// the rule that caused it.
-    unread: u32,
+    /// The slots of connections with something new for the shell, in the
+    /// order they got it: so the shell writes in the order the rules
+    /// decided (a private target hears of its peer before the peer hears
+    /// of it). Each slot is in it once (`Sessions::mark_ready`).
+    ready: Ring<u16>,
+    /// Connections whose queue overflowed during this call, each once
+    /// (`Sessions::mark_unread`): dropped once the call's rules are done,
+    /// so a drop never re-enters the rule that caused it.
+    unread: Ring<ConnId>,
     /// The next private secret's randomness, given by the shell.
     entropy: Option<[u8; 16]>,
     /// Addresses with failed logins.
     suspects: Suspects,
     /// Accounts made per address.
     signups: SignUps,
-    /// Work handed to the shell and not answered yet (`login.rs`).
-    jobs: heapless::Vec<Job, MAX_JOBS>,
+    /// Work handed to the shell and not answered yet (`login.rs`): as
+    /// many as there are connections, counting those whose connection has
+    /// gone meanwhile: their answers still count (a wrong password
+    /// against R8, a saved account as an account), so hanging up does not
+    /// make guessing free. More wait their turn.
+    jobs: List<Job>,
     /// What the journal has not been given yet (`durable.rs`).
     dirty: durable::Dirty,
     /// What the shell should log, oldest first (`poll_event`).
@@ -135,31 +142,56 @@ pub struct Hub {
     scratch: FrameBuf,
 }
 
-const _: () = assert!(MAX_CONNECTIONS <= 32, "unread bits are a u32");
-
 /// Log notices held for the shell: one call makes at most two, and the
 /// shell takes them after each call.
 const NOTICES: usize = 8;
 
 impl Hub {
+    /// A hub of the default [`Capacity`], its tables allocated now.
+    #[cfg(feature = "alloc")]
     pub fn new(config: Config) -> Self {
-        Hub {
+        Hub::with_capacity(config, Capacity::default())
+    }
+
+    /// A hub of `capacity` (checked before: `Capacity::check`), its tables
+    /// allocated now.
+    #[cfg(feature = "alloc")]
+    pub fn with_capacity(config: Config, capacity: Capacity) -> Self {
+        let tables = Tables::allocate(capacity);
+        Hub::in_tables(config, tables).unwrap_or_else(|_| {
+            panic!("a capacity out of range: {capacity:?} (Capacity::check first)")
+        })
+    }
+
+    /// A hub in the tables the shell set aside, if they agree with each
+    /// other (`Tables::capacity`).
+    pub fn in_tables(config: Config, tables: Tables) -> Result<Self, CapacityError> {
+        tables.capacity()?;
+        Ok(Hub {
             config,
-            users: Users::default(),
-            sessions: Sessions::default(),
-            store: Store::default(),
-            introductions: heapless::Vec::new(),
+            users: Users::new(tables.users, tables.names),
+            sessions: Sessions::new(tables.slots),
+            store: Store::new(tables.chunks, tables.links, tables.mailboxes),
+            introductions: List::new(tables.introductions),
             now: Instant(0),
-            ready: heapless::Deque::new(),
-            ready_ids: [None; MAX_CONNECTIONS],
-            unread: 0,
+            ready: Ring::new(tables.ready),
+            unread: Ring::new(tables.unread),
             entropy: None,
             suspects: Suspects::default(),
             signups: SignUps::default(),
-            jobs: heapless::Vec::new(),
-            dirty: durable::Dirty::default(),
+            jobs: List::new(tables.jobs),
+            dirty: durable::Dirty::new(tables.unsaved_reads, tables.unsaved_others),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
+        })
+    }
+
+    /// How large this hub is.
+    pub fn capacity(&self) -> Capacity {
+        Capacity {
+            accounts: self.users.capacity(),
+            connections: self.sessions.capacity(),
+            store_bytes: self.store.capacity() * crate::limits::CHUNK_BYTES,
         }
     }
 
@@ -173,7 +205,9 @@ impl Hub {
         }
         self.users
             .push(name, password)
-            .map_err(|AccountsFull| AddAccountError::Full)
+            .map_err(|AccountsFull| AddAccountError::Full {
+                most: self.users.capacity(),
+            })
     }
 
     /// Number of accounts.
@@ -422,12 +456,8 @@ impl Hub {
     /// logout. Telling them may overflow more queues: they are dropped in
     /// the same loop.
     fn drop_unread(&mut self) {
-        while self.unread != 0 {
-            let slot = self.unread.trailing_zeros() as usize;
-            self.unread &= !(1 << slot);
-            let Some(conn) = self.ready_ids[slot] else {
-                continue;
-            };
+        while let Some(conn) = self.unread.pop_front() {
+            self.sessions.clear_unread(conn);
             self.go_offline(conn);
             let deadline = self.now.after(CLOSING_MS);
             if let Some(session) = self.sessions.get_mut(conn) {
@@ -442,15 +472,13 @@ impl Hub {
     /// Sends a presence notice about `user` to every other online user that
     /// `user` has not blocked (R11, R15).
     fn tell_others(&mut self, user: UserId, frame: &ServerFrame) {
-        let blacklist = self.users.get(user).blacklist;
-        let others: heapless::Vec<ConnId, MAX_ACCOUNTS> = self
-            .users
-            .online()
-            .filter(|&(other, _)| other != user && !blacklist.contains(other))
-            .map(|(_, conn)| conn)
-            .collect();
-        for conn in others {
-            self.send(conn, frame);
+        for slot in 0..self.sessions.capacity() {
+            let Some((conn, other)) = self.sessions.online_at(slot) else {
+                continue;
+            };
+            if other != user && !self.users.get(user).blacklist.contains(other) {
+                self.send(conn, frame);
+            }
         }
     }
 
@@ -471,10 +499,13 @@ impl Hub {
     /// Queues `frame` for `conn` behind a barrier for `barrier`, if any
     /// (as [`Hub::send`]).
     fn send_behind(&mut self, conn: ConnId, frame: &ServerFrame, barrier: Option<u64>) -> bool {
+        if self.sessions.is_unread(conn) {
+            return false;
+        }
         let Some(session) = self.sessions.get_mut(conn) else {
             return false;
         };
-        if session.phase == Phase::Closing || self.unread & bit(conn) != 0 {
+        if session.phase == Phase::Closing {
             return false;
         }
         // Every frame fits FRAME_MAX by construction (limits.rs); one that
@@ -494,10 +525,13 @@ impl Hub {
     /// Queues the letters of `conn`'s user up to `id`, in their place among
     /// its frames; returns whether they were (as [`Hub::send`]).
     fn send_letters(&mut self, conn: ConnId, id: u64) -> bool {
+        if self.sessions.is_unread(conn) {
+            return false;
+        }
         let Some(session) = self.sessions.get_mut(conn) else {
             return false;
         };
-        if session.phase == Phase::Closing || self.unread & bit(conn) != 0 {
+        if session.phase == Phase::Closing {
             return false;
         }
         let queued = session.output.push_letters(id).is_ok();
@@ -509,20 +543,18 @@ impl Hub {
     fn queued(&mut self, conn: ConnId, queued: bool) -> bool {
         if queued {
             self.mark_ready(conn);
-        } else {
-            self.unread |= bit(conn);
-            self.ready_ids[conn.slot()] = Some(conn);
+        } else if self.sessions.mark_unread(conn) {
+            // Once per slot, so the ring never overflows.
+            let _ = self.unread.push_back(conn);
         }
         queued
     }
 
     fn mark_ready(&mut self, conn: ConnId) {
-        if let Some(queued) = self.ready.iter_mut().find(|c| c.slot() == conn.slot()) {
-            // Once per slot, so the queue never overflows; a stale handle
-            // gives way to the slot's new connection.
-            *queued = conn;
-        } else {
-            let _ = self.ready.push_back(conn);
+        // Once per slot, so the ring never overflows; a stale handle gives
+        // way to the slot's new connection.
+        if self.sessions.mark_ready(conn) {
+            let _ = self.ready.push_back(conn.slot() as u16);
         }
     }
 
@@ -530,7 +562,8 @@ impl Hub {
     /// The shell takes its bytes with [`Hub::poll_transmit`], at once or
     /// when its socket can take them.
     pub fn poll_ready(&mut self) -> Option<ConnId> {
-        self.ready.pop_front()
+        let slot = self.ready.pop_front()?;
+        self.sessions.take_ready(usize::from(slot))
     }
 
     /// Slow work for the shell, if any: it reports back when done; or a
@@ -613,10 +646,6 @@ impl Hub {
     }
 }
 
-fn bit(conn: ConnId) -> u32 {
-    1 << conn.slot()
-}
-
 mod admission;
 #[cfg(any(test, feature = "testing"))]
 mod audit;
@@ -625,14 +654,17 @@ mod durable;
 mod login;
 mod private;
 mod reading;
+mod tables;
 mod transmit;
 
 #[cfg(any(test, feature = "testing"))]
 pub use audit::{Letter, View};
 pub use durable::{Polled, ReplayError};
-use login::{Job, Work};
-use private::Introduction;
+pub use login::Job;
+use login::Work;
+pub use private::Introduction;
 pub use reading::Stall;
+pub use tables::{BYTES_PER_ACCOUNT, BYTES_PER_CHUNK, BYTES_PER_CONNECTION, Tables};
 
 #[cfg(test)]
 mod tests;

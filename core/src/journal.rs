@@ -9,12 +9,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::credential::Name;
-use crate::limits::{FRAME_MAX, NAME_MAX};
-use crate::protocol::{self, DecodeError, Names, Text};
+use crate::limits::{BLACKLIST_MAX, FRAME_MAX, NAME_MAX};
+use crate::protocol::{self, DecodeError, Text};
 
 /// The longest encoded change, line feed included: a letter is a message
 /// frame plus its recipient's name and the time it was posted.
 pub const CHANGE_MAX: usize = FRAME_MAX + NAME_MAX + 64;
+
+/// The names on a blacklist, as a change holds them.
+pub type Blocked = heapless::Vec<Name, BLACKLIST_MAX>;
 
 /// A buffer for one encoded change.
 pub type ChangeBuf = [u8; CHANGE_MAX];
@@ -42,7 +45,7 @@ pub enum Change {
     /// `user` has read every letter up to `id`.
     Read { user: Name, id: u64 },
     /// Everyone `user` has blocked now (R15, R16).
-    Blacklist { user: Name, blocked: Names },
+    Blacklist { user: Name, blocked: Blocked },
     /// `user` may not log in before `until` (R8); a past `until`: not blocked.
     Blocked { user: Name, until: u64 },
 }

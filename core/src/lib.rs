@@ -26,10 +26,13 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(any(test, feature = "testing"))]
 extern crate std;
 
 pub mod blacklist;
+pub mod capacity;
 mod client_json;
 pub mod command;
 mod copy;
@@ -47,17 +50,16 @@ pub mod session;
 pub mod signup;
 pub mod store;
 pub mod suspects;
+pub mod table;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
 pub mod time;
 pub mod user;
 
+pub use capacity::Capacity;
 pub use event::{Event, Transmit};
 pub use hub::{Config, Hub};
 pub use protocol::{ClientFrame, ServerFrame};
 pub use session::ConnId;
 pub use time::Instant;
-
-// Handles and user ids are single bytes.
-const _: () = assert!(limits::MAX_CONNECTIONS <= 256 && limits::MAX_ACCOUNTS <= 256);

@@ -1,21 +1,18 @@
-//! Every capacity of natter in one place (R26).
+//! Every limit of natter in one place (R26).
 //!
-//! The core never allocates: these numbers size its fixed tables. The
-//! defaults fit the ten sample accounts of `credentials.txt` with room to
-//! spare; raise them and rebuild for a bigger community. Every limit that a
-//! user can hit has a user-visible error (see `text.rs`).
+//! How many accounts and connections a server takes, and how much room
+//! its messages have, is its owner's choice at start (`capacity.rs`); the
+//! defaults here fit the ten sample accounts of `credentials.txt` with
+//! room to spare. The rest are fixed. Every limit that a user can hit has
+//! a user-visible error (see `text.rs`).
 
-/// Accounts the server can hold: the sample file's ten, plus new ones.
-pub const MAX_ACCOUNTS: usize = 32;
+/// Accounts a server holds by default (`--max-accounts`): the sample
+/// file's ten, plus new ones.
+pub const DEFAULT_ACCOUNTS: usize = 32;
 
-/// TCP connections at once, logged in or still at the login prompts.
-pub const MAX_CONNECTIONS: usize = 24;
-
-/// Passwords being checked and accounts being saved by the shell at once,
-/// counting those whose connection has gone meanwhile: their answers still
-/// count (a wrong password against R8, a saved account as an account), so
-/// hanging up does not make guessing free. More wait their turn.
-pub const MAX_JOBS: usize = MAX_CONNECTIONS;
+/// TCP connections at once by default (`--max-connections`), logged in or
+/// still at the login prompts.
+pub const DEFAULT_CONNECTIONS: usize = 24;
 
 /// Of those, how many only connections for an existing account may use:
 /// once the others are all at the login prompts, a new connection may
@@ -64,6 +61,10 @@ pub const SIGNUP_WINDOW_MS: u64 = 60 * 60_000;
 /// Addresses whose sign-ups are counted at once.
 pub const SIGNUP_ADDRESSES: usize = 16;
 
+/// Users one user may block at once (R15): as many as a server of the
+/// default size has others.
+pub const BLACKLIST_MAX: usize = DEFAULT_ACCOUNTS;
+
 /// Longest username, in bytes (usernames are ASCII, R3).
 pub const NAME_MAX: usize = 32;
 
@@ -77,11 +78,16 @@ pub const HASH_MAX: usize = 128;
 /// Longest message text, in bytes of UTF-8.
 pub const TEXT_MAX: usize = 512;
 
-/// Bytes of messages waiting for all users together: the store that every
-/// mailbox draws from (`store.rs`). A message takes what it needs, in
-/// chunks of `CHUNK_BYTES`: a 23-byte header, the sender's name and the
-/// text, so a short message takes 64 bytes and the longest 576.
-pub const STORE_BYTES: usize = 128 * 1024;
+/// Bytes of messages waiting for all users together (the store that every
+/// mailbox draws from, `store.rs`), by default, for each account: letters
+/// kept while they are offline. A message takes what it needs, in chunks
+/// of `CHUNK_BYTES`: a 26-byte header, the sender's name and the text, so
+/// a short message takes 64 bytes and the longest 576.
+pub const STORE_BYTES_PER_ACCOUNT: usize = 1024;
+
+/// And for each connection: letters on their way to a user online. With
+/// the default accounts and connections, a store of 128 KiB.
+pub const STORE_BYTES_PER_CONNECTION: usize = 4096;
 
 /// Bytes of messages one user may have waiting: stored while offline, or
 /// sent and not yet acknowledged by their client (R17, R26, R27). 256

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::credential::{CredentialProblem, Name, Password};
-use crate::limits::{FRAME_MAX, MAX_ACCOUNTS, TEXT_MAX};
+use crate::limits::{DEFAULT_ACCOUNTS, FRAME_MAX, TEXT_MAX};
 
 /// Message text, at most [`TEXT_MAX`] bytes of UTF-8.
 pub type Text = heapless::String<TEXT_MAX>;
@@ -37,7 +37,7 @@ pub enum LetterFrame<'a> {
 }
 
 /// A list of usernames, as `whoelse` and `whoelsesince` answer.
-pub type Names = heapless::Vec<Name, MAX_ACCOUNTS>;
+pub type Names = heapless::Vec<Name, DEFAULT_ACCOUNTS>;
 
 /// What a client sends to the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +153,8 @@ pub enum Refusal {
     BlockSelf,
     /// `block` someone already blocked (R15).
     AlreadyBlocked { user: Name },
+    /// `block` when the user's blacklist is full (R15, R26).
+    BlacklistFull,
     /// `unblock` oneself (R16).
     UnblockSelf,
     /// `unblock` someone not blocked (R16).
@@ -197,8 +199,9 @@ pub enum ServerFrame {
     BadPassword { problem: CredentialProblem },
     /// Someone else created this account while the user chose a password.
     UsernameTaken { user: Name },
-    /// No room for another account (R26).
-    AccountsFull {},
+    /// No room for another account (R26): the server holds at most
+    /// `most`.
+    AccountsFull { most: u32 },
     /// The new account could not be saved; nothing was created.
     AccountNotSaved {},
     /// Sign-up is closed: an unknown username is not an account to make.
@@ -516,14 +519,14 @@ mod tests {
             age: u64::MAX,
         };
         assert!(encode(&message, &mut buf).is_ok());
-        let users: Names = core::iter::repeat_n(from, MAX_ACCOUNTS).collect();
+        let users: Names = core::iter::repeat_n(from, DEFAULT_ACCOUNTS).collect();
         assert!(encode(&ServerFrame::Users { users }, &mut buf).is_ok());
     }
 
     #[test]
     fn whoelse_with_everyone_online_fits_the_room_kept_for_a_reply() {
         let name = Name::try_from("x".repeat(crate::limits::NAME_MAX).as_str()).unwrap();
-        let users: Names = core::iter::repeat_n(name, MAX_ACCOUNTS - 1).collect();
+        let users: Names = core::iter::repeat_n(name, DEFAULT_ACCOUNTS - 1).collect();
         let mut buf = [0u8; FRAME_MAX + 1];
         let n = encode(&ServerFrame::Users { users }, &mut buf).unwrap();
         assert!(n <= crate::limits::REPLY_ROOM, "{n} bytes");

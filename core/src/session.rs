@@ -1,22 +1,23 @@
 //! Connections as the hub tracks them: a fixed table of slots.
 
 use crate::credential::{Name, Password};
-use crate::limits::MAX_CONNECTIONS;
 use crate::output::Output;
 use crate::rate::{Bucket, Rate};
+use crate::table::Table;
 use crate::time::Instant;
 use crate::user::UserId;
 
 /// A connection handle. The generation makes a handle stale once its slot
 /// is reused, so a late call about a closed connection cannot touch a new one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId {
-    slot: u8,
+    slot: u16,
     generation: u16,
 }
 
 impl ConnId {
-    /// The slot index, below `MAX_CONNECTIONS`: shells may index tables by it.
+    /// The slot index, below the capacity's connections: shells may index
+    /// tables by it.
     pub fn slot(self) -> usize {
         usize::from(self.slot)
     }
@@ -142,27 +143,35 @@ impl Session {
     }
 }
 
+/// A row of the connection table.
 #[derive(Clone, Debug, Default)]
-struct Slot {
+pub struct Slot {
     generation: u16,
     session: Option<Session>,
+    /// The handle the hub last marked ready in this slot, until the shell
+    /// takes it (`Hub::poll_ready`): so the slot is queued once.
+    ready: Option<ConnId>,
+    /// Its queue overflowed during this call: it is to be dropped.
+    unread: bool,
 }
 
-/// Every live connection, in `MAX_CONNECTIONS` fixed slots.
+/// Every live connection, in a fixed table of slots.
 #[derive(Debug)]
 pub struct Sessions {
-    slots: [Slot; MAX_CONNECTIONS],
-}
-
-impl Default for Sessions {
-    fn default() -> Self {
-        Sessions {
-            slots: core::array::from_fn(|_| Slot::default()),
-        }
-    }
+    slots: Table<Slot>,
 }
 
 impl Sessions {
+    /// No connection yet, in `slots`.
+    pub fn new(slots: Table<Slot>) -> Sessions {
+        Sessions { slots }
+    }
+
+    /// How many connections it can hold.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Takes a free slot for `session`, or gives it back if none is free.
     pub fn insert(&mut self, session: Session) -> Result<ConnId, Session> {
         let Some((index, slot)) = self
@@ -175,8 +184,8 @@ impl Sessions {
         };
         slot.session = Some(session);
         Ok(ConnId {
-            // MAX_CONNECTIONS is checked below 256 at compile time (lib.rs).
-            slot: index as u8,
+            // Connection tables are at most `capacity::CEILING` long.
+            slot: index as u16,
             generation: slot.generation,
         })
     }
@@ -206,15 +215,63 @@ impl Sessions {
 
     /// Every live connection with its handle.
     pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Session)> {
-        self.slots.iter().enumerate().filter_map(|(index, slot)| {
-            let session = slot.session.as_ref()?;
-            Some((
-                ConnId {
-                    slot: index as u8,
-                    generation: slot.generation,
+        (0..self.slots.len()).filter_map(|index| self.at(index))
+    }
+
+    /// The connection in slot `index`, if there is one.
+    pub fn at(&self, index: usize) -> Option<(ConnId, &Session)> {
+        let slot = self.slots.get(index)?;
+        let session = slot.session.as_ref()?;
+        let conn = ConnId {
+            slot: index as u16,
+            generation: slot.generation,
+        };
+        Some((conn, session))
+    }
+
+    /// The user logged in on the connection in slot `index`, if any.
+    pub fn online_at(&self, index: usize) -> Option<(ConnId, UserId)> {
+        match self.at(index)? {
+            (
+                conn,
+                Session {
+                    phase: Phase::Online(user),
+                    ..
                 },
-                session,
-            ))
-        })
+            ) => Some((conn, *user)),
+            _ => None,
+        }
+    }
+
+    /// Marks `conn` ready; whether its slot was not queued yet (the
+    /// caller queues it then). A later handle of the slot replaces a
+    /// stale one.
+    pub fn mark_ready(&mut self, conn: ConnId) -> bool {
+        let Some(slot) = self.slots.get_mut(conn.slot()) else {
+            return false;
+        };
+        slot.ready.replace(conn).is_none()
+    }
+
+    /// The handle marked ready in slot `index`, taken.
+    pub fn take_ready(&mut self, index: usize) -> Option<ConnId> {
+        self.slots.get_mut(index)?.ready.take()
+    }
+
+    /// Marks `conn`'s slot unread; whether it was not yet.
+    pub fn mark_unread(&mut self, conn: ConnId) -> bool {
+        self.slots
+            .get_mut(conn.slot())
+            .is_some_and(|slot| !core::mem::replace(&mut slot.unread, true))
+    }
+
+    pub fn is_unread(&self, conn: ConnId) -> bool {
+        self.slots.get(conn.slot()).is_some_and(|slot| slot.unread)
+    }
+
+    pub fn clear_unread(&mut self, conn: ConnId) {
+        if let Some(slot) = self.slots.get_mut(conn.slot()) {
+            slot.unread = false;
+        }
     }
 }

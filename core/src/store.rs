@@ -9,7 +9,7 @@
 //!
 //! A letter takes the bytes it needs: a 23-byte header, the sender's name
 //! and the text, in chunks of [`CHUNK_BYTES`] chained through a table of
-//! links, so letters of any size share one arena of [`STORE_BYTES`]
+//! links, so letters of any size share one arena (`Capacity::store_bytes`)
 //! without fragmenting it. Each recipient's letters form a queue in the
 //! order posted, within a quota of [`MAILBOX_BYTES`]; an acknowledgement
 //! takes every letter up to an id off the front (cumulative, as TCP).
@@ -22,16 +22,11 @@
 
 use crate::copy::copy_short;
 use crate::credential::Name;
-use crate::limits::{
-    CHUNK_BYTES, MAILBOX_BYTES, MAX_ACCOUNTS, NAME_MAX, NEWCOMER_BYTES, SENDER_BYTES, STORE_BYTES,
-    TEXT_MAX,
-};
+use crate::limits::{CHUNK_BYTES, MAILBOX_BYTES, NAME_MAX, NEWCOMER_BYTES, SENDER_BYTES, TEXT_MAX};
 use crate::protocol::{LetterFrame, Text};
+use crate::table::Table;
 use crate::time::Instant;
 use crate::user::UserId;
-
-/// Chunks in the arena.
-const CHUNKS: usize = STORE_BYTES / CHUNK_BYTES;
 
 /// Chunks one recipient's letters may take.
 const MAILBOX_CHUNKS: usize = MAILBOX_BYTES / CHUNK_BYTES;
@@ -42,20 +37,28 @@ const SENDER_CHUNKS: usize = SENDER_BYTES / CHUNK_BYTES;
 /// Chunks the letters kept for newcomers may take together.
 const NEWCOMER_CHUNKS: usize = NEWCOMER_BYTES / CHUNK_BYTES;
 
+/// A chunk's index in the arena.
+type Link = u32;
+
 /// The end of a chain.
-const NIL: u16 = u16::MAX;
+const NIL: Link = Link::MAX;
 
 /// The letter header: id, posted, next letter, text length, name length,
 /// flags, sender, in that order, little-endian.
-const HEADER: usize = 8 + 8 + 2 + 2 + 1 + 1 + 1;
+const HEADER: usize = 8 + 8 + 4 + 2 + 1 + 1 + 2;
+/// Where the header's fields after the id and time start.
+const NEXT: usize = 16;
+const TEXT_LEN: usize = 20;
+const NAME_LEN: usize = 22;
+const FLAGS: usize = 23;
+const SENDER: usize = 24;
 
 /// Flag bits: sent to everyone online; kept for a recipient who was
 /// offline (it counts against its sender's share).
 const BROADCAST: u8 = 1;
 const KEPT: u8 = 2;
 
-const _: () = assert!(CHUNKS < NIL as usize && CHUNK_BYTES > HEADER);
-const _: () = assert!(MAX_ACCOUNTS <= 32 && MAX_ACCOUNTS <= u8::MAX as usize);
+const _: () = assert!(CHUNK_BYTES > HEADER);
 
 /// A letter read back from the store, its name and text borrowed from
 /// the caller's [`LetterBytes`]: read once, encoded from there.
@@ -126,13 +129,19 @@ pub enum RestoreError {
     Full(PostError),
 }
 
-/// One recipient's queue of letters, by the chunk each starts in.
+/// One user's row: the queue of letters to them, by the chunk each starts
+/// in, and what they keep for others.
 #[derive(Clone, Copy, Debug)]
-struct Mailbox {
-    first: u16,
-    last: u16,
+pub struct Mailbox {
+    first: Link,
+    last: Link,
     letters: u16,
     chunks: u16,
+    /// Chunks the letters this user sent and that are kept for users
+    /// offline take: their share (`SENDER_BYTES`).
+    kept: u16,
+    /// An account made since the start that has not logged in again.
+    newcomer: bool,
 }
 
 impl Default for Mailbox {
@@ -142,46 +151,56 @@ impl Default for Mailbox {
             last: NIL,
             letters: 0,
             chunks: 0,
+            kept: 0,
+            newcomer: false,
         }
     }
 }
+
+/// A chunk of the arena.
+pub type Chunk = [u8; CHUNK_BYTES];
 
 /// Every user's letters.
 #[derive(Debug)]
 pub struct Store {
-    chunks: [[u8; CHUNK_BYTES]; CHUNKS],
+    chunks: Table<Chunk>,
     /// Each chunk's next: in its letter, or in the free list.
-    links: [u16; CHUNKS],
-    free: u16,
-    free_chunks: u16,
-    boxes: [Mailbox; MAX_ACCOUNTS],
-    /// Chunks each sender's kept letters take.
-    kept_by: [u16; MAX_ACCOUNTS],
-    /// Recipients that are newcomers, by bit.
-    newcomers: u32,
+    links: Table<Link>,
+    free: Link,
+    free_chunks: usize,
+    /// A row per account.
+    boxes: Table<Mailbox>,
+    /// Chunks the letters of every newcomer take.
+    newcomer_chunks: usize,
     next_id: u64,
 }
 
-impl Default for Store {
-    fn default() -> Self {
-        let mut links = [NIL; CHUNKS];
-        for (i, link) in links.iter_mut().enumerate().take(CHUNKS - 1) {
-            *link = (i + 1) as u16;
+impl Store {
+    /// An empty store in `chunks`, with a link for each in `links`, and
+    /// a mailbox per account in `boxes`. At most `u32::MAX - 1` chunks
+    /// (`Capacity::check`).
+    pub fn new(chunks: Table<Chunk>, mut links: Table<Link>, boxes: Table<Mailbox>) -> Store {
+        debug_assert_eq!(chunks.len(), links.len());
+        let count = links.len();
+        for (i, link) in links.iter_mut().enumerate() {
+            *link = if i + 1 < count { (i + 1) as Link } else { NIL };
         }
         Store {
-            chunks: [[0; CHUNK_BYTES]; CHUNKS],
+            chunks,
             links,
-            free: 0,
-            free_chunks: CHUNKS as u16,
-            boxes: [Mailbox::default(); MAX_ACCOUNTS],
-            kept_by: [0; MAX_ACCOUNTS],
-            newcomers: 0,
+            free: if count > 0 { 0 } else { NIL },
+            free_chunks: count,
+            boxes,
+            newcomer_chunks: 0,
             next_id: 1,
         }
     }
-}
 
-impl Store {
+    /// Chunks in the arena.
+    pub fn capacity(&self) -> usize {
+        self.links.len()
+    }
+
     /// Stores a letter; returns its id.
     pub fn post(&mut self, post: Post<'_>) -> Result<u64, PostError> {
         let id = self.next_id;
@@ -214,39 +233,38 @@ impl Store {
         }
         let sender = post.sender.index();
         if post.kept && within_shares {
-            if usize::from(self.kept_by[sender]) + needed > SENDER_CHUNKS {
+            if usize::from(self.boxes[sender].kept) + needed > SENDER_CHUNKS {
                 return Err(PostError::SenderFull);
             }
             // A newcomer's mailbox is as small as what newcomers have left.
-            if self.newcomers & bit(post.to) != 0
-                && self.newcomer_chunks() + needed > NEWCOMER_CHUNKS
-            {
+            if mailbox.newcomer && self.newcomer_chunks + needed > NEWCOMER_CHUNKS {
                 return Err(PostError::MailboxFull);
             }
         }
-        if usize::from(self.free_chunks) < needed {
+        if self.free_chunks < needed {
             return Err(PostError::StoreFull);
         }
         // Take `needed` chunks off the free list: they stay chained.
         let head = self.free;
         let mut tail = head;
         for _ in 1..needed {
-            tail = self.links[usize::from(tail)];
+            tail = self.links[at(tail)];
         }
-        self.free = self.links[usize::from(tail)];
-        self.links[usize::from(tail)] = NIL;
-        self.free_chunks -= needed as u16;
+        self.free = self.links[at(tail)];
+        self.links[at(tail)] = NIL;
+        self.free_chunks -= needed;
 
         let mut header = [0u8; HEADER];
         header[..8].copy_from_slice(&id.to_le_bytes());
-        header[8..16].copy_from_slice(&post.now.millis().to_le_bytes());
-        header[16..18].copy_from_slice(&NIL.to_le_bytes());
-        header[18..20].copy_from_slice(&(post.text.len() as u16).to_le_bytes());
-        header[20] = post.from.len() as u8;
-        header[21] = (u8::from(post.broadcast) * BROADCAST) | (u8::from(post.kept) * KEPT);
-        header[22] = sender as u8;
+        header[8..NEXT].copy_from_slice(&post.now.millis().to_le_bytes());
+        header[NEXT..TEXT_LEN].copy_from_slice(&NIL.to_le_bytes());
+        header[TEXT_LEN..NAME_LEN].copy_from_slice(&(post.text.len() as u16).to_le_bytes());
+        header[NAME_LEN] = post.from.len() as u8;
+        header[FLAGS] = (u8::from(post.broadcast) * BROADCAST) | (u8::from(post.kept) * KEPT);
+        // Account tables are at most `capacity::CEILING` long.
+        header[SENDER..].copy_from_slice(&(sender as u16).to_le_bytes());
         if post.kept {
-            self.kept_by[sender] += needed as u16;
+            self.boxes[sender].kept += needed as u16;
         }
         let mut writer = ChainWriter::new(self, head);
         writer.write(&header);
@@ -258,12 +276,15 @@ impl Store {
             mailbox.first = head;
         } else {
             let last = mailbox.last;
-            self.chunks[usize::from(last)][16..18].copy_from_slice(&head.to_le_bytes());
+            self.chunks[at(last)][NEXT..TEXT_LEN].copy_from_slice(&head.to_le_bytes());
         }
         let mailbox = &mut self.boxes[post.to.index()];
         mailbox.last = head;
         mailbox.letters += 1;
         mailbox.chunks += needed as u16;
+        if mailbox.newcomer {
+            self.newcomer_chunks += needed;
+        }
         Ok(())
     }
 
@@ -278,12 +299,15 @@ impl Store {
             }
             let next = self.next_letter(first);
             let (flags, sender) = {
-                let chunk = &self.chunks[usize::from(first)];
-                (chunk[21], usize::from(chunk[22]))
+                let chunk = &self.chunks[at(first)];
+                (
+                    chunk[FLAGS],
+                    usize::from(u16::from_le_bytes(le(&chunk[SENDER..]))),
+                )
             };
             let chunks = self.release(first);
             if flags & KEPT != 0 {
-                self.kept_by[sender] -= chunks;
+                self.boxes[sender].kept -= chunks as u16;
             }
             let mailbox = &mut self.boxes[to.index()];
             mailbox.first = next;
@@ -291,7 +315,10 @@ impl Store {
                 mailbox.last = NIL;
             }
             mailbox.letters -= 1;
-            mailbox.chunks -= chunks;
+            mailbox.chunks -= chunks as u16;
+            if mailbox.newcomer {
+                self.newcomer_chunks -= chunks;
+            }
             freed += 1;
         }
     }
@@ -300,24 +327,21 @@ impl Store {
     /// not logged in again. Letters kept for newcomers share
     /// [`NEWCOMER_BYTES`].
     pub fn set_newcomer(&mut self, to: UserId, newcomer: bool) {
-        if newcomer {
-            self.newcomers |= bit(to);
-        } else {
-            self.newcomers &= !bit(to);
+        let mailbox = &mut self.boxes[to.index()];
+        if mailbox.newcomer != newcomer {
+            mailbox.newcomer = newcomer;
+            let chunks = usize::from(mailbox.chunks);
+            if newcomer {
+                self.newcomer_chunks += chunks;
+            } else {
+                self.newcomer_chunks -= chunks;
+            }
         }
-    }
-
-    /// Chunks the letters of every newcomer take.
-    fn newcomer_chunks(&self) -> usize {
-        (0..MAX_ACCOUNTS)
-            .filter(|&i| self.newcomers & (1 << i) != 0)
-            .map(|i| usize::from(self.boxes[i].chunks))
-            .sum()
     }
 
     /// The bytes `sender`'s letters kept for users offline take.
     pub fn kept_by(&self, sender: UserId) -> usize {
-        usize::from(self.kept_by[sender.index()]) * CHUNK_BYTES
+        usize::from(self.boxes[sender.index()].kept) * CHUNK_BYTES
     }
 
     /// Ids given from now on follow `latest` (as replayed from a journal):
@@ -361,21 +385,21 @@ impl Store {
         MailboxCursor { store: self, at }
     }
 
-    fn id_of(&self, head: u16) -> u64 {
-        let chunk = &self.chunks[usize::from(head)];
+    fn id_of(&self, head: Link) -> u64 {
+        let chunk = &self.chunks[at(head)];
         u64::from_le_bytes(le(&chunk[..8]))
     }
 
-    fn next_letter(&self, head: u16) -> u16 {
-        u16::from_le_bytes(le(&self.chunks[usize::from(head)][16..18]))
+    fn next_letter(&self, head: Link) -> Link {
+        Link::from_le_bytes(le(&self.chunks[at(head)][NEXT..]))
     }
 
     /// The letter starting at chunk `head`. Written from a `Name` and a
     /// `Text`, it always reads back.
-    fn read<'b>(&self, head: u16, bytes: &'b mut LetterBytes) -> Option<Letter<'b>> {
-        let chunk = &self.chunks[usize::from(head)];
-        let text_len = usize::from(u16::from_le_bytes(le(&chunk[18..20])));
-        let name_len = usize::from(chunk[20]);
+    fn read<'b>(&self, head: Link, bytes: &'b mut LetterBytes) -> Option<Letter<'b>> {
+        let chunk = &self.chunks[at(head)];
+        let text_len = usize::from(u16::from_le_bytes(le(&chunk[TEXT_LEN..])));
+        let name_len = usize::from(chunk[NAME_LEN]);
         let body = bytes.get_mut(..name_len + text_len)?;
         let mut reader = ChainReader {
             store: self,
@@ -388,30 +412,43 @@ impl Store {
             id: self.id_of(head),
             from: core::str::from_utf8(name).ok()?,
             text: core::str::from_utf8(text).ok()?,
-            broadcast: chunk[21] & BROADCAST != 0,
-            posted: Instant(u64::from_le_bytes(le(&chunk[8..16]))),
-            kept: chunk[21] & KEPT != 0,
+            broadcast: chunk[FLAGS] & BROADCAST != 0,
+            posted: Instant(u64::from_le_bytes(le(&chunk[8..NEXT]))),
+            kept: chunk[FLAGS] & KEPT != 0,
         })
     }
 
     /// Returns the chain starting at `head` to the free list; its length.
-    fn release(&mut self, head: u16) -> u16 {
+    fn release(&mut self, head: Link) -> usize {
         let mut tail = head;
         let mut count = 1;
-        while self.links[usize::from(tail)] != NIL {
-            tail = self.links[usize::from(tail)];
+        while self.links[at(tail)] != NIL {
+            tail = self.links[at(tail)];
             count += 1;
         }
-        self.links[usize::from(tail)] = self.free;
+        self.links[at(tail)] = self.free;
         self.free = head;
         self.free_chunks += count;
         count
     }
 }
 
-/// `user`'s bit in a set of users.
-fn bit(user: UserId) -> u32 {
-    1 << user.index()
+#[cfg(feature = "alloc")]
+impl Store {
+    /// A store of `chunks` chunks for `accounts` accounts, allocated now.
+    pub fn allocate(chunks: usize, accounts: usize) -> Store {
+        Store::new(
+            Table::filled([0; CHUNK_BYTES], chunks),
+            Table::filled(NIL, chunks),
+            Table::filled(Mailbox::default(), accounts),
+        )
+    }
+}
+
+/// A link as an index: links are 32 bits, and so is the smallest `usize`
+/// natter runs on.
+fn at(link: Link) -> usize {
+    link as usize
 }
 
 /// `bytes`, which is exactly `N` long, as an array.
@@ -424,12 +461,12 @@ fn le<const N: usize>(bytes: &[u8]) -> [u8; N] {
 /// Writes bytes along a chain of chunks, from the start of its first.
 struct ChainWriter<'a> {
     store: &'a mut Store,
-    chunk: u16,
+    chunk: Link,
     offset: usize,
 }
 
 impl<'a> ChainWriter<'a> {
-    fn new(store: &'a mut Store, head: u16) -> Self {
+    fn new(store: &'a mut Store, head: Link) -> Self {
         ChainWriter {
             store,
             chunk: head,
@@ -440,13 +477,13 @@ impl<'a> ChainWriter<'a> {
     fn write(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() && self.chunk != NIL {
             if self.offset == CHUNK_BYTES {
-                self.chunk = self.store.links[usize::from(self.chunk)];
+                self.chunk = self.store.links[at(self.chunk)];
                 self.offset = 0;
                 continue;
             }
             let room = CHUNK_BYTES - self.offset;
             let n = room.min(bytes.len());
-            let chunk = &mut self.store.chunks[usize::from(self.chunk)];
+            let chunk = &mut self.store.chunks[at(self.chunk)];
             copy_short(&mut chunk[self.offset..], &bytes[..n]);
             self.offset += n;
             bytes = &bytes[n..];
@@ -459,7 +496,7 @@ impl<'a> ChainWriter<'a> {
 pub struct MailboxCursor<'s> {
     store: &'s Store,
     /// The next letter's first chunk, or `NIL`.
-    at: u16,
+    at: Link,
 }
 
 impl MailboxCursor<'_> {
@@ -483,7 +520,7 @@ impl MailboxCursor<'_> {
 /// Reads bytes along a chain, from an offset in its first chunk.
 struct ChainReader<'a> {
     store: &'a Store,
-    chunk: u16,
+    chunk: Link,
     offset: usize,
 }
 
@@ -491,12 +528,12 @@ impl ChainReader<'_> {
     fn read(&mut self, mut into: &mut [u8]) {
         while !into.is_empty() && self.chunk != NIL {
             if self.offset == CHUNK_BYTES {
-                self.chunk = self.store.links[usize::from(self.chunk)];
+                self.chunk = self.store.links[at(self.chunk)];
                 self.offset = 0;
                 continue;
             }
             let n = (CHUNK_BYTES - self.offset).min(into.len());
-            let chunk = &self.store.chunks[usize::from(self.chunk)];
+            let chunk = &self.store.chunks[at(self.chunk)];
             copy_short(into, &chunk[self.offset..self.offset + n]);
             self.offset += n;
             into = &mut into[n..];
@@ -510,13 +547,22 @@ mod audit;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capacity::Capacity;
+    use crate::limits::{DEFAULT_ACCOUNTS, DEFAULT_CONNECTIONS};
     use crate::testing::{name, text};
     use std::vec::Vec;
+
+    /// Chunks in a store of the default capacity.
+    const CHUNKS: usize = Capacity::new(DEFAULT_ACCOUNTS, DEFAULT_CONNECTIONS).chunks();
+
+    fn empty_store() -> Store {
+        Store::allocate(CHUNKS, DEFAULT_ACCOUNTS)
+    }
 
     fn post<'a>(to: UserId, from: &'a Name, text: &'a Text) -> Post<'a> {
         Post {
             to,
-            sender: UserId::from_index(MAX_ACCOUNTS - 1),
+            sender: UserId::from_index(DEFAULT_ACCOUNTS - 1),
             from,
             text,
             broadcast: false,
@@ -536,7 +582,7 @@ mod tests {
 
     #[test]
     fn letters_come_out_oldest_first_and_go_once_acknowledged() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let (luke, yoda) = (UserId::from_index(7), UserId::from_index(1));
         let hans = name("hans");
         let first = store.post(post(luke, &hans, &text("one"))).unwrap();
@@ -553,7 +599,7 @@ mod tests {
 
     #[test]
     fn a_batch_reads_on_from_where_it_started_as_letter_after_does() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let (luke, yoda) = (UserId::from_index(7), UserId::from_index(1));
         let hans = name("hans");
         let ids: Vec<u64> = (0..5)
@@ -578,7 +624,7 @@ mod tests {
 
     #[test]
     fn an_acknowledgement_takes_every_letter_up_to_its_id() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let luke = UserId::from_index(7);
         let hans = name("hans");
         let ids: Vec<u64> = (0..5)
@@ -597,7 +643,7 @@ mod tests {
 
     #[test]
     fn a_letter_reads_back_byte_for_byte_whatever_its_size() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let luke = UserId::from_index(7);
         let from = name(&"\"".repeat(crate::limits::NAME_MAX));
         for len in [0, 1, 40, 41, 42, 63, 64, 65, 200, crate::limits::TEXT_MAX] {
@@ -631,28 +677,30 @@ mod tests {
             );
             store.acknowledge(luke, id);
         }
-        assert_eq!(store.free_chunks as usize, CHUNKS, "every chunk back");
+        assert_eq!(store.free_chunks, CHUNKS, "every chunk back");
     }
 
     #[test]
     fn a_letter_takes_the_chunks_its_bytes_need() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let luke = UserId::from_index(7);
         let hans = name("hans");
-        // 23 + 4 + 37 = 64 bytes: one chunk; one byte more: two.
+        // 26 + 4 + 34 = 64 bytes: one chunk; one byte more: two.
+        let fits = CHUNK_BYTES - HEADER - hans.len();
+        assert_eq!(fits, 34);
         store
-            .post(post(luke, &hans, &text(&"x".repeat(37))))
+            .post(post(luke, &hans, &text(&"x".repeat(fits))))
             .unwrap();
         assert_eq!(store.bytes(luke), CHUNK_BYTES);
         store
-            .post(post(luke, &hans, &text(&"x".repeat(38))))
+            .post(post(luke, &hans, &text(&"x".repeat(fits + 1))))
             .unwrap();
         assert_eq!(store.bytes(luke), 3 * CHUNK_BYTES);
     }
 
     #[test]
     fn a_full_mailbox_and_a_full_store_refuse_letters() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let hans = name("hans");
         let luke = UserId::from_index(7);
         let short = text("x");
@@ -691,7 +739,7 @@ mod tests {
 
     #[test]
     fn a_letter_says_how_long_ago_it_was_stored_and_whether_it_was_a_broadcast() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let hans = name("hans");
         let hi = text("hi");
         let luke = UserId::from_index(7);
@@ -711,7 +759,7 @@ mod tests {
 
     #[test]
     fn random_posts_and_acknowledgements_keep_every_chunk_accounted_for() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let from = Name::try_from("hans").unwrap();
         let mut seed: u64 = 0x9e3779b97f4a7c15;
         let mut next = || {
@@ -748,26 +796,27 @@ mod tests {
                 assert_eq!(n, before - posted[user].len());
             }
             let used: usize = store.boxes.iter().map(|b| usize::from(b.chunks)).sum();
-            assert_eq!(used + usize::from(store.free_chunks), CHUNKS);
+            assert_eq!(used + store.free_chunks, CHUNKS);
             assert_eq!(store.waiting(to), posted[user].len());
-            let kept: usize = store.kept_by.iter().map(|&k| usize::from(k)).sum();
+            let kept: usize = store.boxes.iter().map(|b| usize::from(b.kept)).sum();
             assert!(
                 kept <= used
                     && store
-                        .kept_by
+                        .boxes
                         .iter()
-                        .all(|&k| usize::from(k) <= SENDER_CHUNKS)
+                        .all(|b| usize::from(b.kept) <= SENDER_CHUNKS)
             );
         }
         for user in 0..4 {
             store.acknowledge(UserId::from_index(user), u64::MAX);
         }
-        assert_eq!(store.kept_by, [0; MAX_ACCOUNTS], "every share given back");
+        let kept = (0..DEFAULT_ACCOUNTS).map(|user| store.kept_by(UserId::from_index(user)));
+        assert_eq!(kept.sum::<usize>(), 0, "every share given back");
     }
 
     #[test]
     fn a_sender_keeps_only_its_share_of_the_store_for_users_offline() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let (mallory, hans) = (UserId::from_index(20), UserId::from_index(21));
         let name = name("mallory");
         let short = text("x");
@@ -797,7 +846,7 @@ mod tests {
 
     #[test]
     fn letters_kept_for_newcomers_share_a_small_allowance() {
-        let mut store = Store::default();
+        let mut store = empty_store();
         let name = name("mallory");
         let short = text("x");
         let newcomers = [0, 1, 2, 3].map(UserId::from_index);

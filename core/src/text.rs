@@ -4,7 +4,7 @@
 use core::fmt::{self, Display, Formatter};
 
 use crate::credential::{ALLOWED_PUNCTUATION, CredentialProblem};
-use crate::limits::{MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
+use crate::limits::{BLACKLIST_MAX, NAME_MAX, PASSWORD_MAX};
 use crate::protocol::{ByeReason, FrameError, PeerBye, Prompt, Refusal, ServerFrame};
 
 /// The welcome line (R5).
@@ -134,6 +134,10 @@ impl Display for Refusal {
             ),
             Refusal::BlockSelf => f.write_str("Error. Cannot block self"),
             Refusal::AlreadyBlocked { user } => write!(f, "Error. {user} is already blocked"),
+            Refusal::BlacklistFull => write!(
+                f,
+                "Error. You have blocked {BLACKLIST_MAX} users, as many as you can. Unblock one first"
+            ),
             Refusal::UnblockSelf => f.write_str("Error. Cannot unblock self"),
             Refusal::NotBlocked { user } => write!(f, "Error. {user} was not blocked"),
             Refusal::PrivateSelf => f.write_str("Error. Cannot start private messaging with self"),
@@ -268,9 +272,9 @@ impl Display for ServerFrame {
                 f,
                 "Error. {user} was just taken by someone else. Please choose another username"
             ),
-            ServerFrame::AccountsFull {} => write!(
+            ServerFrame::AccountsFull { most } => write!(
                 f,
-                "Error. No room for new accounts (at most {MAX_ACCOUNTS}). Please log in with an existing account"
+                "Error. No room for new accounts (at most {most}). Please log in with an existing account"
             ),
             ServerFrame::AccountNotSaved {} => f.write_str(
                 "Error. The server could not save the new account. Please try again later",

@@ -1,14 +1,16 @@
 //! Accounts and what the hub remembers about each user.
 
 use crate::blacklist::Blacklist;
-use crate::credential::{Name, Secret};
-use crate::limits::{MAX_ACCOUNTS, MAX_PASSWORD_FAILURES};
+use crate::credential::{Name, Password, Secret};
+use crate::limits::MAX_PASSWORD_FAILURES;
 use crate::session::ConnId;
+use crate::table::Table;
 use crate::time::Instant;
 
-/// A user: an index into the account table, which only grows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct UserId(u8);
+/// A user: an index into the account table, which only grows. 16 bits:
+/// a server holds at most 65,535 accounts (`capacity::CEILING`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct UserId(u16);
 
 impl UserId {
     pub fn index(self) -> usize {
@@ -16,7 +18,8 @@ impl UserId {
     }
 
     pub(crate) fn from_index(index: usize) -> UserId {
-        UserId(index as u8)
+        // Account tables are at most `capacity::CEILING` long.
+        UserId(index as u16)
     }
 }
 
@@ -99,6 +102,40 @@ pub struct User {
     /// The highest letter id they acknowledged: everything up to it was
     /// shown (R17, R27).
     pub read: u64,
+    /// What of the above the journal was not given yet (`durable.rs`).
+    pub unsaved: Unsaved,
+}
+
+/// Parts of a user's durable state changed since the journal last took
+/// them: a set of flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unsaved(u8);
+
+impl Unsaved {
+    /// The read mark.
+    pub const READ: Unsaved = Unsaved(1);
+    /// The blacklist (R15, R16).
+    pub const BLACKLIST: Unsaved = Unsaved(2);
+    /// A block for wrong passwords (R8).
+    pub const BLOCKED: Unsaved = Unsaved(4);
+    /// What the journal writes after the letters.
+    pub const OTHERS: Unsaved = Unsaved(2 | 4);
+
+    pub fn contains(self, flags: Unsaved) -> bool {
+        self.0 & flags.0 == flags.0
+    }
+
+    pub fn intersects(self, flags: Unsaved) -> bool {
+        self.0 & flags.0 != 0
+    }
+
+    pub fn insert(&mut self, flags: Unsaved) {
+        self.0 |= flags.0;
+    }
+
+    pub fn remove(&mut self, flags: Unsaved) {
+        self.0 &= !flags.0;
+    }
 }
 
 impl User {
@@ -112,48 +149,91 @@ impl User {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccountsFull;
 
-/// Every account, in the order of `credentials.txt`.
-#[derive(Debug, Default)]
+/// Every account, in the order of `credentials.txt`, and an index of
+/// them by name, so finding one costs a binary search however many
+/// there are.
+#[derive(Debug)]
 pub struct Users {
-    users: heapless::Vec<User, MAX_ACCOUNTS>,
+    users: Table<User>,
+    /// The accounts' ids, in the order of their names.
+    by_name: Table<UserId>,
+    len: usize,
+}
+
+impl User {
+    /// A row of the account table not in use yet.
+    pub fn vacant() -> User {
+        User {
+            name: Name::new(),
+            password: Secret::Plain(Password::new()),
+            attempts: LoginAttempts::default(),
+            online: None,
+            last_logout: None,
+            blacklist: Blacklist::default(),
+            read: 0,
+            unsaved: Unsaved::default(),
+        }
+    }
 }
 
 impl Users {
+    /// An empty account table of as many rows as `users` and `by_name`
+    /// have (the same number).
+    pub fn new(users: Table<User>, by_name: Table<UserId>) -> Users {
+        debug_assert_eq!(users.len(), by_name.len());
+        Users {
+            users,
+            by_name,
+            len: 0,
+        }
+    }
+
     pub fn find(&self, name: &str) -> Option<UserId> {
-        // A linear scan of at most MAX_ACCOUNTS short names beats a hash
-        // table at this size and needs no hasher.
-        self.users
-            .iter()
-            .position(|user| user.name == name)
-            .map(|index| UserId(index as u8))
+        let at = self.search(name).ok()?;
+        Some(self.by_name[at])
+    }
+
+    /// Where `name` is in the index, or where it would go.
+    fn search(&self, name: &str) -> Result<usize, usize> {
+        self.by_name[..self.len]
+            .binary_search_by(|id| self.users[id.index()].name.as_str().cmp(name))
     }
 
     pub fn is_full(&self) -> bool {
-        self.users.is_full()
+        self.len == self.users.len()
     }
 
-    pub fn len(&self) -> usize {
+    /// How many accounts it can hold.
+    pub fn capacity(&self) -> usize {
         self.users.len()
     }
 
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
+        self.len == 0
     }
 
     /// Adds an account; the caller has checked that the name is new.
     pub fn push(&mut self, name: Name, password: Secret) -> Result<UserId, AccountsFull> {
-        let id = UserId(self.users.len() as u8);
-        self.users
-            .push(User {
-                name,
-                password,
-                attempts: LoginAttempts::default(),
-                online: None,
-                last_logout: None,
-                blacklist: Blacklist::default(),
-                read: 0,
-            })
-            .map_err(|_| AccountsFull)?;
+        if self.is_full() {
+            return Err(AccountsFull);
+        }
+        let id = UserId::from_index(self.len);
+        let at = match self.search(&name) {
+            Ok(at) | Err(at) => at,
+        };
+        self.users[id.index()] = User {
+            name,
+            password,
+            ..User::vacant()
+        };
+        // One move of at most 128 KiB, once per new account.
+        self.by_name.copy_within(at..self.len, at + 1);
+        self.by_name[at] = id;
+        self.len += 1;
         Ok(id)
     }
 
@@ -169,17 +249,15 @@ impl Users {
 
     /// Every user, with their id.
     pub fn iter(&self) -> impl Iterator<Item = (UserId, &User)> {
-        self.users
+        self.users[..self.len]
             .iter()
             .enumerate()
-            .map(|(index, user)| (UserId(index as u8), user))
+            .map(|(index, user)| (UserId::from_index(index), user))
     }
 
     /// Users logged in now, with their connections.
     pub fn online(&self) -> impl Iterator<Item = (UserId, ConnId)> + '_ {
-        self.users
-            .iter()
-            .enumerate()
-            .filter_map(|(index, user)| Some((UserId(index as u8), user.online?)))
+        self.iter()
+            .filter_map(|(id, user)| Some((id, user.online?)))
     }
 }

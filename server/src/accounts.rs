@@ -10,8 +10,10 @@
 use std::io;
 use std::path::Path;
 
+use natter_core::capacity::{CEILING, Capacity};
 use natter_core::credential;
-use natter_core::hub::{AddAccountError, Config};
+use natter_core::hub::{AddAccountError, Config, Hub};
+use natter_core::limits::{MAILBOX_BYTES, SENDER_BYTES};
 
 use crate::credentials::{self, CredentialsFile};
 use crate::password::Hasher;
@@ -35,8 +37,15 @@ pub fn run(
 ) -> Result<String, String> {
     let fail = |error: io::Error| format!("{}: {error}", path.display());
     let (file, bytes) = crate::files::open_locked(path).map_err(fail)?;
-    // The same checks as at start-up, into a hub of our own.
-    let mut hub = crate::boxed_hub(Config::new(1, 1));
+    // The same checks as at start-up, into a hub of our own, with room
+    // for every line: how many the server takes is its flags' business.
+    let lines = bytes.iter().filter(|&&byte| byte == b'\n').count() + 1;
+    let capacity = Capacity {
+        accounts: lines.min(CEILING),
+        connections: 1,
+        store_bytes: MAILBOX_BYTES.max(SENDER_BYTES),
+    };
+    let mut hub = Hub::with_capacity(Config::new(1, 1), capacity);
     let accounts = credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;
     let known = |name: &str| accounts.iter().any(|(n, _)| n == name);
     match action {
@@ -60,8 +69,10 @@ pub fn run(
             credential::check_name(name).map_err(|p| format!("username {}", problem(p)))?;
             let hash = hasher.hash(&new_password(password)?)?;
             match hub.add_account(name, &hash) {
-                Err(AddAccountError::Full) => {
-                    return Err(format!("no room: {} accounts is the most", hub.accounts()));
+                Err(AddAccountError::Full { most }) => {
+                    return Err(format!(
+                        "no room: {most} accounts is the most a server holds"
+                    ));
                 }
                 Err(error) => return Err(format!("{error:?}")),
                 Ok(_) => {}

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use natter_core::credential::CredentialProblem;
 use natter_core::hub::{AddAccountError, Hub};
-use natter_core::limits::{MAX_ACCOUNTS, NAME_MAX, PASSWORD_MAX};
+use natter_core::limits::{NAME_MAX, PASSWORD_MAX};
 
 use crate::files::{open_locked, replace_file};
 
@@ -200,9 +200,9 @@ fn describe(error: AddAccountError, name: &str, first: Option<usize>) -> String 
             Some(line) => format!("username {name} already appears on line {line}"),
             None => format!("username {name} appears twice"),
         },
-        AddAccountError::Full => format!(
-            "more than {MAX_ACCOUNTS} accounts, the most this build holds (see core/src/limits.rs)"
-        ),
+        AddAccountError::Full { most } => {
+            format!("more than {most} accounts, the most --max-accounts allows")
+        }
     }
 }
 
@@ -302,14 +302,13 @@ mod tests {
 
     #[test]
     fn more_accounts_than_the_table_holds_is_refused() {
-        let lines: String = (0..=MAX_ACCOUNTS)
-            .map(|i| format!("user{i} pw\n"))
-            .collect();
+        let most = natter_core::Capacity::default().accounts;
+        let lines: String = (0..=most).map(|i| format!("user{i} pw\n")).collect();
         assert_eq!(
             error_of(lines.as_bytes()),
             format!(
-                "{}: more than {MAX_ACCOUNTS} accounts, the most this build holds (see core/src/limits.rs)",
-                MAX_ACCOUNTS + 1
+                "{}: more than {most} accounts, the most --max-accounts allows",
+                most + 1
             )
         );
     }

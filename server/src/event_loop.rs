@@ -25,7 +25,6 @@ use std::time::{Duration, Instant as StdInstant};
 use natter_core::event::Event;
 use natter_core::framer::BadFrame;
 use natter_core::hub::Hub;
-use natter_core::limits::MAX_CONNECTIONS;
 use natter_core::protocol::{self, ByeReason, ClientFrame, ServerFrame};
 use natter_core::time::Instant;
 use polling::{Event as Readiness, Events, PollMode, Poller};
@@ -110,6 +109,7 @@ impl EventLoop {
         } = parts;
         listener.set_nonblocking(true)?;
         signals.set_nonblocking(true)?;
+        let conns = (0..hub.capacity().connections).map(|_| None).collect();
         let event_loop = EventLoop {
             hub,
             poller,
@@ -118,7 +118,7 @@ impl EventLoop {
             journal,
             listener: Some(listener),
             signals,
-            conns: (0..MAX_CONNECTIONS).map(|_| None).collect(),
+            conns,
             clock,
             leave_at: None,
             busy_poll,

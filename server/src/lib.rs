@@ -39,6 +39,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use natter_core::capacity::{CEILING, Capacity, CapacityError};
 use natter_core::hub::{Config as HubConfig, Hub};
 
 use crate::busy_poll::BusyPoll;
@@ -74,6 +75,8 @@ pub struct Config {
     pub signup: natter_core::signup::SignUp,
     /// The cost of new password hashes.
     pub hasher: Hasher,
+    /// How many accounts and connections it takes, and its store.
+    pub capacity: Capacity,
     /// Where the journal is kept; `None`: nothing survives a restart.
     pub data_dir: Option<PathBuf>,
     /// The smallest journal that is compacted, in bytes.
@@ -86,6 +89,7 @@ pub struct Config {
 /// Why the server could not start or had to stop.
 #[derive(Debug)]
 pub enum Error {
+    Capacity(CapacityError),
     Credentials(LoadError),
     Journal(journal::OpenError),
     Listen(String, io::Error),
@@ -96,6 +100,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Capacity(error) => write!(f, "{}", capacity_text(*error)),
             Error::Credentials(error) => error.fmt(f),
             Error::Journal(error) => error.fmt(f),
             Error::Listen(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
@@ -105,28 +110,15 @@ impl fmt::Display for Error {
     }
 }
 
-/// The hub, in a heap box. `Hub::new` builds it on the stack first (a
-/// 300 KiB frame, touched page by page), and the main thread's stack stays
-/// resident for the life of the server, so it runs on a thread of its own,
-/// whose stack goes back to the system when it ends.
-pub(crate) fn boxed_hub(config: HubConfig) -> Box<Hub> {
-    // Not inlined: its frame would be this function's, probed page by
-    // page on this stack whichever way the match below goes.
-    #[inline(never)]
-    fn build(config: HubConfig) -> Box<Hub> {
-        Box::new(Hub::new(config))
-    }
-    // Room for a debug build's frame (about two hubs) whatever
-    // RUST_MIN_STACK says; only what it touches is ever resident.
-    let thread = std::thread::Builder::new()
-        .name("hub-init".into())
-        .stack_size(4 << 20);
-    match thread.spawn(move || build(config)) {
-        Ok(thread) => thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        // No thread to spare: it costs resident memory, not correctness.
-        Err(_) => build(config),
+/// What is wrong with a capacity, as the flags set it.
+fn capacity_text(error: CapacityError) -> String {
+    match error {
+        CapacityError::Accounts => format!("--max-accounts must be 1 to {CEILING}"),
+        CapacityError::Connections => format!("--max-connections must be 1 to {CEILING}"),
+        CapacityError::StoreBytes => format!(
+            "--store-kib must be at least {} (one full mailbox and one sender's share)",
+            natter_core::limits::MAILBOX_BYTES.max(natter_core::limits::SENDER_BYTES) / 1024
+        ),
     }
 }
 
@@ -146,7 +138,8 @@ pub fn run(config: Config) -> Result<(), Error> {
     hub_config.per_address = config.per_address;
     hub_config.signup = config.signup;
     hub_config.journal = config.data_dir.is_some();
-    let mut hub = boxed_hub(hub_config);
+    config.capacity.check().map_err(Error::Capacity)?;
+    let mut hub = Box::new(Hub::with_capacity(hub_config, config.capacity));
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;
     debug!(

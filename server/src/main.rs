@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use natter_core::Capacity;
 use natter_server::accounts::{self, Action};
 use natter_server::password::{self, Hasher};
 
@@ -67,6 +68,17 @@ struct Args {
     /// open; 0: no limit
     #[arg(long, value_name = "N", default_value_t = natter_core::limits::SIGNUPS_PER_HOUR)]
     signups_per_hour: u8,
+    /// Accounts the server can hold: the credentials file's and new ones
+    #[arg(long, value_name = "N", default_value_t = natter_core::limits::DEFAULT_ACCOUNTS)]
+    max_accounts: usize,
+    /// Connections at once, logged in or at the login prompts (raise the
+    /// open-files limit to match)
+    #[arg(long, value_name = "N", default_value_t = natter_core::limits::DEFAULT_CONNECTIONS)]
+    max_connections: usize,
+    /// Room for messages waiting for their readers, all users together,
+    /// in KiB [default: 1 KiB per account and 4 KiB per connection]
+    #[arg(long, value_name = "KIB")]
+    store_kib: Option<usize>,
     /// Memory of each new password hash (argon2id), in KiB
     #[arg(long, value_name = "KIB", default_value_t = password::MEMORY_KIB)]
     hash_memory: u32,
@@ -187,6 +199,13 @@ fn main() -> ExitCode {
             SignUp::Closed => natter_core::signup::SignUp::Closed,
         },
         hasher,
+        capacity: {
+            let mut capacity = Capacity::new(args.max_accounts, args.max_connections);
+            if let Some(kib) = args.store_kib {
+                capacity.store_bytes = kib.saturating_mul(1024);
+            }
+            capacity
+        },
         data_dir,
         compact_at: args.compact_at * 1024,
         busy_poll: Duration::from_micros(args.busy_poll),

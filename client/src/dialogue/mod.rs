@@ -475,7 +475,7 @@ fn style_of(frame: &ServerFrame) -> Style {
         | ServerFrame::BadUsername { .. }
         | ServerFrame::BadPassword { .. }
         | ServerFrame::UsernameTaken { .. }
-        | ServerFrame::AccountsFull {}
+        | ServerFrame::AccountsFull { .. }
         | ServerFrame::AccountNotSaved {}
         | ServerFrame::SignUpClosed {}
         | ServerFrame::TooManySignUps {}

@@ -7,7 +7,7 @@
 use core::net::IpAddr;
 
 use super::Hub;
-use crate::limits::{MAX_CONNECTIONS, RESERVED_CONNECTIONS};
+use crate::limits::RESERVED_CONNECTIONS;
 use crate::protocol::{ByeReason, Prompt};
 use crate::session::{ConnId, Session};
 use crate::time::Instant;
@@ -35,7 +35,11 @@ impl Hub {
         }
         let config = &self.config;
         let mut session = Session::new(peer, now, config.timeout_ms, config.login_ms, config.rate);
-        session.reserved = unproven >= MAX_CONNECTIONS - RESERVED_CONNECTIONS;
+        session.reserved = unproven
+            >= self
+                .sessions
+                .capacity()
+                .saturating_sub(RESERVED_CONNECTIONS);
         let conn = self
             .sessions
             .insert(session)

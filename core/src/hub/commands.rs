@@ -1,6 +1,7 @@
 //! What a logged-in user can ask of the server (R10-R16).
 
 use super::{Hub, NotACommand};
+use crate::blacklist::BlacklistFull;
 use crate::credential::Name;
 use crate::protocol::{ClientFrame, Names, Refusal, ServerFrame, Text};
 use crate::session::ConnId;
@@ -99,16 +100,15 @@ impl Hub {
         if self.journal_failing() {
             return Some(Hub::not_kept());
         }
-        let online: heapless::Vec<UserId, { crate::limits::MAX_ACCOUNTS }> = self
-            .users
-            .online()
-            .map(|(user, _)| user)
-            .filter(|&user| user != sender)
-            .collect();
         let mut missed = false;
-        for recipient in online {
-            missed |= self.users.get(recipient).blacklist.contains(sender)
-                || self.deliver(sender, recipient, text, true).is_err();
+        for slot in 0..self.sessions.capacity() {
+            let Some((_, recipient)) = self.sessions.online_at(slot) else {
+                continue;
+            };
+            if recipient != sender {
+                missed |= self.users.get(recipient).blacklist.contains(sender)
+                    || self.deliver(sender, recipient, text, true).is_err();
+            }
         }
         missed.then(|| refused(Refusal::NotDeliveredToSome))
     }
@@ -179,15 +179,17 @@ impl Hub {
         if target_id == user {
             return refused(Refusal::BlockSelf);
         }
-        if self.users.get_mut(user).blacklist.insert(target_id) {
-            self.blacklist_changed(user);
-            ServerFrame::UserBlocked {
-                user: target.clone(),
+        match self.users.get_mut(user).blacklist.insert(target_id) {
+            Ok(true) => {
+                self.blacklist_changed(user);
+                ServerFrame::UserBlocked {
+                    user: target.clone(),
+                }
             }
-        } else {
-            refused(Refusal::AlreadyBlocked {
+            Ok(false) => refused(Refusal::AlreadyBlocked {
                 user: target.clone(),
-            })
+            }),
+            Err(BlacklistFull) => refused(Refusal::BlacklistFull),
         }
     }
 

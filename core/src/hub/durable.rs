@@ -18,28 +18,29 @@
 //! socket before it is on disk.
 
 use super::Hub;
+use crate::journal::Blocked;
 use crate::journal::Change;
-use crate::limits::{CLOSING_MS, JOURNAL_GATHER_MS, MAX_CONNECTIONS};
+use crate::limits::{CLOSING_MS, JOURNAL_GATHER_MS};
 use crate::output::Next;
-use crate::protocol::{self, ByeReason, Names, Refusal, ServerFrame};
-use crate::session::{ConnId, Phase, Session};
+use crate::protocol::{self, ByeReason, Refusal, ServerFrame};
+use crate::session::{Phase, Session};
 use crate::store::RestoreError;
+use crate::table::{Ring, Table};
 use crate::time::Instant;
-use crate::user::UserId;
+use crate::user::{Unsaved, UserId};
 
 /// What changed since the shell last took the changes.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Dirty {
     /// `Change::Ids` is due: the start of a compaction.
     ids: bool,
     /// Letters up to this id were handed out (or read before their turn).
     letters: u64,
-    /// Users whose read mark changed, by account bit.
-    read: u32,
-    /// Users whose blacklist changed.
-    blacklist: u32,
-    /// Users who were blocked for wrong passwords (R8).
-    blocked: u32,
+    /// Users whose read mark changed (`Unsaved::READ`), each once.
+    read: Ring<UserId>,
+    /// Users whose blacklist changed or who were blocked for wrong
+    /// passwords (R8) (`Unsaved::BLACKLIST`, `Unsaved::BLOCKED`), each once.
+    others: Ring<UserId>,
     /// The last write failed (a full disk): letters are refused until a
     /// write succeeds.
     failing: bool,
@@ -76,8 +77,22 @@ pub enum ReplayError {
     NoRoom,
 }
 
-fn bit(user: UserId) -> u32 {
-    1 << user.index()
+impl Dirty {
+    /// Nothing changed yet, for as many users as each table has rows.
+    pub(super) fn new(read: Table<UserId>, others: Table<UserId>) -> Dirty {
+        Dirty {
+            ids: false,
+            letters: 0,
+            read: Ring::new(read),
+            others: Ring::new(others),
+            failing: false,
+            batch: 0,
+            synced: 0,
+            settled: 0,
+            since: None,
+            urgent: false,
+        }
+    }
 }
 
 impl Hub {
@@ -104,11 +119,9 @@ impl Hub {
         // Read marks before letters: what was read this turn may have made
         // the room a letter of this turn took, and a replay must find it.
         // (A mark only covers letters sent already, so older ones.)
-        let users = self.users.len();
-        let first = |set: u32| (0..users).find(|&i| set & (1 << i) != 0);
-        if let Some(i) = first(self.dirty.read) {
-            self.dirty.read &= !(1 << i);
-            let user = self.users.get(UserId::from_index(i));
+        if let Some(id) = self.dirty.read.pop_front() {
+            let user = self.users.get_mut(id);
+            user.unsaved.remove(Unsaved::READ);
             return Some(Change::Read {
                 user: user.name.clone(),
                 id: user.read,
@@ -117,27 +130,28 @@ impl Hub {
         if let Some(change) = self.next_letter() {
             return Some(change);
         }
-        if let Some(i) = first(self.dirty.blacklist) {
-            self.dirty.blacklist &= !(1 << i);
-            let list = self.users.get(UserId::from_index(i)).blacklist;
-            let blocked: Names = self
-                .users
+        let id = self.dirty.others.front()?;
+        let user = self.users.get_mut(id);
+        let change = if user.unsaved.contains(Unsaved::BLACKLIST) {
+            user.unsaved.remove(Unsaved::BLACKLIST);
+            let list = &self.users.get(id).blacklist;
+            let blocked: Blocked = list
                 .iter()
-                .filter(|&(other, _)| list.contains(other))
-                .map(|(_, other)| other.name.clone())
+                .map(|other| self.users.get(other).name.clone())
                 .collect();
-            let user = self.users.get(UserId::from_index(i)).name.clone();
-            return Some(Change::Blacklist { user, blocked });
-        }
-        if let Some(i) = first(self.dirty.blocked) {
-            self.dirty.blocked &= !(1 << i);
-            let user = self.users.get(UserId::from_index(i));
-            return Some(Change::Blocked {
+            let user = self.users.get(id).name.clone();
+            Change::Blacklist { user, blocked }
+        } else {
+            user.unsaved.remove(Unsaved::BLOCKED);
+            Change::Blocked {
                 user: user.name.clone(),
                 until: user.attempts.blocked_until().map_or(0, Instant::millis),
-            });
+            }
+        };
+        if !self.users.get(id).unsaved.intersects(Unsaved::OTHERS) {
+            self.dirty.others.pop_front();
         }
-        None
+        Some(change)
     }
 
     /// The oldest letter above the cursor, in any mailbox.
@@ -193,7 +207,8 @@ impl Hub {
     pub fn has_changes(&self) -> bool {
         let dirty = &self.dirty;
         dirty.ids
-            || dirty.read | dirty.blacklist | dirty.blocked != 0
+            || !dirty.read.is_empty()
+            || !dirty.others.is_empty()
             || dirty.letters < self.store.latest()
     }
 
@@ -253,17 +268,16 @@ impl Hub {
     fn settled(&mut self, batch: u64) {
         self.dirty.settled = self.dirty.settled.max(batch);
         let (synced, settled) = (self.dirty.synced, self.dirty.settled);
-        let due: heapless::Vec<ConnId, MAX_CONNECTIONS> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| {
-                s.output.unaccepted.due(synced).is_some()
-                    || matches!(s.output.next(), Some(Next::Barrier(b)) if b <= settled)
-            })
-            .map(|(conn, _)| conn)
-            .collect();
         let deadline = self.now.after(CLOSING_MS);
-        for conn in due {
+        for slot in 0..self.sessions.capacity() {
+            let Some((conn, session)) = self.sessions.at(slot) else {
+                continue;
+            };
+            let due = session.output.unaccepted.due(synced).is_some()
+                || matches!(session.output.next(), Some(Next::Barrier(b)) if b <= settled);
+            if !due {
+                continue;
+            }
             if let Some(session) = self.sessions.get_mut(conn)
                 && session.phase == Phase::Closing
             {
@@ -304,23 +318,41 @@ impl Hub {
     /// journal holds.
     pub fn journal_all(&mut self) {
         let now = self.now;
-        let set = |keep: &dyn Fn(&crate::user::User) -> bool| {
-            self.users
-                .iter()
-                .filter(|(_, user)| keep(user))
-                .fold(0, |set, (id, _)| set | bit(id))
-        };
+        self.dirty.ids = true;
+        self.dirty.letters = 0;
+        // Read marks need no record of their own: the letters they cover
+        // are gone from the store, so are not written.
+        while let Some(id) = self.dirty.read.pop_front() {
+            self.users.get_mut(id).unsaved.remove(Unsaved::READ);
+        }
         // A new hub starts with no one blocked: only what differs is told.
-        let blacklist = set(&|u| u.blacklist != crate::blacklist::Blacklist::default());
-        let blocked = set(&|u| u.attempts.is_blocked(now));
-        self.dirty = Dirty {
-            ids: true,
-            letters: 0,
-            read: 0,
-            blacklist,
-            blocked,
-            ..self.dirty
-        };
+        for index in 0..self.users.len() {
+            let id = UserId::from_index(index);
+            let user = self.users.get(id);
+            let mut unsaved = Unsaved::default();
+            if !user.blacklist.is_empty() {
+                unsaved.insert(Unsaved::BLACKLIST);
+            }
+            if user.attempts.is_blocked(now) {
+                unsaved.insert(Unsaved::BLOCKED);
+            }
+            self.mark_unsaved(id, unsaved);
+        }
+    }
+
+    /// `unsaved` of `user` is to be written, in its queue.
+    fn mark_unsaved(&mut self, id: UserId, unsaved: Unsaved) {
+        let user = self.users.get_mut(id);
+        let before = user.unsaved;
+        user.unsaved.insert(unsaved);
+        // Each user is in a queue at most once, so the queues, as long as
+        // the account table, never overflow.
+        if unsaved.contains(Unsaved::READ) && !before.contains(Unsaved::READ) {
+            let _ = self.dirty.read.push_back(id);
+        }
+        if unsaved.intersects(Unsaved::OTHERS) && !before.intersects(Unsaved::OTHERS) {
+            let _ = self.dirty.others.push_back(id);
+        }
     }
 
     /// Whether letters are refused because the journal cannot be written.
@@ -330,17 +362,17 @@ impl Hub {
 
     /// `user`'s read mark, blacklist or block changed.
     pub(super) fn read_changed(&mut self, user: UserId) {
-        self.dirty.read |= bit(user);
+        self.mark_unsaved(user, Unsaved::READ);
         self.changed(false);
     }
 
     pub(super) fn blacklist_changed(&mut self, user: UserId) {
-        self.dirty.blacklist |= bit(user);
+        self.mark_unsaved(user, Unsaved::BLACKLIST);
         self.changed(false);
     }
 
     pub(super) fn block_changed(&mut self, user: UserId) {
-        self.dirty.blocked |= bit(user);
+        self.mark_unsaved(user, Unsaved::BLOCKED);
         self.changed(false);
     }
 
@@ -392,7 +424,8 @@ impl Hub {
                 let user = find(self, &user)?;
                 let mut list = crate::blacklist::Blacklist::default();
                 for other in blocked.iter().filter_map(|n| self.users.find(n)) {
-                    list.insert(other);
+                    // No more than a blacklist holds were written.
+                    let _ = list.insert(other);
                 }
                 self.users.get_mut(user).blacklist = list;
             }

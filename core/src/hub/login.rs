@@ -5,7 +5,6 @@ use crate::credential::{self, Name, Password, Secret};
 use core::net::IpAddr;
 
 use crate::event::{Checked, Event, StoreFailed};
-use crate::limits::MAX_ACCOUNTS;
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
 use crate::session::{ConnId, Phase};
 use crate::signup::SignUp;
@@ -16,11 +15,11 @@ use crate::user::{AccountsFull, Failure, UserId};
 /// Slow work handed to the shell (`Hub::poll_event`), kept until it is
 /// answered even if its connection goes meanwhile.
 #[derive(Clone, Debug)]
-pub(super) struct Job {
-    pub conn: ConnId,
+pub struct Job {
+    pub(super) conn: ConnId,
     /// The connection's address: a wrong password counts against it.
-    pub peer: IpAddr,
-    pub work: Work,
+    pub(super) peer: IpAddr,
+    pub(super) work: Work,
 }
 
 #[derive(Clone, Debug)]
@@ -60,7 +59,7 @@ impl Hub {
                     self.send(conn, &ServerFrame::UsernameTaken { user: name });
                     self.ask(conn, Prompt::Username);
                 } else if self.accounts_full() {
-                    self.send(conn, &ServerFrame::AccountsFull {});
+                    self.send(conn, &self.accounts_full_frame());
                     self.ask(conn, Prompt::Username);
                 } else {
                     self.set_phase(conn, Phase::NewPassword(name), Prompt::NewPassword);
@@ -230,7 +229,7 @@ impl Hub {
         let refusal = if self.users.find(&name).is_some() || self.being_saved(&name) {
             ServerFrame::UsernameTaken { user: name }
         } else if self.accounts_full() {
-            ServerFrame::AccountsFull {}
+            self.accounts_full_frame()
         } else if self.too_many_signups(conn) {
             // Counted when the account is asked for, not when it is saved,
             // so many connections at once from one address cannot pass.
@@ -273,7 +272,7 @@ impl Hub {
                 .users
                 .push(name, secret)
                 // Reserved while saving; kept total rather than trusted.
-                .map_err(|AccountsFull| ServerFrame::AccountsFull {}),
+                .map_err(|AccountsFull| self.accounts_full_frame()),
         };
         if let Ok(user) = account {
             self.store.set_newcomer(user, true);
@@ -304,12 +303,11 @@ impl Hub {
     /// The job of `conn` whose work is `kind`, no longer waited for:
     /// `conn` is read again.
     fn take_job(&mut self, conn: ConnId, kind: fn(&Work) -> bool) -> Option<Job> {
-        let index = self
+        let job = self
             .jobs
-            .iter()
-            .position(|job| job.conn == conn && kind(&job.work))?;
+            .remove_first(|job| job.conn == conn && kind(&job.work))?;
         self.resume(conn, |stall| stall == Stall::Answer);
-        Some(self.jobs.swap_remove(index))
+        Some(job)
     }
 
     /// Accounts being made: by the shell (jobs, even if their connection
@@ -334,8 +332,15 @@ impl Hub {
     }
 
     /// No room for one more account, counting those being made.
+    /// The refusal when there is no room for another account.
+    fn accounts_full_frame(&self) -> ServerFrame {
+        ServerFrame::AccountsFull {
+            most: self.users.capacity() as u32,
+        }
+    }
+
     fn accounts_full(&self) -> bool {
-        self.users.len() + self.pending_saves().count() >= MAX_ACCOUNTS
+        self.users.len() + self.pending_saves().count() >= self.users.capacity()
     }
 
     /// Whether `conn`'s address made as many accounts this hour as it may,

@@ -104,12 +104,9 @@ impl Hub {
         port: Option<u16>,
     ) -> Result<(), NotAsked> {
         let asker = self.users.find(from).ok_or(NotAsked)?;
-        let at = self
-            .introductions
-            .iter()
-            .position(|i| i.from == asker && i.to == user)
+        self.introductions
+            .remove_first(|i| i.from == asker && i.to == user)
             .ok_or(NotAsked)?;
-        self.introductions.swap_remove(at);
         let Some(asker_conn) = self.users.get(asker).online else {
             // Withdrawn on logout already; nothing to introduce.
             return Ok(());
@@ -167,17 +164,15 @@ impl Hub {
     pub(super) fn withdraw_private(&mut self, conn: ConnId, user: UserId, target: &Name) {
         let found = self.users.find(target).and_then(|to| {
             self.introductions
-                .iter()
-                .position(|i| i.from == user && i.to == to)
+                .remove_first(|i| i.from == user && i.to == to)
         });
-        let Some(at) = found else {
+        let Some(intro) = found else {
             let refusal = Refusal::NoRequest {
                 user: target.clone(),
             };
             self.send(conn, &ServerFrame::Refused { refusal });
             return;
         };
-        let intro = self.introductions.swap_remove(at);
         let name = self.users.get(user).name.clone();
         if let Some(target_conn) = self.users.get(intro.to).online {
             self.send(target_conn, &ServerFrame::PrivateWithdrawn { user: name });
@@ -188,8 +183,7 @@ impl Hub {
 
     /// Voids the requests left unanswered for too long, telling both sides.
     pub(super) fn expire_introductions(&mut self, now: Instant) {
-        while let Some(at) = self.introductions.iter().position(|i| i.expires <= now) {
-            let intro = self.introductions.swap_remove(at);
+        while let Some(intro) = self.introductions.remove_first(|i| i.expires <= now) {
             let (from, to) = (self.users.get(intro.from), self.users.get(intro.to));
             let expired = ServerFrame::PrivateExpired {
                 user: from.name.clone(),
@@ -211,12 +205,10 @@ impl Hub {
 
     /// `user` left: their pending requests and questions are void.
     pub(super) fn cancel_introductions(&mut self, user: UserId) {
-        while let Some(at) = self
+        while let Some(intro) = self
             .introductions
-            .iter()
-            .position(|i| i.from == user || i.to == user)
+            .remove_first(|i| i.from == user || i.to == user)
         {
-            let intro = self.introductions.swap_remove(at);
             let name = self.users.get(user).name.clone();
             let (other, frame) = if intro.from == user {
                 (intro.to, ServerFrame::PrivateWithdrawn { user: name })

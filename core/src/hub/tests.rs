@@ -10,7 +10,9 @@ use std::{format, vec};
 use super::{AddAccountError, Config, Hub};
 use crate::credential::{CredentialProblem, Secret};
 use crate::event::{Checked, StoreFailed};
-use crate::limits::{MAX_ACCOUNTS, MAX_BAD_FRAMES, MAX_CONNECTIONS, NAME_MAX, PASSWORD_MAX};
+use crate::limits::{
+    DEFAULT_ACCOUNTS, DEFAULT_CONNECTIONS, MAX_BAD_FRAMES, NAME_MAX, PASSWORD_MAX,
+};
 use crate::protocol::{ByeReason, ClientFrame, FrameError, Prompt, ServerFrame};
 use crate::session::ConnId;
 use crate::text::WELCOME;
@@ -647,24 +649,24 @@ fn r6_an_account_that_cannot_be_stored_is_not_created() {
 fn r26_a_full_account_table_refuses_new_names_not_old_ones() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    for i in hub.accounts()..MAX_ACCOUNTS {
+    for i in hub.accounts()..DEFAULT_ACCOUNTS {
         hub.add_account(&format!("clone{i}"), "pass").unwrap();
     }
-    assert_eq!(hub.accounts(), MAX_ACCOUNTS);
+    assert_eq!(hub.accounts(), DEFAULT_ACCOUNTS);
     let conn = world.connect(&mut hub, START, PEER).unwrap();
     world.receive(&mut hub, conn, username("jaba"), START);
     assert_eq!(
         world.take(conn),
         [
             ask(Prompt::Username),
-            ServerFrame::AccountsFull {},
+            ServerFrame::AccountsFull { most: 32 },
             ask(Prompt::Username)
         ]
     );
     assert_eq!(
-        ServerFrame::AccountsFull {}.to_string(),
+        ServerFrame::AccountsFull { most: 32 }.to_string(),
         format!(
-            "Error. No room for new accounts (at most {MAX_ACCOUNTS}). Please log in with an existing account"
+            "Error. No room for new accounts (at most {DEFAULT_ACCOUNTS}). Please log in with an existing account"
         )
     );
     assert_eq!(world.stored(), []);
@@ -682,7 +684,7 @@ fn r26_a_full_account_table_refuses_new_names_not_old_ones() {
 fn r26_the_last_free_account_goes_to_whoever_sends_a_password_first() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    for i in hub.accounts()..MAX_ACCOUNTS - 1 {
+    for i in hub.accounts()..DEFAULT_ACCOUNTS - 1 {
         hub.add_account(&format!("clone{i}"), "pass").unwrap();
     }
     let anakin = at_new_password_prompt(&mut hub, &mut world, "anakin", START);
@@ -692,10 +694,13 @@ fn r26_the_last_free_account_goes_to_whoever_sends_a_password_first() {
     world.receive(&mut hub, anakin, password("tatooine"), START);
     assert_eq!(
         world.take(anakin),
-        [ServerFrame::AccountsFull {}, ask(Prompt::Username)]
+        [
+            ServerFrame::AccountsFull { most: 32 },
+            ask(Prompt::Username)
+        ]
     );
     assert_eq!(world.stored(), [("padme".into(), "naboo".into())]);
-    assert_eq!(hub.accounts(), MAX_ACCOUNTS);
+    assert_eq!(hub.accounts(), DEFAULT_ACCOUNTS);
     assert!(!world.is_closed(anakin));
     assert_at_username_prompt(&mut hub, &mut world, anakin, START);
 }
@@ -1356,11 +1361,11 @@ fn r25_a_good_frame_resets_the_bad_frame_count() {
 fn r26_connections_beyond_the_limit_are_refused_until_one_leaves() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
-    let conns: Vec<ConnId> = (0..MAX_CONNECTIONS)
+    let conns: Vec<ConnId> = (0..DEFAULT_CONNECTIONS)
         .map(|_| world.connect(&mut hub, START, PEER).unwrap())
         .collect();
     for (i, conn) in conns.iter().enumerate() {
-        assert!(conn.slot() < MAX_CONNECTIONS);
+        assert!(conn.slot() < DEFAULT_CONNECTIONS);
         assert!(!conns[..i].contains(conn), "{conn:?} handed out twice");
         assert_eq!(world.take(*conn), [ask(Prompt::Username)]);
     }
@@ -1624,21 +1629,23 @@ fn r3_add_account_refuses_what_cannot_be_an_account() {
 fn r3_add_account_fills_the_table_then_refuses() {
     let mut hub = hub();
     assert_eq!(hub.accounts(), 0);
-    for i in 0..MAX_ACCOUNTS {
+    for i in 0..DEFAULT_ACCOUNTS {
         let id = hub.add_account(&format!("user{i}"), "pass").unwrap();
         assert_eq!(id.index(), i);
     }
-    assert_eq!(hub.accounts(), MAX_ACCOUNTS);
+    assert_eq!(hub.accounts(), DEFAULT_ACCOUNTS);
     assert_eq!(
         hub.add_account("jaba", "longtongue"),
-        Err(AddAccountError::Full)
+        Err(AddAccountError::Full {
+            most: DEFAULT_ACCOUNTS
+        })
     );
     // A duplicate is reported as such even when full.
     assert_eq!(
         hub.add_account("user0", "pass"),
         Err(AddAccountError::Duplicate)
     );
-    assert_eq!(hub.accounts(), MAX_ACCOUNTS);
+    assert_eq!(hub.accounts(), DEFAULT_ACCOUNTS);
     let mut world = World::default();
     login(&mut hub, &mut world, "user31", "pass", START);
 }
@@ -2008,7 +2015,7 @@ fn one_address_signing_up_on_many_connections_at_once_gets_its_quota() {
 
 #[test]
 fn checks_beyond_the_jobs_table_wait_for_an_answer() {
-    use crate::limits::MAX_JOBS;
+    use crate::limits::DEFAULT_CONNECTIONS as MAX_JOBS;
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let mut gone = Vec::new();

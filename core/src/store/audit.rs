@@ -4,36 +4,38 @@
 
 use std::format;
 use std::string::String;
+use std::vec;
 
-use super::{CHUNKS, KEPT, NIL, Store};
-use crate::limits::MAX_ACCOUNTS;
+use super::{FLAGS, KEPT, Link, NIL, SENDER, Store, at, le};
 
 impl Store {
     /// Every chunk accounted for; the first inconsistency found, if any.
     pub fn audit(&self) -> Result<(), String> {
         // Who holds each chunk: 0 free, 1 + mailbox index otherwise.
-        let mut owner = [u16::MAX; CHUNKS];
-        let mut claim = |chunk: u16, by: u16| -> Result<(), String> {
+        let chunk_count = self.capacity();
+        let mut owner = vec![usize::MAX; chunk_count];
+        let mut claim = |chunk: Link, by: usize| -> Result<(), String> {
             let slot = owner
-                .get_mut(usize::from(chunk))
+                .get_mut(at(chunk))
                 .ok_or_else(|| format!("link to chunk {chunk}, past the arena"))?;
-            if *slot != u16::MAX {
+            if *slot != usize::MAX {
                 return Err(format!("chunk {chunk} is held twice ({} and {by})", *slot));
             }
             *slot = by;
             Ok(())
         };
         let mut free = 0;
-        let mut at = self.free;
-        while at != NIL {
-            claim(at, 0)?;
+        let mut next = self.free;
+        while next != NIL {
+            claim(next, 0)?;
             free += 1;
-            at = self.links[usize::from(at)];
+            next = self.links[at(next)];
         }
         if free != self.free_chunks {
             return Err(format!("{free} chunks free, counted {}", self.free_chunks));
         }
-        let mut kept = [0u16; MAX_ACCOUNTS];
+        let mut kept = vec![0u16; self.boxes.len()];
+        let mut newcomer_chunks = 0;
         for (to, mailbox) in self.boxes.iter().enumerate() {
             let (mut letters, mut chunks, mut last_id, mut last) = (0, 0, 0, NIL);
             let mut head = mailbox.first;
@@ -45,13 +47,13 @@ impl Store {
                 let mut size = 0;
                 let mut chunk = head;
                 while chunk != NIL {
-                    claim(chunk, 1 + to as u16)?;
+                    claim(chunk, 1 + to)?;
                     size += 1;
-                    chunk = self.links[usize::from(chunk)];
+                    chunk = self.links[at(chunk)];
                 }
-                let flags = self.chunks[usize::from(head)][21];
-                if flags & KEPT != 0 {
-                    let sender = usize::from(self.chunks[usize::from(head)][22]);
+                let header = &self.chunks[at(head)];
+                if header[FLAGS] & KEPT != 0 {
+                    let sender = usize::from(u16::from_le_bytes(le(&header[SENDER..])));
                     let share = kept
                         .get_mut(sender)
                         .ok_or_else(|| format!("letter {id} from sender {sender}"))?;
@@ -63,6 +65,9 @@ impl Store {
                 last = head;
                 head = self.next_letter(head);
             }
+            if mailbox.newcomer {
+                newcomer_chunks += usize::from(chunks);
+            }
             if (letters, chunks, last) != (mailbox.letters, mailbox.chunks, mailbox.last) {
                 return Err(format!(
                     "mailbox {to}: {letters} letters in {chunks} chunks, counted {} in {}",
@@ -72,17 +77,30 @@ impl Store {
         }
         // Each chunk claimed at most once: all claimed if as many as there
         // are.
-        let claimed = usize::from(free)
+        let claimed = free
             + self
                 .boxes
                 .iter()
                 .map(|b| usize::from(b.chunks))
                 .sum::<usize>();
-        if claimed != CHUNKS {
-            return Err(format!("{claimed} chunks free or in letters, of {CHUNKS}"));
+        if claimed != chunk_count {
+            return Err(format!(
+                "{claimed} chunks free or in letters, of {chunk_count}"
+            ));
         }
-        if kept != self.kept_by {
-            return Err(format!("kept shares {kept:?}, counted {:?}", self.kept_by));
+        for (user, (&kept, mailbox)) in kept.iter().zip(self.boxes.iter()).enumerate() {
+            if kept != mailbox.kept {
+                return Err(format!(
+                    "user {user} keeps {kept} chunks, counted {}",
+                    mailbox.kept
+                ));
+            }
+        }
+        if newcomer_chunks != self.newcomer_chunks {
+            return Err(format!(
+                "newcomers' letters take {newcomer_chunks} chunks, counted {}",
+                self.newcomer_chunks
+            ));
         }
         Ok(())
     }

@@ -13,8 +13,8 @@ use crate::hub::tests::{
 };
 use crate::hub::{Config, Hub};
 use crate::limits::{
-    ADDRESS_BLOCK_MS, ADDRESS_FAILURES, FREE_FAILURES, IDLE_WARNING_MS, LOGIN_MS, MAX_CONNECTIONS,
-    PROMPTS_PER_ADDRESS, RESERVED_CONNECTIONS, SIGNUPS_PER_HOUR,
+    ADDRESS_BLOCK_MS, ADDRESS_FAILURES, DEFAULT_CONNECTIONS, FREE_FAILURES, IDLE_WARNING_MS,
+    LOGIN_MS, PROMPTS_PER_ADDRESS, RESERVED_CONNECTIONS, SIGNUPS_PER_HOUR,
 };
 use crate::protocol::{ByeReason, Prompt, ServerFrame};
 use crate::session::ConnId;
@@ -73,7 +73,7 @@ fn no_cap_per_address_when_it_is_zero() {
         per_address: 0,
         ..Config::new(BLOCK_MS, TIMEOUT_MS)
     });
-    for _ in 0..MAX_CONNECTIONS {
+    for _ in 0..DEFAULT_CONNECTIONS {
         assert!(world_connect(&mut hub, PEER).is_ok());
     }
 }
@@ -140,7 +140,7 @@ fn strangers_filling_the_open_slots_cannot_keep_a_known_user_out() {
     let mut hub = hub();
     let mut world = World::default();
     // Strangers from many addresses take every slot that is not reserved.
-    let open = MAX_CONNECTIONS - RESERVED_CONNECTIONS;
+    let open = DEFAULT_CONNECTIONS - RESERVED_CONNECTIONS;
     for n in 0..open {
         let conn = world.connect(&mut hub, START, address(n as u8)).unwrap();
         world.receive(&mut hub, conn, username(&std::format!("new{n}")), START);
@@ -175,7 +175,7 @@ fn strangers_filling_the_open_slots_cannot_keep_a_known_user_out() {
 fn a_reserved_slot_is_for_logging_in_only_while_the_open_ones_are_taken() {
     let mut hub = hub();
     let mut world = World::default();
-    let open = MAX_CONNECTIONS - RESERVED_CONNECTIONS;
+    let open = DEFAULT_CONNECTIONS - RESERVED_CONNECTIONS;
     let strangers: Vec<ConnId> = (0..open)
         .map(|n| world.connect(&mut hub, START, address(n as u8)).unwrap())
         .collect();

@@ -8,6 +8,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 use std::{format, slice};
 
+use crate::capacity::Capacity;
 use crate::command::{self, CommandError};
 use crate::hub::tests::{
     BLOCK_MS, Event, PEER, SAMPLE_ACCOUNTS, START, TIMEOUT_MS, World, ask, at_password_prompt, bye,
@@ -16,12 +17,15 @@ use crate::hub::tests::{
 };
 use crate::hub::{Config, Hub};
 use crate::limits::{
-    CHUNK_BYTES, MAILBOX_BYTES, MAX_BAD_FRAMES, NEWCOMER_BYTES, PRIVATE_ANSWER_MS, SENDER_BYTES,
-    STORE_BYTES,
+    CHUNK_BYTES, DEFAULT_ACCOUNTS, DEFAULT_CONNECTIONS, MAILBOX_BYTES, MAX_BAD_FRAMES,
+    NEWCOMER_BYTES, PRIVATE_ANSWER_MS, SENDER_BYTES,
 };
 
 /// Short messages (a chunk each) that fill one mailbox.
 const MAILBOX_DEPTH: usize = MAILBOX_BYTES / CHUNK_BYTES;
+
+/// The store's bytes at the default capacity.
+const STORE_BYTES: usize = Capacity::new(DEFAULT_ACCOUNTS, DEFAULT_CONNECTIONS).store_bytes;
 
 /// Short messages that fill the store.
 const MAX_LETTERS: usize = STORE_BYTES / CHUNK_BYTES;

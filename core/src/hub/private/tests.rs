@@ -17,7 +17,7 @@ use crate::hub::tests::{
     hub_with_sample_accounts, logged_in, logged_out, login, login_sample, ms, name, password,
     password_of, username,
 };
-use crate::limits::{MAX_BAD_FRAMES, MAX_CONNECTIONS};
+use crate::limits::{DEFAULT_CONNECTIONS, MAX_BAD_FRAMES};
 use crate::protocol::{
     ByeReason, ClientFrame, FrameError, Host, Prompt, Refusal, Secret, ServerFrame,
 };
@@ -1268,10 +1268,12 @@ fn r24_relayed_commands_work_while_a_request_is_pending_and_after() {
 fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
     // Introductions hold one entry per asked user. An asker cannot be being
     // asked, so with n users online at most n - 1 are asked at once; the
-    // table holds MAX_CONNECTIONS entries, so it never overflows.
+    // table holds DEFAULT_CONNECTIONS entries, so it never overflows.
     let mut hub = hub();
     let mut world = World::default();
-    let names: Vec<String> = (0..MAX_CONNECTIONS).map(|i| format!("user{i}")).collect();
+    let names: Vec<String> = (0..DEFAULT_CONNECTIONS)
+        .map(|i| format!("user{i}"))
+        .collect();
     for user in &names {
         hub.add_account(user, "secret").unwrap();
     }
@@ -1286,7 +1288,7 @@ fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
     world.events.clear();
     let at = |i: usize| (conns[i], names[i].as_str());
     // A chain, built from its far end: user i asks user i + 1.
-    for i in (0..MAX_CONNECTIONS - 1).rev() {
+    for i in (0..DEFAULT_CONNECTIONS - 1).rev() {
         request(&mut hub, &mut world, at(i), at(i + 1), START);
     }
     // Everyone is now asked but user0, who may still not ask anyone asked.
@@ -1302,7 +1304,7 @@ fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
     }
     assert_quiet(&world, "no more questions");
     // Every request is answered, each with its own secret.
-    for i in 0..MAX_CONNECTIONS - 1 {
+    for i in 0..DEFAULT_CONNECTIONS - 1 {
         let n = u8::try_from(i + 1).unwrap();
         world.receive(&mut hub, conns[i + 1], accept(&names[i], 2000), START);
         assert_eq!(world.take(conns[i + 1]), [expect(&names[i], n)], "{i}");
@@ -1314,10 +1316,10 @@ fn r26_every_online_user_but_one_can_be_waiting_for_an_answer_at_once() {
     }
     assert_quiet(&world, "chain answered");
     // Then a star: user0 asks everyone else at once.
-    for i in 1..MAX_CONNECTIONS {
+    for i in 1..DEFAULT_CONNECTIONS {
         request(&mut hub, &mut world, at(0), at(i), START);
     }
-    for i in 1..MAX_CONNECTIONS {
+    for i in 1..DEFAULT_CONNECTIONS {
         world.receive(&mut hub, conns[i], decline(&names[0]), START);
         assert_eq!(
             world.take(conns[0]),
