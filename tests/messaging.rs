@@ -21,10 +21,9 @@ const CHUNK_BYTES: usize = 64;
 const MAILBOX_FULL: &str = "Error. luke's mailbox is full; message not stored\n";
 
 /// The chunks a message from `from` takes in the store (core/src/store.rs):
-/// a 22-byte header, the sender's name and the text.
+/// a 26-byte header, the sender's name and the text.
 fn chunks(from: &str, text: &str) -> usize {
-    // core/src/store.rs: a 23-byte header, the sender's name, the text.
-    (23 + from.len() + text.len()).div_ceil(CHUNK_BYTES)
+    (26 + from.len() + text.len()).div_ceil(CHUNK_BYTES)
 }
 
 /// Texts from `from` that fill a mailbox to its last chunk: as many of the
@@ -469,7 +468,7 @@ fn r26_a_full_mailbox_refuses_with_an_error_and_loses_nothing() {
 
 #[test]
 fn r26_a_full_message_store_refuses_with_an_error_and_frees_up_when_read() {
-    // STORE_BYTES (core/src/limits.rs) = 128 KiB = 8 offline users' full
+    // The default store (core/src/capacity.rs) = 128 KiB = 8 offline users' full
     // mailboxes, and SENDER_BYTES = 32 KiB, two of them: it takes four
     // senders. r2d2 and leia send first, then go offline to be written to.
     let server = Server::start(60, 120);
@@ -765,7 +764,7 @@ fn a_flooding_connection_holds_up_nobody() {
     // luke was slowed, not dropped: the server still answers him.
     let mut check = server.raw_login("leia", "$blasterpistol$");
     check.send(&ClientFrame::WhoElse {});
-    let ServerFrame::Users { users } =
+    let ServerFrame::Users { users, .. } =
         check.frame_where(|f| matches!(f, ServerFrame::Users { .. }))
     else {
         unreachable!()

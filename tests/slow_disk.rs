@@ -46,7 +46,7 @@ fn people_online_chat_while_the_disk_syncs() {
     hans.send(&ClientFrame::WhoElse {});
     let users = next(&mut hans);
     assert!(
-        matches!(&users, ServerFrame::Users { users } if users.len() == 1),
+        matches!(&users, ServerFrame::Users { users, .. } if users.len() == 1),
         "{users:?}"
     );
     let luke = server.raw_login("luke", "light==saber");

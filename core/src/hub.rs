@@ -538,6 +538,23 @@ impl Hub {
         self.queued(conn, queued)
     }
 
+    /// Queues the answer to `whoelse` (`since` = None) or `whoelsesince`
+    /// for `conn`, written as the shell takes it (`transmit.rs`); returns
+    /// whether it was queued (as [`Hub::send`]).
+    fn send_listing(&mut self, conn: ConnId, since: Option<Instant>) -> bool {
+        if self.sessions.is_unread(conn) {
+            return false;
+        }
+        let Some(session) = self.sessions.get_mut(conn) else {
+            return false;
+        };
+        if session.phase == Phase::Closing {
+            return false;
+        }
+        let queued = session.output.push_listing(since).is_ok();
+        self.queued(conn, queued)
+    }
+
     /// After a push to `conn`'s ring: ready if it took it, or to be
     /// dropped at the end of the call if it overflowed.
     fn queued(&mut self, conn: ConnId, queued: bool) -> bool {

@@ -65,6 +65,10 @@ pub const SIGNUP_ADDRESSES: usize = 16;
 /// default size has others.
 pub const BLACKLIST_MAX: usize = DEFAULT_ACCOUNTS;
 
+/// Names in one `Users` frame: a longer answer to `whoelse` comes in
+/// pages (`output.rs`).
+pub const NAMES_PER_FRAME: usize = 32;
+
 /// Longest username, in bytes (usernames are ASCII, R3).
 pub const NAME_MAX: usize = 32;
 
@@ -135,8 +139,8 @@ pub const PRIVATE_ANSWER_MS: u64 = 60_000;
 /// dropped.
 pub const CONTROL_BYTES: usize = 2048;
 /// Room a connection's queue must have before another of its commands is
-/// taken: the longest reply to one command (`whoelse` with every account
-/// online under names of up to 32 plain characters). Less, and the shell
+/// taken: more than the longest reply to one command (a `whoelse` answer
+/// is written as the shell takes it, a page at a time). Less, and the shell
 /// writes the queue out first, or stops reading a client that does not
 /// read its replies, rather than drop it.
 pub const REPLY_ROOM: usize = 1200;
@@ -154,7 +158,8 @@ pub const COMMANDS_PER_SECOND: u32 = 200;
 /// Commands it may send at once above that rate: a paste of this many
 /// lines goes through at full speed.
 pub const COMMAND_BURST: u32 = 400;
-/// The most memory the whole hub may take with the limits above: checked by
-/// `core/tests/size.rs` on every target CI builds. Most of it is the
-/// message store (`STORE_BYTES`, and a 2-byte link per chunk).
-pub const HUB_BUDGET_BYTES: usize = 208 * 1024;
+/// The most memory the whole hub may take at the default capacity:
+/// checked by `core/tests/size.rs` on every target CI builds. Most of it
+/// is the message store (128 KiB, and a 4-byte link per chunk); other
+/// capacities cost what `Capacity::table_bytes` says.
+pub const HUB_BUDGET_BYTES: usize = 216 * 1024;

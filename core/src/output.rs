@@ -14,19 +14,29 @@
 //! reader sees stays the order the rules decided, and nothing is promised
 //! before it is on disk, however the shell takes the bytes.
 //!
+//! The answer to `whoelse` or `whoelsesince` is not copied in either: the
+//! ring holds a *listing*, "the users seen since S, from account N on",
+//! and the hub writes them as `Users` frames of a few dozen names when the
+//! shell takes the bytes, however many there are (issue 26).
+//!
 //! A mark is a zero byte and the id, little-endian; a barrier a one byte
-//! and the batch; a frame is its JSON line. JSON never holds a raw zero
-//! or one byte (control characters are escaped), so they cannot be
-//! confused.
+//! and the batch; a listing a two byte, the time and the account; a frame
+//! is its JSON line. JSON never holds a raw zero, one or two byte (control
+//! characters are escaped), so they cannot be confused.
 
 use heapless::Deque;
 
 use crate::limits::CONTROL_BYTES;
+use crate::time::Instant;
 
 const MARK: u8 = 0;
 const BARRIER: u8 = 1;
+const LISTING: u8 = 2;
 /// A mark or a barrier: its kind, then a little-endian `u64`.
 const MARK_BYTES: usize = 1 + 8;
+/// A listing: its kind, then two little-endian `u64`: the time its users
+/// were seen since, plus one (0: online now), and the next account.
+const LISTING_BYTES: usize = 1 + 8 + 8;
 
 /// The ring has no room: the client is not reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +51,9 @@ pub enum Next {
     Letters(u64),
     /// Nothing more before the journal has settled this batch.
     Barrier(u64),
+    /// The users online now (`since` = None), or seen since then, that the
+    /// reader may see, from account index `from` on.
+    Listing { since: Option<Instant>, from: usize },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -168,6 +181,39 @@ impl Output {
         self.barrier
     }
 
+    /// Queues the answer to `whoelse` (`since` = None) or `whoelsesince`.
+    pub fn push_listing(&mut self, since: Option<Instant>) -> Result<(), Full> {
+        if CONTROL_BYTES - self.ring.len() < LISTING_BYTES {
+            return Err(Full);
+        }
+        let since = since.map_or(0, |since| since.millis().saturating_add(1));
+        let _ = self.ring.push_back(LISTING);
+        for word in [since, 0] {
+            for byte in word.to_le_bytes() {
+                let _ = self.ring.push_back(byte);
+            }
+        }
+        self.ends_with_mark = false;
+        Ok(())
+    }
+
+    /// The listing in front goes on from account index `from`.
+    pub fn advance_listing(&mut self, from: usize) {
+        for (i, byte) in (from as u64).to_le_bytes().into_iter().enumerate() {
+            if let Some(slot) = self.ring.get_mut(1 + 8 + i) {
+                *slot = byte;
+            }
+        }
+    }
+
+    /// Drops the listing in front: its users are all out.
+    pub fn drop_listing(&mut self) {
+        for _ in 0..LISTING_BYTES {
+            self.ring.pop_front();
+        }
+        self.ends_with_mark &= !self.ring.is_empty();
+    }
+
     fn push_word(&mut self, kind: u8, word: u64) -> Result<(), Full> {
         if CONTROL_BYTES - self.ring.len() < MARK_BYTES {
             return Err(Full);
@@ -181,16 +227,20 @@ impl Output {
 
     /// What comes out next, if anything.
     pub fn next(&self) -> Option<Next> {
-        let word = || {
+        let word = |at: usize| {
             let mut bytes = [0u8; 8];
             for (i, byte) in bytes.iter_mut().enumerate() {
-                *byte = self.ring.get(1 + i).copied().unwrap_or(0);
+                *byte = self.ring.get(at + i).copied().unwrap_or(0);
             }
             u64::from_le_bytes(bytes)
         };
         match *self.ring.front()? {
-            MARK => Some(Next::Letters(word())),
-            BARRIER => Some(Next::Barrier(word())),
+            MARK => Some(Next::Letters(word(1))),
+            BARRIER => Some(Next::Barrier(word(1))),
+            LISTING => Some(Next::Listing {
+                since: word(1).checked_sub(1).map(Instant),
+                from: usize::try_from(word(9)).unwrap_or(usize::MAX),
+            }),
             _ => {
                 // Every frame was pushed whole, line feed last.
                 let end = self.ring.iter().position(|&b| b == b'\n')?;
@@ -226,6 +276,50 @@ impl Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_keeps_its_place_and_its_cursor() {
+        let mut out = Output::default();
+        out.push_letters(3).unwrap();
+        out.push_listing(Some(Instant(5_000))).unwrap();
+        out.push_letters(4).unwrap();
+        out.push_listing(None).unwrap();
+        assert_eq!(out.next(), Some(Next::Letters(3)));
+        out.drop_mark();
+        let since = Some(Instant(5_000));
+        assert_eq!(out.next(), Some(Next::Listing { since, from: 0 }));
+        out.advance_listing(70_000);
+        assert_eq!(
+            out.next(),
+            Some(Next::Listing {
+                since,
+                from: 70_000
+            })
+        );
+        out.drop_listing();
+        // The mark after a listing is not merged into one before it.
+        assert_eq!(out.next(), Some(Next::Letters(4)));
+        out.drop_mark();
+        assert_eq!(
+            out.next(),
+            Some(Next::Listing {
+                since: None,
+                from: 0
+            })
+        );
+        out.drop_listing();
+        assert!(out.is_empty());
+        // The time 0 is a time, not "online now".
+        out.push_listing(Some(Instant(0))).unwrap();
+        let zero = Some(Instant(0));
+        assert_eq!(
+            out.next(),
+            Some(Next::Listing {
+                since: zero,
+                from: 0
+            })
+        );
+    }
 
     #[test]
     fn frames_and_marks_come_out_in_order_and_marks_coalesce() {

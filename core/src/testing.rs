@@ -19,7 +19,7 @@ pub mod frames;
 pub mod shell;
 pub mod world;
 
-pub use accounts::{SAMPLE_ACCOUNTS, fake_hash, password_of, sample_hub, test_hub};
+pub use accounts::{SAMPLE_ACCOUNTS, fake_hash, password_of, sample_hub, test_config, test_hub};
 pub use frames::{name, password, text, username};
 pub use shell::{Shell, settle, transmit};
 pub use world::{Event, World};

@@ -294,7 +294,7 @@ impl Display for ServerFrame {
                 f,
                 "{user} is offline; they will get your message when they next log in"
             ),
-            ServerFrame::Users { users } => {
+            ServerFrame::Users { users, .. } => {
                 // One name per line (R13, R14).
                 for (i, user) in users.iter().enumerate() {
                     if i > 0 {
@@ -433,12 +433,14 @@ mod tests {
             (
                 ServerFrame::Users {
                     users: [name("yoda"), name("luke")].into_iter().collect(),
+                    more: true,
                 },
                 "yoda\nluke",
             ),
             (
                 ServerFrame::Users {
                     users: Default::default(),
+                    more: false,
                 },
                 "",
             ),

@@ -3,6 +3,7 @@
 use crate::blacklist::Blacklist;
 use crate::credential::{Name, Password, Secret};
 use crate::limits::MAX_PASSWORD_FAILURES;
+use crate::protocol::Names;
 use crate::session::ConnId;
 use crate::table::Table;
 use crate::time::Instant;
@@ -253,6 +254,33 @@ impl Users {
             .iter()
             .enumerate()
             .map(|(index, user)| (UserId::from_index(index), user))
+    }
+
+    /// A page of the users other than `asker` online now (`since` = None,
+    /// R13), or logged in at any moment since `since` (R14), that have not
+    /// blocked `asker`: those from account index `from` on, as many as a
+    /// frame holds, and the index the next page starts at, if any.
+    pub fn seen_by(
+        &self,
+        asker: UserId,
+        since: Option<Instant>,
+        from: usize,
+    ) -> (Names, Option<usize>) {
+        let mut names = Names::new();
+        let accounts = self.users.get(from..self.len).unwrap_or_default();
+        for (index, user) in (from..).zip(accounts) {
+            let seen = match since {
+                None => user.online.is_some(),
+                Some(since) => user.seen_since(since),
+            };
+            if !seen || index == asker.index() || user.blacklist.contains(asker) {
+                continue;
+            }
+            if names.push(user.name.clone()).is_err() {
+                return (names, Some(index));
+            }
+        }
+        (names, None)
     }
 
     /// Users logged in now, with their connections.

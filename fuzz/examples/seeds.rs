@@ -181,9 +181,11 @@ fn server_frames() -> Vec<ServerFrame> {
         ServerFrame::Accepted { id: 42 },
         ServerFrame::Users {
             users: Names::from_iter([name("yoda"), name("luke")]),
+            more: true,
         },
         ServerFrame::Users {
             users: Names::new(),
+            more: false,
         },
         ServerFrame::UserBlocked { user: user.clone() },
         ServerFrame::UserUnblocked { user: user.clone() },

@@ -191,7 +191,7 @@ mod tests {
         let mut d = logged_in();
         let users = [name("yoda"), name("luke")].into_iter().collect();
         assert_eq!(
-            plain(d.frame(ServerFrame::Users { users })),
+            plain(d.frame(ServerFrame::Users { users, more: false })),
             [
                 print("yoda"),
                 Action::Known(name("yoda")),

@@ -254,7 +254,7 @@ impl Dialogue {
                 | ServerFrame::PrivateQuestion { .. }
                 | ServerFrame::PrivateAccepted { .. }
                 | ServerFrame::PrivateExpect { .. } => {}
-                ServerFrame::Users { users } => out.extend(users.iter().map(name_line)),
+                ServerFrame::Users { users, .. } => out.extend(users.iter().map(name_line)),
                 frame => show(&mut out, &frame),
             }
             return out;
@@ -308,7 +308,7 @@ impl Dialogue {
             }
             // One line per name (R13); a name never holds a line break, and
             // a message's text is not split, so nobody can forge a line (R29).
-            ServerFrame::Users { users } => {
+            ServerFrame::Users { users, .. } => {
                 for user in users {
                     out.push(name_line(&user));
                     out.push(Action::Known(user));

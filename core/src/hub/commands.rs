@@ -3,7 +3,7 @@
 use super::{Hub, NotACommand};
 use crate::blacklist::BlacklistFull;
 use crate::credential::Name;
-use crate::protocol::{ClientFrame, Names, Refusal, ServerFrame, Text};
+use crate::protocol::{ClientFrame, Refusal, ServerFrame, Text};
 use crate::session::ConnId;
 use crate::store::{Post, PostError};
 use crate::time::Instant;
@@ -20,18 +20,18 @@ impl Hub {
         let reply = match frame {
             ClientFrame::Message { to, text } => self.message(user, to, text),
             ClientFrame::Broadcast { text } => self.broadcast(user, text),
-            ClientFrame::WhoElse {} => Some(ServerFrame::Users {
-                users: self.seen_by(user, None),
-            }),
+            ClientFrame::WhoElse {} => {
+                self.send_listing(conn, None);
+                None
+            }
             ClientFrame::WhoElseSince { seconds } => {
                 let since = Instant(
                     self.now
                         .millis()
                         .saturating_sub(seconds.saturating_mul(1000)),
                 );
-                Some(ServerFrame::Users {
-                    users: self.seen_by(user, Some(since)),
-                })
+                self.send_listing(conn, Some(since));
+                None
             }
             ClientFrame::StartPrivate { user: target } => {
                 self.start_private(conn, user, target);
@@ -152,23 +152,6 @@ impl Hub {
             None => false,
         };
         Ok(if sent { Delivery::Sent } else { Delivery::Kept })
-    }
-
-    /// Other users online now (`since` = None, R13), or logged in at any
-    /// moment since `since` (R14), that have not blocked `asker`.
-    fn seen_by(&self, asker: UserId, since: Option<Instant>) -> Names {
-        self.users
-            .iter()
-            .filter(|&(id, user)| {
-                id != asker
-                    && !user.blacklist.contains(asker)
-                    && match since {
-                        None => user.online.is_some(),
-                        Some(since) => user.seen_since(since),
-                    }
-            })
-            .map(|(_, user)| user.name.clone())
-            .collect()
     }
 
     /// `block` (R15).

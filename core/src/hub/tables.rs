@@ -117,3 +117,6 @@ impl Capacity {
             + BYTES_PER_CHUNK * self.chunks()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -42,6 +42,26 @@ impl Hub {
                     session.output.take_frame(into);
                     len += n;
                 }
+                Next::Listing { since, from } => {
+                    let Phase::Online(asker) = session.phase else {
+                        session.output.drop_listing();
+                        continue;
+                    };
+                    let (users, next) = self.users.seen_by(asker, since, from);
+                    let more = next.is_some();
+                    // A page of names fits FRAME_MAX (protocol.rs tests it).
+                    let Ok(n) =
+                        protocol::encode(&ServerFrame::Users { users, more }, &mut buf[len..])
+                    else {
+                        full = true;
+                        break;
+                    };
+                    len += n;
+                    match next {
+                        Some(from) => session.output.advance_listing(from),
+                        None => session.output.drop_listing(),
+                    }
+                }
                 // What promises durability waits for the journal.
                 Next::Barrier(batch) if batch <= settled => session.output.drop_mark(),
                 Next::Barrier(_) => break,

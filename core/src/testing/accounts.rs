@@ -35,7 +35,12 @@ pub fn password_of(user: &str) -> &'static str {
 /// no limit of connections per address, no address guard, sign-up open
 /// without limit.
 pub fn test_hub(block_ms: u64, timeout_ms: u64) -> Hub {
-    Hub::new(Config {
+    Hub::new(test_config(block_ms, timeout_ms))
+}
+
+/// The settings of [`test_hub`].
+pub fn test_config(block_ms: u64, timeout_ms: u64) -> Config {
+    Config {
         warning_ms: 0,
         answer_ms: 100 * timeout_ms,
         login_ms: 100 * timeout_ms,
@@ -43,7 +48,7 @@ pub fn test_hub(block_ms: u64, timeout_ms: u64) -> Hub {
         guard_addresses: false,
         signup: SignUp::Open { per_hour: 0 },
         ..Config::new(block_ms, timeout_ms)
-    })
+    }
 }
 
 /// A hub with `config` and the sample accounts.

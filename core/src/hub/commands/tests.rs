@@ -197,7 +197,7 @@ fn who(
 ) -> BTreeSet<String> {
     world.receive(hub, conn, frame, now);
     let reply = world.take(conn);
-    let [ServerFrame::Users { users }] = reply.as_slice() else {
+    let [ServerFrame::Users { users, more: false }] = reply.as_slice() else {
         panic!("not one list of users: {reply:?}");
     };
     let names: BTreeSet<String> = users.iter().map(ToString::to_string).collect();
@@ -1001,7 +1001,8 @@ fn r13_alone_whoelse_is_an_empty_list() {
     assert_eq!(
         world.take(hans),
         [ServerFrame::Users {
-            users: Default::default()
+            users: Default::default(),
+            more: false
         }]
     );
 }
@@ -1302,7 +1303,8 @@ fn r15_an_offline_user_can_be_blocked_and_stays_blocked() {
     assert_eq!(
         world.take(vader),
         [ServerFrame::Users {
-            users: Default::default()
+            users: Default::default(),
+            more: false
         }]
     );
     assert_eq!(world.take(luke), []);
