@@ -180,7 +180,7 @@ impl Hub {
             suspects: Suspects::default(),
             signups: SignUps::default(),
             jobs: List::new(tables.jobs),
-            dirty: durable::Dirty::new(tables.unsaved_reads, tables.unsaved_others),
+            dirty: durable::Dirty::new(tables.unsaved_reads, tables.unsaved_others, tables.posted),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
         })
@@ -676,7 +676,7 @@ mod transmit;
 
 #[cfg(any(test, feature = "testing"))]
 pub use audit::{Letter, View};
-pub use durable::{Polled, ReplayError};
+pub use durable::{Polled, Posted, ReplayError};
 pub use login::Job;
 use login::Work;
 pub use private::Introduction;

@@ -104,6 +104,10 @@ impl<T: Copy> Ring<T> {
         Some(value)
     }
 
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// The rows from front to back.
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         (0..self.len).map(|i| self.rows[self.index(i)])

@@ -133,6 +133,7 @@ impl Hub {
             now: self.now,
         };
         let id = self.store.post(post)?;
+        self.posted(id, recipient);
         self.changed(false);
         // Told it is accepted once it is durable (`durable.rs`).
         let batch = self.next_batch();

@@ -36,6 +36,12 @@ pub(super) struct Dirty {
     ids: bool,
     /// Letters up to this id were handed out (or read before their turn).
     letters: u64,
+    /// Letters posted and not handed out yet, in the order posted, so the
+    /// next is found without a walk of every mailbox.
+    posted: Ring<Posted>,
+    /// `posted` overflowed, or every letter is due again (`journal_all`):
+    /// the next are found by walking the mailboxes, until none is left.
+    walk: bool,
     /// Users whose read mark changed (`Unsaved::READ`), each once.
     read: Ring<UserId>,
     /// Users whose blacklist changed or who were blocked for wrong
@@ -77,12 +83,22 @@ pub enum ReplayError {
     NoRoom,
 }
 
+/// A letter posted, for the journal to take.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Posted {
+    id: u64,
+    to: UserId,
+}
+
 impl Dirty {
-    /// Nothing changed yet, for as many users as each table has rows.
-    pub(super) fn new(read: Table<UserId>, others: Table<UserId>) -> Dirty {
+    /// Nothing changed yet, for as many users as each table has rows, and
+    /// as many letters posted at once as `posted` has.
+    pub(super) fn new(read: Table<UserId>, others: Table<UserId>, posted: Table<Posted>) -> Dirty {
         Dirty {
             ids: false,
             letters: 0,
+            posted: Ring::new(posted),
+            walk: false,
             read: Ring::new(read),
             others: Ring::new(others),
             failing: false,
@@ -154,25 +170,52 @@ impl Hub {
         Some(change)
     }
 
+    /// Letter `id` to `to` was posted: the journal takes it next turn.
+    pub(super) fn posted(&mut self, id: u64, to: UserId) {
+        if self.dirty.posted.push_back(Posted { id, to }).is_err() {
+            // More than a gathering holds (a slow disk): found the slow
+            // way until the journal catches up.
+            self.dirty.walk = true;
+        }
+    }
+
     /// The oldest letter above the cursor, in any mailbox.
     fn next_letter(&mut self) -> Option<Change> {
         let after = self.dirty.letters;
         let latest = self.store.latest();
-        // Most turns post nothing: no walk of the mailboxes then.
+        // Most turns post nothing.
         if after >= latest {
             return None;
         }
-        // Only the one letter taken is read; the others' ids are enough.
-        let oldest = self
-            .users
-            .iter()
-            .map(|(to, _)| (to, self.store.letters_after(to, after)))
-            .filter_map(|(to, letters)| Some((to, letters.next_id()?, letters)))
-            .min_by_key(|&(_, id, _)| id);
+        let oldest = if self.dirty.walk {
+            // Only the one letter taken is read; the others' ids are enough.
+            self.users
+                .iter()
+                .map(|(to, _)| (to, self.store.letters_after(to, after)))
+                .filter_map(|(to, letters)| Some((to, letters.next_id()?, letters)))
+                .min_by_key(|&(_, id, _)| id)
+        } else {
+            // Posted in the order of their ids: the first still in its
+            // mailbox is the oldest.
+            loop {
+                let Some(Posted { id, to }) = self.dirty.posted.pop_front() else {
+                    break None;
+                };
+                let letters = self.store.letters_after(to, id.saturating_sub(1));
+                if id > after && letters.next_id() == Some(id) {
+                    break Some((to, id, letters));
+                }
+            }
+        };
         let Some((to, id, mut letters)) = oldest else {
             // Every letter past the cursor was read before its turn came:
             // none needs a record.
             self.dirty.letters = latest;
+            if self.dirty.walk {
+                // Caught up: what the queue holds was all handed out.
+                self.dirty.walk = false;
+                self.dirty.posted.clear();
+            }
             return None;
         };
         // Past it whatever follows, so a letter that could not be read
@@ -320,6 +363,7 @@ impl Hub {
         let now = self.now;
         self.dirty.ids = true;
         self.dirty.letters = 0;
+        self.dirty.walk = true;
         // Read marks need no record of their own: the letters they cover
         // are gone from the store, so are not written.
         while let Some(id) = self.dirty.read.pop_front() {

@@ -5,7 +5,7 @@
 
 use core::mem::size_of;
 
-use super::{Introduction, Job};
+use super::{Introduction, Job, Posted};
 use crate::capacity::{Capacity, CapacityError};
 use crate::session::{ConnId, Slot};
 use crate::store::{Chunk, Mailbox};
@@ -29,6 +29,8 @@ pub struct Tables {
     pub jobs: Table<Option<Job>>,
     pub ready: Table<u16>,
     pub unread: Table<ConnId>,
+    /// [`POSTED_PER_CONNECTION`] rows per connection.
+    pub posted: Table<Posted>,
     /// The store.
     pub chunks: Table<Chunk>,
     pub links: Table<u32>,
@@ -38,12 +40,18 @@ pub struct Tables {
 pub const BYTES_PER_ACCOUNT: usize =
     size_of::<User>() + 3 * size_of::<UserId>() + size_of::<Mailbox>();
 
+/// Letters posted that the journal has not taken yet, kept in the order
+/// posted for each connection: more (a broadcast to everyone while the
+/// disk is slow) are found by a walk of the mailboxes instead.
+pub const POSTED_PER_CONNECTION: usize = 4;
+
 /// Bytes of a hub's tables for each connection.
 pub const BYTES_PER_CONNECTION: usize = size_of::<Slot>()
     + size_of::<Option<Introduction>>()
     + size_of::<Option<Job>>()
     + size_of::<u16>()
-    + size_of::<ConnId>();
+    + size_of::<ConnId>()
+    + POSTED_PER_CONNECTION * size_of::<Posted>();
 
 /// Bytes of the store for each chunk (`CHUNK_BYTES`) of messages.
 pub const BYTES_PER_CHUNK: usize = size_of::<Chunk>() + size_of::<u32>();
@@ -69,7 +77,9 @@ impl Tables {
             self.ready.len(),
             self.unread.len(),
         ];
-        if by_connection.iter().any(|&rows| rows != connections) {
+        if by_connection.iter().any(|&rows| rows != connections)
+            || self.posted.len() != POSTED_PER_CONNECTION * connections
+        {
             return Err(CapacityError::Connections);
         }
         if self.links.len() != self.chunks.len() {
@@ -100,6 +110,7 @@ impl Tables {
             jobs: Table::filled(None, connections),
             ready: Table::filled(0, connections),
             unread: Table::filled(ConnId::default(), connections),
+            posted: Table::filled(Posted::default(), POSTED_PER_CONNECTION * connections),
             chunks: Table::filled([0; size_of::<Chunk>()], chunks),
             links: Table::filled(0, chunks),
         }

@@ -606,3 +606,67 @@ fn ids_after_a_restart_follow_every_read_mark() {
     world.receive(&mut hub, hans, message("yoda", "after"), START);
     assert_eq!(texts_and_ids(&world.take(yoda)), [("after", 8)]);
 }
+
+#[test]
+fn a_letter_read_before_its_turn_makes_the_journal_skip_no_other() {
+    // yoda reads letter 1 before the journal's turn; letters 2 and 3 to
+    // luke (offline) and 4 to yoda follow. The journal takes them from its
+    // queue of letters posted: 1 is gone, and that must not make it take
+    // yoda's next letter (4) in 1's place and so pass over 2 and 3.
+    let (mut hub, mut world, [hans, yoda]) = slow_journal();
+    world.journal_busy();
+    let later = ms(START, 1_000);
+    world.receive(&mut hub, hans, message("yoda", "read at once"), later);
+    let id = texts_and_ids(&world.take(yoda))[0].1;
+    world.receive(&mut hub, yoda, ClientFrame::Received { id }, later);
+    for text in ["for luke", "for luke too"] {
+        world.receive(&mut hub, hans, message("luke", text), later);
+    }
+    world.receive(&mut hub, hans, message("yoda", "unread"), later);
+    let batch = hub.start_batch();
+    let taken = changes(&mut hub);
+    hub.journal_synced(batch);
+    let letters: Vec<&str> = taken
+        .iter()
+        .filter_map(|change| match change {
+            Change::Letter { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(letters, ["for luke", "for luke too", "unread"], "{taken:?}");
+}
+
+#[test]
+fn more_letters_than_the_journal_queue_holds_are_all_taken_in_order() {
+    let (mut hub, mut world, [hans, yoda]) = slow_journal();
+    world.journal_busy();
+    let later = ms(START, 1_000);
+    // More than the queue of letters posted holds: found by a walk. To
+    // yoda, online and not acknowledging: nothing comes back to hans
+    // before the sync, so his queue holds them all.
+    let many = crate::hub::tables::POSTED_PER_CONNECTION * crate::limits::DEFAULT_CONNECTIONS + 5;
+    let text = |i: usize| std::format!("letter {i}");
+    for i in 0..many {
+        world.receive(&mut hub, hans, message("yoda", &text(i)), later);
+    }
+    assert!(!world.is_closed(hans) && !world.is_closed(yoda));
+    let letters = |taken: &[Change]| -> Vec<std::string::String> {
+        taken
+            .iter()
+            .filter_map(|change| match change {
+                Change::Letter { text, .. } => Some(std::string::String::from(text.as_str())),
+                _ => None,
+            })
+            .collect()
+    };
+    let batch = hub.start_batch();
+    let taken = changes(&mut hub);
+    hub.journal_synced(batch);
+    assert_eq!(letters(&taken), (0..many).map(text).collect::<Vec<_>>());
+    // Caught up: the queue serves again, and nothing is taken twice.
+    world.receive(&mut hub, hans, message("yoda", "one more"), later);
+    let batch = hub.start_batch();
+    let taken = changes(&mut hub);
+    hub.journal_synced(batch);
+    assert_eq!(letters(&taken), ["one more"]);
+}
