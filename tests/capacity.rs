@@ -117,3 +117,51 @@ fn a_capacity_out_of_range_is_refused_at_start_with_a_clear_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_open_files_limit_too_low_for_the_connections_is_said_at_start() {
+    // Run under a hard limit of 64 descriptors (util-linux's prlimit): the
+    // server raises its soft limit to it, and says it is too low for 500.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("credentials.txt"), "hans falcon*solo\n").unwrap();
+    let server = Server::start_with_wrapper(
+        dir,
+        &["prlimit", "--nofile=64:64", "--"],
+        &["--max-connections", "500"],
+    );
+    let log = server.log();
+    assert!(
+        log.contains(
+            "natter-server: the open-files limit is 64, too low for --max-connections 500 \
+             (it needs about 532)"
+        ),
+        "{log}"
+    );
+    // It serves all the same.
+    server.raw_login("hans", "falcon*solo");
+}
+
+#[test]
+fn the_open_files_limit_is_raised_to_the_hard_limit_at_start() {
+    // A soft limit of 64 and a hard one of 1,100: 100 connections at once
+    // are served only if the server raised its soft limit.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("credentials.txt"), "hans falcon*solo\n").unwrap();
+    let server = Server::start_with_wrapper(
+        dir,
+        &["prlimit", "--nofile=64:1100", "--"],
+        &["--max-connections", "150", "--per-address", "0"],
+    );
+    let mut raws: Vec<Raw> = (0..100)
+        .map(|_| Raw::connect(("127.0.0.1", server.port)))
+        .collect();
+    for raw in &mut raws {
+        let first = raw.frame();
+        assert!(matches!(first, ServerFrame::Ask { .. }), "{first:?}");
+    }
+    assert!(
+        !server.log().contains("open-files limit"),
+        "{}",
+        server.log()
+    );
+}

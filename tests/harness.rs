@@ -269,11 +269,32 @@ impl Server {
         options: &[&str],
         env: &[(&str, String)],
     ) -> Server {
+        Server::start_wrapped(dir, &[], block_secs, timeout_secs, options, env)
+    }
+
+    /// A server run by `wrapper` (a program and its arguments, which runs
+    /// the rest of its command line), with these options.
+    pub fn start_with_wrapper(
+        dir: tempfile::TempDir,
+        wrapper: &[&str],
+        options: &[&str],
+    ) -> Server {
+        Server::start_wrapped(dir, wrapper, 60, 600, options, &[])
+    }
+
+    fn start_wrapped(
+        dir: tempfile::TempDir,
+        wrapper: &[&str],
+        block_secs: u64,
+        timeout_secs: u64,
+        options: &[&str],
+        env: &[(&str, String)],
+    ) -> Server {
         // Under qemu-user a fork from this (emulated, multi-threaded) test
         // process can stall before its exec: the child is still a copy of
         // the test binary, not the server. Such a start is tried again once.
         for _ in 0..2 {
-            match Server::try_start(&dir, block_secs, timeout_secs, options, env) {
+            match Server::try_start(&dir, wrapper, block_secs, timeout_secs, options, env) {
                 Ok((child, port, stderr)) => {
                     return Server {
                         child,
@@ -291,12 +312,25 @@ impl Server {
     /// One start: the child, its port and its log; or why it stalled.
     fn try_start(
         dir: &tempfile::TempDir,
+        wrapper: &[&str],
         block_secs: u64,
         timeout_secs: u64,
         options: &[&str],
         env: &[(&str, String)],
     ) -> Result<(Child, u16, Transcript), String> {
-        let mut child = command("natter-server")
+        let server = command("natter-server");
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut wrapped = Command::new(program);
+                wrapped
+                    .args(args)
+                    .arg(server.get_program())
+                    .args(server.get_args());
+                wrapped
+            }
+            None => server,
+        };
+        let mut child = command
             .args([
                 "0",
                 &block_secs.to_string(),

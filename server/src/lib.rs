@@ -16,6 +16,7 @@
 //!   thread that writes and syncs it, off the loop, a batch at a time;
 //!   [`files`]: files replaced whole, and held by one server at a time.
 //! - [`log`]: `-d/--debug` and `--log-logins` output; silent otherwise (R1).
+//! - [`open_files`]: the open-files limit, raised for `--max-connections`.
 
 pub mod accounts;
 pub mod busy_poll;
@@ -26,6 +27,7 @@ pub mod files;
 pub mod journal;
 pub mod journal_thread;
 pub mod log;
+pub mod open_files;
 pub mod password;
 pub mod record;
 pub mod waker;
@@ -139,6 +141,9 @@ pub fn run(config: Config) -> Result<(), Error> {
     hub_config.signup = config.signup;
     hub_config.journal = config.data_dir.is_some();
     config.capacity.check().map_err(Error::Capacity)?;
+    if let Some(line) = open_files::raise_for(config.capacity.connections) {
+        eprintln!("natter-server: {line}");
+    }
     let mut hub = Box::new(Hub::with_capacity(hub_config, config.capacity));
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;
