@@ -150,24 +150,28 @@ impl Hub {
     /// A hub of the default [`Capacity`], its tables allocated now.
     #[cfg(feature = "alloc")]
     pub fn new(config: Config) -> Self {
-        Hub::with_capacity(config, Capacity::default())
+        let tables = Tables::allocate(Capacity::default());
+        Hub::build(config, tables)
     }
 
-    /// A hub of `capacity` (checked before: `Capacity::check`), its tables
-    /// allocated now.
+    /// A hub of `capacity`, its tables allocated now, if a server can be
+    /// that large.
     #[cfg(feature = "alloc")]
-    pub fn with_capacity(config: Config, capacity: Capacity) -> Self {
-        let tables = Tables::allocate(capacity);
-        Hub::in_tables(config, tables).unwrap_or_else(|_| {
-            panic!("a capacity out of range: {capacity:?} (Capacity::check first)")
-        })
+    pub fn with_capacity(config: Config, capacity: Capacity) -> Result<Self, CapacityError> {
+        capacity.check()?;
+        Ok(Hub::build(config, Tables::allocate(capacity)))
     }
 
     /// A hub in the tables the shell set aside, if they agree with each
     /// other (`Tables::capacity`).
     pub fn in_tables(config: Config, tables: Tables) -> Result<Self, CapacityError> {
         tables.capacity()?;
-        Ok(Hub {
+        Ok(Hub::build(config, tables))
+    }
+
+    /// A hub in `tables`, which agree with each other.
+    fn build(config: Config, tables: Tables) -> Self {
+        Hub {
             config,
             users: Users::new(tables.users, tables.names),
             sessions: Sessions::new(tables.slots),
@@ -183,7 +187,7 @@ impl Hub {
             dirty: durable::Dirty::new(tables.unsaved_reads, tables.unsaved_others, tables.posted),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
-        })
+        }
     }
 
     /// How large this hub is.

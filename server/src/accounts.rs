@@ -45,7 +45,8 @@ pub fn run(
         connections: 1,
         store_bytes: MAILBOX_BYTES.max(SENDER_BYTES),
     };
-    let mut hub = Hub::with_capacity(Config::new(1, 1), capacity);
+    let mut hub = Hub::with_capacity(Config::new(1, 1), capacity)
+        .map_err(|_| format!("{}: more than {CEILING} lines", path.display()))?;
     let accounts = credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;
     let known = |name: &str| accounts.iter().any(|(n, _)| n == name);
     match action {

@@ -140,11 +140,11 @@ pub fn run(config: Config) -> Result<(), Error> {
     hub_config.per_address = config.per_address;
     hub_config.signup = config.signup;
     hub_config.journal = config.data_dir.is_some();
-    config.capacity.check().map_err(Error::Capacity)?;
+    let hub = Hub::with_capacity(hub_config, config.capacity).map_err(Error::Capacity)?;
+    let mut hub = Box::new(hub);
     if let Some(line) = open_files::raise_for(config.capacity.connections) {
         eprintln!("natter-server: {line}");
     }
-    let mut hub = Box::new(Hub::with_capacity(hub_config, config.capacity));
     let credentials =
         CredentialsFile::load(&config.credentials, &mut hub).map_err(Error::Credentials)?;
     debug!(

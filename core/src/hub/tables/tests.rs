@@ -35,7 +35,7 @@ fn pass(i: usize) -> String {
 /// and the last [`ONLINE`] of them logged in; their connections, by index.
 fn big_hub() -> (Hub, World, Vec<(usize, ConnId)>) {
     let config = test_config(60_000, TIMEOUT_MS);
-    let mut hub = Hub::with_capacity(config, Capacity::new(400, 200));
+    let mut hub = Hub::with_capacity(config, Capacity::new(400, 200)).unwrap();
     for i in 0..ACCOUNTS {
         hub.add_account(&user(i), &pass(i)).unwrap();
     }
