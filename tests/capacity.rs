@@ -165,3 +165,45 @@ fn the_open_files_limit_is_raised_to_the_hard_limit_at_start() {
         server.log()
     );
 }
+
+#[test]
+fn a_storm_of_first_logins_rewrites_the_credentials_a_few_times_not_once_each() {
+    // Twenty plain passwords, each hashed at its account's first login
+    // (cheaply here): written in a rewrite a second, not twenty.
+    const USERS: usize = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = (0..USERS).map(|i| format!("{} pw{i}\n", user(i))).collect();
+    std::fs::write(dir.path().join("credentials.txt"), lines).unwrap();
+    let options = [
+        "--hash-memory",
+        "8",
+        "--hash-passes",
+        "1",
+        "--hash-threads",
+        "3",
+        "--per-address",
+        "0",
+    ];
+    let server = Server::start_with(dir, 60, 600, &options);
+    std::thread::scope(|scope| {
+        for i in 0..USERS {
+            let server = &server;
+            scope.spawn(move || drop(server.raw_login(&user(i), &format!("pw{i}"))));
+        }
+    });
+    let hashed = server.credentials_once(|text| text.matches("$argon2id$").count() == USERS);
+    assert_eq!(hashed.lines().count(), USERS, "{hashed}");
+    let log = server.log();
+    assert!(log.contains("3 threads check passwords"), "{log}");
+    let rewrites: Vec<usize> = log
+        .lines()
+        .filter_map(|line| line.strip_prefix("natter-server: credentials rewritten with "))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(rewrites.iter().sum::<usize>(), USERS, "{log}");
+    assert!(
+        rewrites.len() <= 5,
+        "{} rewrites: {rewrites:?}",
+        rewrites.len()
+    );
+}

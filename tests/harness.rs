@@ -394,6 +394,24 @@ impl Server {
         }
     }
 
+    /// The credentials file's text once `wanted` holds of it: hashes of
+    /// first logins are written a second or so later (`worker.rs`). Fails
+    /// after 30 s, with the text.
+    pub fn credentials_once(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = std::fs::read_to_string(self.credentials()).unwrap_or_default();
+            if wanted(&text) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "after 30 s the credentials file is still:\n{text}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn credentials(&self) -> PathBuf {
         self.dir.path().join("credentials.txt")
     }

@@ -84,6 +84,7 @@ pub fn run(messages: u64) -> Result<u64, String> {
         signup: natter_core::signup::SignUp::Closed,
         hasher: natter_server::password::Hasher::default(),
         capacity: natter_core::Capacity::default(),
+        hash_threads: 1,
         // As deployed: every turn's letters go to the journal.
         data_dir: Some(dir.clone()),
         compact_at: natter_server::journal_thread::COMPACT_AT,

@@ -12,6 +12,7 @@
 //! writes a new file, syncs it and renames it over the old, so a crash
 //! leaves one or the other whole.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
@@ -85,11 +86,27 @@ impl CredentialsFile {
     /// Writes `stored` as `name`'s password field, the whole file anew,
     /// then holds the new file as it held the old.
     pub fn replace(&mut self, name: &str, stored: &str) -> io::Result<()> {
+        self.replace_all(&[(name.to_owned(), stored.to_owned())])
+    }
+
+    /// Writes each `(name, stored)` as that name's password field, in one
+    /// rewrite of the whole file: a thousand first logins after a start
+    /// rewrite it a few times, not a thousand. Fails, writing nothing, if
+    /// a name has no account.
+    pub fn replace_all(&mut self, changes: &[(String, String)]) -> io::Result<()> {
+        let mut changed: HashMap<&str, &str> = changes
+            .iter()
+            .map(|(name, stored)| (name.as_str(), stored.as_str()))
+            .collect();
         let mut accounts = self.accounts.clone();
-        let Some(account) = accounts.iter_mut().find(|(n, _)| n == name) else {
+        for (name, password) in &mut accounts {
+            if let Some(stored) = changed.remove(name.as_str()) {
+                *password = stored.to_owned();
+            }
+        }
+        if let Some(name) = changed.keys().next() {
             return Err(io::Error::other(format!("no account called {name}")));
-        };
-        account.1 = stored.to_owned();
+        }
         self.rewrite(accounts)
     }
 

@@ -8,7 +8,7 @@
 //! - [`connection`]: one socket, its framer and the bytes it has yet to
 //!   take; [`credentials`]: the accounts file; [`accounts`]: the owner's
 //!   `natter-server user` commands on it.
-//! - [`worker`]: the thread that checks and hashes passwords
+//! - [`worker`]: the threads that check and hash passwords
 //!   ([`password`]) and writes the accounts file, off the loop;
 //!   [`waker`]: how it, and the journal's thread, wake the loop.
 //! - [`journal`]: the hub's durable state in the data directory, as a
@@ -77,6 +77,8 @@ pub struct Config {
     pub signup: natter_core::signup::SignUp,
     /// The cost of new password hashes.
     pub hasher: Hasher,
+    /// Threads that check and hash passwords (at least one).
+    pub hash_threads: usize,
     /// How many accounts and connections it takes, and its store.
     pub capacity: Capacity,
     /// Where the journal is kept; `None`: nothing survives a restart.
@@ -180,8 +182,14 @@ pub fn run(config: Config) -> Result<(), Error> {
     .map_err(Error::Signals)?;
     let poller = Arc::new(polling::Poller::new().map_err(Error::Loop)?);
     let waker = Waker::new(Arc::clone(&poller));
-    let worker =
-        Worker::spawn(credentials, config.hasher.clone(), waker.clone()).map_err(Error::Loop)?;
+    let worker = Worker::spawn(
+        credentials,
+        config.hasher.clone(),
+        config.hash_threads,
+        waker.clone(),
+    )
+    .map_err(Error::Loop)?;
+    debug!("{} threads check passwords", worker.threads());
     let journal = journal
         .map(|journal| JournalThread::spawn(journal, config.compact_at, waker.clone()))
         .transpose()

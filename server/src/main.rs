@@ -79,6 +79,11 @@ struct Args {
     /// in KiB [default: 1 KiB per account and 4 KiB per connection]
     #[arg(long, value_name = "KIB")]
     store_kib: Option<usize>,
+    /// Threads that check and hash passwords at once: a login storm after
+    /// a restart is spread over them, each taking the hash's memory while
+    /// it runs [default: one per core]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    hash_threads: Option<u32>,
     /// Memory of each new password hash (argon2id), in KiB
     #[arg(long, value_name = "KIB", default_value_t = password::MEMORY_KIB)]
     hash_memory: u32,
@@ -199,6 +204,10 @@ fn main() -> ExitCode {
             SignUp::Closed => natter_core::signup::SignUp::Closed,
         },
         hasher,
+        hash_threads: args.hash_threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, usize::from),
+            |n| n as usize,
+        ),
         capacity: {
             let mut capacity = Capacity::new(args.max_accounts, args.max_connections);
             if let Some(kib) = args.store_kib {
