@@ -157,13 +157,13 @@ impl Default for Mailbox {
     }
 }
 
-/// A chunk of the arena.
-pub type Chunk = [u8; CHUNK_BYTES];
-
 /// Every user's letters.
 #[derive(Debug)]
 pub struct Store {
-    chunks: Table<Chunk>,
+    /// The arena: chunk `i` is bytes `i * CHUNK_BYTES` on. Bytes, not an
+    /// array per chunk: a table of zero bytes is allocated untouched, so
+    /// the store takes memory only as letters fill it.
+    chunks: Table<u8>,
     /// Each chunk's next: in its letter, or in the free list.
     links: Table<Link>,
     free: Link,
@@ -176,11 +176,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// An empty store in `chunks`, with a link for each in `links`, and
-    /// a mailbox per account in `boxes`. At most `u32::MAX - 1` chunks
-    /// (`Capacity::check`).
-    pub fn new(chunks: Table<Chunk>, mut links: Table<Link>, boxes: Table<Mailbox>) -> Store {
-        debug_assert_eq!(chunks.len(), links.len());
+    /// An empty store in `chunks` (bytes, `CHUNK_BYTES` a chunk), with a
+    /// link for each chunk in `links`, and a mailbox per account in
+    /// `boxes`. At most `u32::MAX - 1` chunks (`Capacity::check`).
+    pub fn new(chunks: Table<u8>, mut links: Table<Link>, boxes: Table<Mailbox>) -> Store {
+        debug_assert_eq!(chunks.len(), links.len() * CHUNK_BYTES);
         let count = links.len();
         for (i, link) in links.iter_mut().enumerate() {
             *link = if i + 1 < count { (i + 1) as Link } else { NIL };
@@ -199,6 +199,17 @@ impl Store {
     /// Chunks in the arena.
     pub fn capacity(&self) -> usize {
         self.links.len()
+    }
+
+    /// The bytes of chunk `link`.
+    fn chunk(&self, link: Link) -> &[u8] {
+        let start = at(link) * CHUNK_BYTES;
+        &self.chunks[start..start + CHUNK_BYTES]
+    }
+
+    fn chunk_mut(&mut self, link: Link) -> &mut [u8] {
+        let start = at(link) * CHUNK_BYTES;
+        &mut self.chunks[start..start + CHUNK_BYTES]
     }
 
     /// Stores a letter; returns its id.
@@ -276,7 +287,7 @@ impl Store {
             mailbox.first = head;
         } else {
             let last = mailbox.last;
-            self.chunks[at(last)][NEXT..TEXT_LEN].copy_from_slice(&head.to_le_bytes());
+            self.chunk_mut(last)[NEXT..TEXT_LEN].copy_from_slice(&head.to_le_bytes());
         }
         let mailbox = &mut self.boxes[post.to.index()];
         mailbox.last = head;
@@ -299,7 +310,7 @@ impl Store {
             }
             let next = self.next_letter(first);
             let (flags, sender) = {
-                let chunk = &self.chunks[at(first)];
+                let chunk = self.chunk(first);
                 (
                     chunk[FLAGS],
                     usize::from(u16::from_le_bytes(le(&chunk[SENDER..]))),
@@ -386,18 +397,18 @@ impl Store {
     }
 
     fn id_of(&self, head: Link) -> u64 {
-        let chunk = &self.chunks[at(head)];
+        let chunk = self.chunk(head);
         u64::from_le_bytes(le(&chunk[..8]))
     }
 
     fn next_letter(&self, head: Link) -> Link {
-        Link::from_le_bytes(le(&self.chunks[at(head)][NEXT..]))
+        Link::from_le_bytes(le(&self.chunk(head)[NEXT..]))
     }
 
     /// The letter starting at chunk `head`. Written from a `Name` and a
     /// `Text`, it always reads back.
     fn read<'b>(&self, head: Link, bytes: &'b mut LetterBytes) -> Option<Letter<'b>> {
-        let chunk = &self.chunks[at(head)];
+        let chunk = self.chunk(head);
         let text_len = usize::from(u16::from_le_bytes(le(&chunk[TEXT_LEN..])));
         let name_len = usize::from(chunk[NAME_LEN]);
         let body = bytes.get_mut(..name_len + text_len)?;
@@ -438,7 +449,7 @@ impl Store {
     /// A store of `chunks` chunks for `accounts` accounts, allocated now.
     pub fn allocate(chunks: usize, accounts: usize) -> Store {
         Store::new(
-            Table::filled([0; CHUNK_BYTES], chunks),
+            Table::filled(0, chunks * CHUNK_BYTES),
             Table::filled(NIL, chunks),
             Table::filled(Mailbox::default(), accounts),
         )
@@ -483,7 +494,7 @@ impl<'a> ChainWriter<'a> {
             }
             let room = CHUNK_BYTES - self.offset;
             let n = room.min(bytes.len());
-            let chunk = &mut self.store.chunks[at(self.chunk)];
+            let chunk = self.store.chunk_mut(self.chunk);
             copy_short(&mut chunk[self.offset..], &bytes[..n]);
             self.offset += n;
             bytes = &bytes[n..];
@@ -533,7 +544,7 @@ impl ChainReader<'_> {
                 continue;
             }
             let n = (CHUNK_BYTES - self.offset).min(into.len());
-            let chunk = &self.store.chunks[at(self.chunk)];
+            let chunk = self.store.chunk(self.chunk);
             copy_short(into, &chunk[self.offset..self.offset + n]);
             self.offset += n;
             into = &mut into[n..];

@@ -40,8 +40,8 @@ pub(super) struct Dirty {
     /// next is found without a walk of every mailbox.
     posted: Ring<Posted>,
     /// `posted` overflowed, or every letter is due again (`journal_all`):
-    /// the next are found by walking the mailboxes, until none is left.
-    walk: bool,
+    /// the next batch takes the letters past the cursor mailbox by mailbox.
+    walk: Option<Walk>,
     /// Users whose read mark changed (`Unsaved::READ`), each once.
     read: Ring<UserId>,
     /// Users whose blacklist changed or who were blocked for wrong
@@ -83,6 +83,16 @@ pub enum ReplayError {
     NoRoom,
 }
 
+/// Where a walk of the mailboxes is: at the mailbox of account `at`,
+/// after letter `after` in it. A batch is taken whole, with nothing posted
+/// or read meanwhile, so the letters a walk hands out all coexist, and may
+/// be replayed in any order: each mailbox's stay in theirs.
+#[derive(Clone, Copy, Debug, Default)]
+struct Walk {
+    at: usize,
+    after: u64,
+}
+
 /// A letter posted, for the journal to take.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Posted {
@@ -98,7 +108,7 @@ impl Dirty {
             ids: false,
             letters: 0,
             posted: Ring::new(posted),
-            walk: false,
+            walk: None,
             read: Ring::new(read),
             others: Ring::new(others),
             failing: false,
@@ -173,9 +183,9 @@ impl Hub {
     /// Letter `id` to `to` was posted: the journal takes it next turn.
     pub(super) fn posted(&mut self, id: u64, to: UserId) {
         if self.dirty.posted.push_back(Posted { id, to }).is_err() {
-            // More than a gathering holds (a slow disk): found the slow
-            // way until the journal catches up.
-            self.dirty.walk = true;
+            // More than a gathering holds (a slow disk): the next batch
+            // walks the mailboxes.
+            self.dirty.walk = Some(Walk::default());
         }
     }
 
@@ -187,13 +197,28 @@ impl Hub {
         if after >= latest {
             return None;
         }
-        let oldest = if self.dirty.walk {
-            // Only the one letter taken is read; the others' ids are enough.
-            self.users
-                .iter()
-                .map(|(to, _)| (to, self.store.letters_after(to, after)))
-                .filter_map(|(to, letters)| Some((to, letters.next_id()?, letters)))
-                .min_by_key(|&(_, id, _)| id)
+        let oldest = if let Some(walk) = &mut self.dirty.walk {
+            // Each account's letters past the cursor, one account after
+            // another: every mailbox once, not once a letter.
+            loop {
+                if walk.at >= self.users.len() {
+                    break None;
+                }
+                let to = UserId::from_index(walk.at);
+                let letters = self.store.letters_after(to, after.max(walk.after));
+                match letters.next_id() {
+                    Some(id) => {
+                        walk.after = id;
+                        break Some((to, id, letters));
+                    }
+                    None => {
+                        *walk = Walk {
+                            at: walk.at + 1,
+                            after: 0,
+                        }
+                    }
+                }
+            }
         } else {
             // Posted in the order of their ids: the first still in its
             // mailbox is the oldest.
@@ -208,20 +233,21 @@ impl Hub {
             }
         };
         let Some((to, id, mut letters)) = oldest else {
-            // Every letter past the cursor was read before its turn came:
-            // none needs a record.
+            // Every letter past the cursor was handed out, or read before
+            // its turn came: none needs a record.
             self.dirty.letters = latest;
-            if self.dirty.walk {
-                // Caught up: what the queue holds was all handed out.
-                self.dirty.walk = false;
+            if self.dirty.walk.take().is_some() {
+                // What the queue holds was all handed out.
                 self.dirty.posted.clear();
             }
             return None;
         };
         // Past it whatever follows, so a letter that could not be read
         // back (the store holds only what was checked when posted) is
-        // never tried again.
-        self.dirty.letters = id;
+        // never tried again. (A walk moves its own cursor.)
+        if self.dirty.walk.is_none() {
+            self.dirty.letters = id;
+        }
         let mut bytes = [0u8; crate::limits::NAME_MAX + crate::limits::TEXT_MAX];
         let letter = letters.read_next(&mut bytes)?;
         Some(Change::Letter {
@@ -363,7 +389,7 @@ impl Hub {
         let now = self.now;
         self.dirty.ids = true;
         self.dirty.letters = 0;
-        self.dirty.walk = true;
+        self.dirty.walk = Some(Walk::default());
         // Read marks need no record of their own: the letters they cover
         // are gone from the store, so are not written.
         while let Some(id) = self.dirty.read.pop_front() {

@@ -7,8 +7,9 @@ use core::mem::size_of;
 
 use super::{Introduction, Job, Posted};
 use crate::capacity::{Capacity, CapacityError};
+use crate::limits::CHUNK_BYTES;
 use crate::session::{ConnId, Slot};
-use crate::store::{Chunk, Mailbox};
+use crate::store::Mailbox;
 use crate::table::Table;
 use crate::user::{User, UserId};
 
@@ -31,8 +32,8 @@ pub struct Tables {
     pub unread: Table<ConnId>,
     /// [`POSTED_PER_CONNECTION`] rows per connection.
     pub posted: Table<Posted>,
-    /// The store.
-    pub chunks: Table<Chunk>,
+    /// The store: its bytes, and a link per `CHUNK_BYTES` of them.
+    pub chunks: Table<u8>,
     pub links: Table<u32>,
 }
 
@@ -54,7 +55,7 @@ pub const BYTES_PER_CONNECTION: usize = size_of::<Slot>()
     + POSTED_PER_CONNECTION * size_of::<Posted>();
 
 /// Bytes of the store for each chunk (`CHUNK_BYTES`) of messages.
-pub const BYTES_PER_CHUNK: usize = size_of::<Chunk>() + size_of::<u32>();
+pub const BYTES_PER_CHUNK: usize = CHUNK_BYTES + size_of::<u32>();
 
 impl Tables {
     /// The capacity these tables have, if they agree with each other and
@@ -82,13 +83,13 @@ impl Tables {
         {
             return Err(CapacityError::Connections);
         }
-        if self.links.len() != self.chunks.len() {
+        if self.links.len() * CHUNK_BYTES != self.chunks.len() {
             return Err(CapacityError::StoreBytes);
         }
         let capacity = Capacity {
             accounts,
             connections,
-            store_bytes: self.chunks.len() * size_of::<Chunk>(),
+            store_bytes: self.chunks.len(),
         };
         capacity.check()?;
         Ok(capacity)
@@ -111,7 +112,7 @@ impl Tables {
             ready: Table::filled(0, connections),
             unread: Table::filled(ConnId::default(), connections),
             posted: Table::filled(Posted::default(), POSTED_PER_CONNECTION * connections),
-            chunks: Table::filled([0; size_of::<Chunk>()], chunks),
+            chunks: Table::filled(0, chunks * CHUNK_BYTES),
             links: Table::filled(0, chunks),
         }
     }

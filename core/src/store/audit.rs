@@ -51,7 +51,7 @@ impl Store {
                     size += 1;
                     chunk = self.links[at(chunk)];
                 }
-                let header = &self.chunks[at(head)];
+                let header = self.chunk(head);
                 if header[FLAGS] & KEPT != 0 {
                     let sender = usize::from(u16::from_le_bytes(le(&header[SENDER..])));
                     let share = kept

@@ -670,3 +670,47 @@ fn more_letters_than_the_journal_queue_holds_are_all_taken_in_order() {
     hub.journal_synced(batch);
     assert_eq!(letters(&taken), ["one more"]);
 }
+
+#[test]
+fn a_compaction_keeps_every_mailbox_whatever_the_order_letters_were_posted_in() {
+    // Letters to users offline, their ids crossing from one mailbox to
+    // the next: a compaction walks the mailboxes one by one, and must take
+    // each one's letters whatever the last one's ids were.
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let hans = login_sample(&mut hub, &mut world, "hans", START);
+    for (to, text) in [
+        ("luke", "l1"),
+        ("yoda", "y1"),
+        ("luke", "l2"),
+        ("vader", "v1"),
+        ("yoda", "y2"),
+    ] {
+        world.receive(&mut hub, hans, message(to, text), START);
+    }
+    hub.journal_all();
+    let compacted = changes(&mut hub);
+    let mut letters: Vec<(&str, &str)> = compacted
+        .iter()
+        .filter_map(|change| match change {
+            Change::Letter { to, text, .. } => Some((to.as_str(), text.as_str())),
+            _ => None,
+        })
+        .collect();
+    letters.sort();
+    assert_eq!(
+        letters,
+        [
+            ("luke", "l1"),
+            ("luke", "l2"),
+            ("vader", "v1"),
+            ("yoda", "y1"),
+            ("yoda", "y2")
+        ]
+    );
+    let restored = restarted(&compacted);
+    for (user, waiting) in [("luke", 2), ("vader", 1), ("yoda", 2)] {
+        let id = restored.users.find(user).unwrap();
+        assert_eq!(restored.store.waiting(id), waiting, "{user}");
+    }
+}

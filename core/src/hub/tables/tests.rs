@@ -217,7 +217,7 @@ fn borrowed_tables(accounts: usize, connections: usize, chunks: usize) -> Tables
         ready: leaked(0, connections),
         unread: leaked(owned.unread[0], connections),
         posted: leaked(owned.posted[0], super::POSTED_PER_CONNECTION * connections),
-        chunks: leaked(owned.chunks[0], chunks),
+        chunks: leaked(0, chunks * 64),
         links: leaked(0, chunks),
     }
 }
