@@ -13,6 +13,9 @@
 //! - `natter-bench disk [--server PATH]` ([`disk`]): logins, round trips,
 //!   `whoelse` and kept messages on a server whose disk is slowed (a
 //!   wrapper given as `--server`).
+//! - `natter-bench scale [--quick] [--server PATH]` ([`scale`]): one server
+//!   sized for 20,000 accounts and 1,100 connections, with 10,000
+//!   accounts and 2 to 1,000 users online: how each cost grows.
 //! - `natter-bench alloc [MESSAGES]` ([`alloc`]): heap allocations per
 //!   relayed message in the real server, run in this process.
 //! - `natter-bench hash [MEMORY_KIB PASSES]` ([`hash`]): what one password
@@ -30,6 +33,7 @@ mod irc;
 mod journal;
 mod net;
 mod peer;
+mod scale;
 mod stats;
 
 use std::path::PathBuf;
@@ -56,7 +60,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(command @ ("net" | "journal" | "disk")) => {
+        Some(command @ ("net" | "journal" | "disk" | "scale")) => {
             let quick = args.iter().any(|a| a == "--quick");
             let journal = !args.iter().any(|a| a == "--no-journal");
             let server = args
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
             let ran = match command {
                 "journal" => journal::run(&server, quick),
                 "disk" => disk::run(&server),
+                "scale" => scale::run(&server, quick),
                 _ => network(&server, quick, journal),
             };
             match ran {
@@ -123,7 +128,8 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: natter-bench hub [ROUNDS] | net [--quick] [--no-journal] [--server PATH] \
-                 | journal [--quick] [--server PATH] | disk [--server PATH] | alloc [MESSAGES] \
+                 | journal [--quick] [--server PATH] | disk [--server PATH] \
+                 | scale [--quick] [--server PATH] | alloc [MESSAGES] \
                  | hash [MEMORY_KIB PASSES] | irc PORT [ROUNDS]"
             );
             ExitCode::from(2)

@@ -98,16 +98,23 @@ pub struct Server {
 impl Server {
     /// Starts `binary`, with its journal (issue 11) or without.
     pub fn start(binary: &Path, journal: bool) -> Result<Server, String> {
+        let options: &[&str] = if journal { &[] } else { &["--no-journal"] };
+        Server::start_with(binary, CREDENTIALS, options)
+    }
+
+    /// Starts `binary` with `credentials` and these options, besides the
+    /// benchmark's own (no flood limit, a debug log).
+    pub fn start_with(
+        binary: &Path,
+        credentials: &str,
+        options: &[&str],
+    ) -> Result<Server, String> {
         let dir = std::env::temp_dir().join(format!("natter-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        std::fs::write(dir.join("credentials.txt"), CREDENTIALS).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("credentials.txt"), credentials).map_err(|e| e.to_string())?;
         let mut child = Command::new(binary)
             .args(["0", "60", "600", "-d", "--rate", "0"])
-            .args(if journal {
-                &[][..]
-            } else {
-                &["--no-journal"][..]
-            })
+            .args(options)
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -237,16 +244,25 @@ pub fn hans_and_yoda(port: u16) -> io::Result<(Peer, Peer)> {
     Ok((login(port, 0)?, login(port, 1)?))
 }
 
-/// `rounds` round trips between two users logged in already.
+/// `rounds` round trips between hans and yoda, logged in already.
 pub fn ping_pong_of(hans: &mut Peer, yoda: &mut Peer, rounds: u64) -> io::Result<Figures> {
+    ping_pong_between((hans, "hans"), (yoda, "yoda"), rounds)
+}
+
+/// `rounds` round trips between two users logged in already, as named.
+pub fn ping_pong_between(
+    (a, a_name): (&mut Peer, &str),
+    (b, b_name): (&mut Peer, &str),
+    rounds: u64,
+) -> io::Result<Figures> {
     let figures = round_trips(rounds, |_, text| {
-        hans.writer.message("yoda", text)?;
-        expect_answerable(yoda)?;
-        yoda.writer.message("hans", text)?;
-        expect_answerable(hans)?;
+        a.writer.message(b_name, text)?;
+        expect_answerable(b)?;
+        b.writer.message(a_name, text)?;
+        expect_answerable(a)?;
         Ok(())
     })?;
-    hans.writer.flush_ack()?;
+    a.writer.flush_ack()?;
     Ok(figures)
 }
 

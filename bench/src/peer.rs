@@ -178,6 +178,11 @@ impl Writer {
         self.stream.write_all(&self.out)
     }
 
+    /// Holds the acknowledgement of letter `id` for the next write.
+    pub fn hold_ack(&mut self, id: u64) {
+        self.held_ack = Some(id);
+    }
+
     /// Sends the acknowledgement held back, if any, alone.
     pub fn flush_ack(&mut self) -> io::Result<()> {
         match self.held_ack.take() {

@@ -134,6 +134,14 @@ pub struct Hub {
     /// against R8, a saved account as an account), so hanging up does not
     /// make guessing free. More wait their turn.
     jobs: List<Job>,
+    /// Connections whose password or new account waits to be handed to
+    /// the shell (`Phase::Checking`/`Phase::Saving` not `asked`), in the
+    /// order they came: so `poll_event` finds them without a walk of every
+    /// connection. A handle whose connection moved on is skipped.
+    asks: Ring<ConnId>,
+    /// `asks` overflowed (connections came and went faster than the shell
+    /// answered): the connections are walked until none waits.
+    asks_lost: bool,
     /// What the journal has not been given yet (`durable.rs`).
     dirty: durable::Dirty,
     /// What the shell should log, oldest first (`poll_event`).
@@ -184,6 +192,8 @@ impl Hub {
             suspects: Suspects::default(),
             signups: SignUps::default(),
             jobs: List::new(tables.jobs),
+            asks: Ring::new(tables.asks),
+            asks_lost: false,
             dirty: durable::Dirty::new(tables.unsaved_reads, tables.unsaved_others, tables.posted),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],
@@ -597,12 +607,26 @@ impl Hub {
             // The rest wait for an answer.
             return None;
         }
-        let (conn, session) = self.sessions.iter().find(|(_, s)| {
+        let waits = |s: &Session| {
             matches!(
                 s.phase,
                 Phase::Saving { asked: false, .. } | Phase::Checking { asked: false, .. }
             )
-        })?;
+        };
+        let next = loop {
+            if self.asks_lost {
+                let found = self.sessions.iter().find(|(_, s)| waits(s));
+                if found.is_none() {
+                    self.asks_lost = false;
+                }
+                break found;
+            }
+            let conn = self.asks.pop_front()?;
+            if let Some(session) = self.sessions.get(conn).filter(|s| waits(s)) {
+                break Some((conn, session));
+            }
+        };
+        let (conn, session) = next?;
         let (phase, event) = match session.phase.clone() {
             Phase::Saving { name, password, .. } => (
                 Phase::Saving {
@@ -644,6 +668,13 @@ impl Hub {
             session.phase = phase;
         }
         Some(event)
+    }
+
+    /// `conn`'s password or new account waits to be handed to the shell.
+    fn ask_shell(&mut self, conn: ConnId) {
+        if self.asks.push_back(conn).is_err() {
+            self.asks_lost = true;
+        }
     }
 
     /// Queues a notice for the shell to log; the oldest gives way.

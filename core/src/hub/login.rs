@@ -95,6 +95,7 @@ impl Hub {
                 password,
                 asked: false,
             };
+            self.ask_shell(conn);
         }
     }
 
@@ -242,6 +243,7 @@ impl Hub {
                     password,
                     asked: false,
                 };
+                self.ask_shell(conn);
             }
             return;
         };

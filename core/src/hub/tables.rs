@@ -28,6 +28,7 @@ pub struct Tables {
     pub slots: Table<Slot>,
     pub introductions: Table<Option<Introduction>>,
     pub jobs: Table<Option<Job>>,
+    pub asks: Table<ConnId>,
     pub ready: Table<u16>,
     pub unread: Table<ConnId>,
     /// [`POSTED_PER_CONNECTION`] rows per connection.
@@ -50,6 +51,7 @@ pub const POSTED_PER_CONNECTION: usize = 4;
 pub const BYTES_PER_CONNECTION: usize = size_of::<Slot>()
     + size_of::<Option<Introduction>>()
     + size_of::<Option<Job>>()
+    + size_of::<ConnId>()
     + size_of::<u16>()
     + size_of::<ConnId>()
     + POSTED_PER_CONNECTION * size_of::<Posted>();
@@ -75,6 +77,7 @@ impl Tables {
         let by_connection = [
             self.introductions.len(),
             self.jobs.len(),
+            self.asks.len(),
             self.ready.len(),
             self.unread.len(),
         ];
@@ -109,6 +112,7 @@ impl Tables {
             slots: Table::filled(Slot::default(), connections),
             introductions: Table::filled(None, connections),
             jobs: Table::filled(None, connections),
+            asks: Table::filled(ConnId::default(), connections),
             ready: Table::filled(0, connections),
             unread: Table::filled(ConnId::default(), connections),
             posted: Table::filled(Posted::default(), POSTED_PER_CONNECTION * connections),

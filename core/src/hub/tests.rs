@@ -2037,3 +2037,46 @@ fn checks_beyond_the_jobs_table_wait_for_an_answer() {
     };
     assert_eq!(conn, yoda);
 }
+
+#[test]
+fn a_check_is_handed_out_even_when_the_queue_of_checks_overflowed() {
+    // Two connections, so a queue of two checks waiting for the shell.
+    // With both jobs out, connections that hang up at the password prompt
+    // leave their places in the queue behind them; the third such fills
+    // it. The check of the one still waiting is handed out all the same.
+    let capacity = crate::Capacity {
+        store_bytes: 64 * 1024,
+        ..crate::Capacity::new(16, 2)
+    };
+    let config = crate::testing::test_config(BLOCK_MS, TIMEOUT_MS);
+    let mut hub = Hub::with_capacity(config, capacity).unwrap();
+    for (name, password) in SAMPLE_ACCOUNTS {
+        hub.add_account(name, password).unwrap();
+    }
+    let mut world = World::default();
+    let mut out = Vec::new();
+    for n in 0..2 {
+        let conn = world.connect(&mut hub, START, address(n)).unwrap();
+        world.receive(&mut hub, conn, username("vader"), START);
+        hub.receive(conn, &password("guess"), START);
+        assert!(next_job(&mut hub).is_some(), "check {n} asked for");
+        hub.disconnect(conn, START);
+        out.push(conn);
+    }
+    let mut last = None;
+    for n in 2..6 {
+        let conn = world.connect(&mut hub, START, address(n)).unwrap();
+        world.receive(&mut hub, conn, username("yoda"), START);
+        hub.receive(conn, &password("wise@!man"), START);
+        assert_eq!(next_job(&mut hub), None, "the jobs are all out");
+        if n < 5 {
+            hub.disconnect(conn, START);
+        }
+        last = Some(conn);
+    }
+    hub.password_checked(out[0], WRONG, START);
+    let Some(crate::event::Event::CheckPassword { conn, .. }) = next_job(&mut hub) else {
+        panic!("the last yoda's check was not handed out");
+    };
+    assert_eq!(Some(conn), last);
+}

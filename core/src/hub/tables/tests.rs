@@ -214,6 +214,7 @@ fn borrowed_tables(accounts: usize, connections: usize, chunks: usize) -> Tables
         slots: leaked(owned.slots[0].clone(), connections),
         introductions: leaked(None, connections),
         jobs: leaked(None, connections),
+        asks: leaked(owned.asks[0], connections),
         ready: leaked(0, connections),
         unread: leaked(owned.unread[0], connections),
         posted: leaked(owned.posted[0], super::POSTED_PER_CONNECTION * connections),
