@@ -10,6 +10,13 @@ use crate::limits::{
 /// 16 bits.
 pub const CEILING: usize = u16::MAX as usize;
 
+/// The smallest store: one full mailbox, and one sender's share.
+pub const SMALLEST_STORE: usize = if MAILBOX_BYTES > SENDER_BYTES {
+    MAILBOX_BYTES
+} else {
+    SENDER_BYTES
+};
+
 /// The sizes of a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capacity {
@@ -37,14 +44,19 @@ impl Capacity {
     /// Room for `accounts` and `connections`, with the store they need by
     /// default: [`STORE_BYTES_PER_ACCOUNT`] for each account's letters
     /// kept while offline, and [`STORE_BYTES_PER_CONNECTION`] for each
-    /// connection's letters on their way.
+    /// connection's letters on their way, and at least [`SMALLEST_STORE`].
     pub const fn new(accounts: usize, connections: usize) -> Capacity {
+        let store_bytes = accounts
+            .saturating_mul(STORE_BYTES_PER_ACCOUNT)
+            .saturating_add(connections.saturating_mul(STORE_BYTES_PER_CONNECTION));
         Capacity {
             accounts,
             connections,
-            store_bytes: accounts
-                .saturating_mul(STORE_BYTES_PER_ACCOUNT)
-                .saturating_add(connections.saturating_mul(STORE_BYTES_PER_CONNECTION)),
+            store_bytes: if store_bytes > SMALLEST_STORE {
+                store_bytes
+            } else {
+                SMALLEST_STORE
+            },
         }
     }
 
@@ -56,8 +68,7 @@ impl Capacity {
         if !(1..=CEILING).contains(&self.connections) {
             return Err(CapacityError::Connections);
         }
-        let smallest = MAILBOX_BYTES.max(SENDER_BYTES);
-        if self.store_bytes < smallest || self.chunks() >= u32::MAX as usize {
+        if self.store_bytes < SMALLEST_STORE || self.chunks() >= u32::MAX as usize {
             return Err(CapacityError::StoreBytes);
         }
         Ok(())
@@ -97,6 +108,9 @@ mod tests {
             Err(CapacityError::Accounts)
         );
         assert_eq!(Capacity::new(CEILING, 1).check(), Ok(()));
+        // A small server's default store is the smallest there is.
+        assert_eq!(Capacity::new(10, 4).store_bytes, SMALLEST_STORE);
+        assert_eq!(Capacity::new(1, 1).check(), Ok(()));
         assert_eq!(
             Capacity::new(32, 0).check(),
             Err(CapacityError::Connections)

@@ -552,10 +552,10 @@ impl Hub {
         self.queued(conn, queued)
     }
 
-    /// Queues the answer to `whoelse` (`since` = None) or `whoelsesince`
-    /// for `conn`, written as the shell takes it (`transmit.rs`); returns
-    /// whether it was queued (as [`Hub::send`]).
-    fn send_listing(&mut self, conn: ConnId, since: Option<Instant>) -> bool {
+    /// Queues the answer to `asker`'s `whoelse` (`since` = None) or
+    /// `whoelsesince` for `conn`, written as the shell takes it
+    /// (`transmit.rs`); returns whether it was queued (as [`Hub::send`]).
+    fn send_listing(&mut self, conn: ConnId, asker: UserId, since: Option<Instant>) -> bool {
         if self.sessions.is_unread(conn) {
             return false;
         }
@@ -565,7 +565,7 @@ impl Hub {
         if session.phase == Phase::Closing {
             return false;
         }
-        let queued = session.output.push_listing(since).is_ok();
+        let queued = session.output.push_listing(asker, since).is_ok();
         self.queued(conn, queued)
     }
 

@@ -28,6 +28,7 @@ use heapless::Deque;
 
 use crate::limits::CONTROL_BYTES;
 use crate::time::Instant;
+use crate::user::UserId;
 
 const MARK: u8 = 0;
 const BARRIER: u8 = 1;
@@ -35,7 +36,8 @@ const LISTING: u8 = 2;
 /// A mark or a barrier: its kind, then a little-endian `u64`.
 const MARK_BYTES: usize = 1 + 8;
 /// A listing: its kind, then two little-endian `u64`: the time its users
-/// were seen since, plus one (0: online now), and the next account.
+/// were seen since, plus one (0: online now); and the account it is for
+/// (bits 32 to 47) and the next account (bits 0 to 31).
 const LISTING_BYTES: usize = 1 + 8 + 8;
 
 /// The ring has no room: the client is not reading.
@@ -51,9 +53,15 @@ pub enum Next {
     Letters(u64),
     /// Nothing more before the journal has settled this batch.
     Barrier(u64),
-    /// The users online now (`since` = None), or seen since then, that the
-    /// reader may see, from account index `from` on.
-    Listing { since: Option<Instant>, from: usize },
+    /// The users online now (`since` = None), or seen since then, that
+    /// `asker` may see, from account index `from` on. For the user who
+    /// asked, whatever the connection became since (logged out, closing):
+    /// the answer goes out before what followed it.
+    Listing {
+        asker: UserId,
+        since: Option<Instant>,
+        from: usize,
+    },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -181,14 +189,17 @@ impl Output {
         self.barrier
     }
 
-    /// Queues the answer to `whoelse` (`since` = None) or `whoelsesince`.
-    pub fn push_listing(&mut self, since: Option<Instant>) -> Result<(), Full> {
+    /// Queues the answer to `asker`'s `whoelse` (`since` = None) or
+    /// `whoelsesince`.
+    pub fn push_listing(&mut self, asker: UserId, since: Option<Instant>) -> Result<(), Full> {
         if CONTROL_BYTES - self.ring.len() < LISTING_BYTES {
             return Err(Full);
         }
         let since = since.map_or(0, |since| since.millis().saturating_add(1));
         let _ = self.ring.push_back(LISTING);
-        for word in [since, 0] {
+        // Account indices are 16 bits (`capacity::CEILING`).
+        let accounts = (asker.index() as u64) << 32;
+        for word in [since, accounts] {
             for byte in word.to_le_bytes() {
                 let _ = self.ring.push_back(byte);
             }
@@ -199,7 +210,7 @@ impl Output {
 
     /// The listing in front goes on from account index `from`.
     pub fn advance_listing(&mut self, from: usize) {
-        for (i, byte) in (from as u64).to_le_bytes().into_iter().enumerate() {
+        for (i, byte) in (from as u32).to_le_bytes().into_iter().enumerate() {
             if let Some(slot) = self.ring.get_mut(1 + 8 + i) {
                 *slot = byte;
             }
@@ -238,8 +249,9 @@ impl Output {
             MARK => Some(Next::Letters(word(1))),
             BARRIER => Some(Next::Barrier(word(1))),
             LISTING => Some(Next::Listing {
+                asker: UserId::from_index((word(9) >> 32) as u16 as usize),
                 since: word(1).checked_sub(1).map(Instant),
-                from: usize::try_from(word(9)).unwrap_or(usize::MAX),
+                from: (word(9) as u32) as usize,
             }),
             _ => {
                 // Every frame was pushed whole, line feed last.
@@ -278,47 +290,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_listing_keeps_its_place_and_its_cursor() {
+    fn a_listing_keeps_its_place_its_asker_and_its_cursor() {
+        let (hans, yoda) = (UserId::from_index(0), UserId::from_index(65_534));
+        let listing = |asker, since, from| Some(Next::Listing { asker, since, from });
         let mut out = Output::default();
         out.push_letters(3).unwrap();
-        out.push_listing(Some(Instant(5_000))).unwrap();
+        out.push_listing(yoda, Some(Instant(5_000))).unwrap();
         out.push_letters(4).unwrap();
-        out.push_listing(None).unwrap();
+        out.push_listing(hans, None).unwrap();
         assert_eq!(out.next(), Some(Next::Letters(3)));
         out.drop_mark();
         let since = Some(Instant(5_000));
-        assert_eq!(out.next(), Some(Next::Listing { since, from: 0 }));
-        out.advance_listing(70_000);
-        assert_eq!(
-            out.next(),
-            Some(Next::Listing {
-                since,
-                from: 70_000
-            })
-        );
+        assert_eq!(out.next(), listing(yoda, since, 0));
+        out.advance_listing(65_000);
+        assert_eq!(out.next(), listing(yoda, since, 65_000));
         out.drop_listing();
         // The mark after a listing is not merged into one before it.
         assert_eq!(out.next(), Some(Next::Letters(4)));
         out.drop_mark();
-        assert_eq!(
-            out.next(),
-            Some(Next::Listing {
-                since: None,
-                from: 0
-            })
-        );
+        assert_eq!(out.next(), listing(hans, None, 0));
         out.drop_listing();
         assert!(out.is_empty());
         // The time 0 is a time, not "online now".
-        out.push_listing(Some(Instant(0))).unwrap();
-        let zero = Some(Instant(0));
-        assert_eq!(
-            out.next(),
-            Some(Next::Listing {
-                since: zero,
-                from: 0
-            })
-        );
+        out.push_listing(hans, Some(Instant(0))).unwrap();
+        assert_eq!(out.next(), listing(hans, Some(Instant(0)), 0));
     }
 
     #[test]

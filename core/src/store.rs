@@ -7,7 +7,7 @@
 //! connection breaks mid-send, gets it again at its next login, and a
 //! mailbox that fills up is an error the sender sees.
 //!
-//! A letter takes the bytes it needs: a 23-byte header, the sender's name
+//! A letter takes the bytes it needs: a 26-byte header, the sender's name
 //! and the text, in chunks of [`CHUNK_BYTES`] chained through a table of
 //! links, so letters of any size share one arena (`Capacity::store_bytes`)
 //! without fragmenting it. Each recipient's letters form a queue in the

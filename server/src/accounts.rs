@@ -10,10 +10,9 @@
 use std::io;
 use std::path::Path;
 
-use natter_core::capacity::{CEILING, Capacity};
+use natter_core::capacity::{CEILING, Capacity, SMALLEST_STORE};
 use natter_core::credential;
 use natter_core::hub::{AddAccountError, Config, Hub};
-use natter_core::limits::{MAILBOX_BYTES, SENDER_BYTES};
 
 use crate::credentials::{self, CredentialsFile};
 use crate::password::Hasher;
@@ -43,10 +42,10 @@ pub fn run(
     let capacity = Capacity {
         accounts: lines.min(CEILING),
         connections: 1,
-        store_bytes: MAILBOX_BYTES.max(SENDER_BYTES),
+        store_bytes: SMALLEST_STORE,
     };
     let mut hub = Hub::with_capacity(Config::new(1, 1), capacity)
-        .map_err(|_| format!("{}: more than {CEILING} lines", path.display()))?;
+        .map_err(|error| format!("{}: no hub for {lines} lines: {error:?}", path.display()))?;
     let accounts = credentials::add_accounts(path, &bytes, &mut hub).map_err(|e| e.to_string())?;
     let known = |name: &str| accounts.iter().any(|(n, _)| n == name);
     match action {

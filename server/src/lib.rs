@@ -41,7 +41,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use natter_core::capacity::{CEILING, Capacity, CapacityError};
+use natter_core::capacity::{CEILING, Capacity, CapacityError, SMALLEST_STORE};
 use natter_core::hub::{Config as HubConfig, Hub};
 
 use crate::busy_poll::BusyPoll;
@@ -121,7 +121,7 @@ fn capacity_text(error: CapacityError) -> String {
         CapacityError::Connections => format!("--max-connections must be 1 to {CEILING}"),
         CapacityError::StoreBytes => format!(
             "--store-kib must be at least {} (one full mailbox and one sender's share)",
-            natter_core::limits::MAILBOX_BYTES.max(natter_core::limits::SENDER_BYTES) / 1024
+            SMALLEST_STORE / 1024
         ),
     }
 }

@@ -33,13 +33,12 @@ impl Hub {
         if cap > 0 && from_peer >= cap {
             return Err(ByeReason::TooManyConnections);
         }
+        // A small server keeps a third of its slots, not all of them.
+        let capacity = self.sessions.capacity();
+        let reserved = RESERVED_CONNECTIONS.min(capacity / 3);
         let config = &self.config;
         let mut session = Session::new(peer, now, config.timeout_ms, config.login_ms, config.rate);
-        session.reserved = unproven
-            >= self
-                .sessions
-                .capacity()
-                .saturating_sub(RESERVED_CONNECTIONS);
+        session.reserved = unproven >= capacity - reserved;
         let conn = self
             .sessions
             .insert(session)

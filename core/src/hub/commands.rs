@@ -21,7 +21,7 @@ impl Hub {
             ClientFrame::Message { to, text } => self.message(user, to, text),
             ClientFrame::Broadcast { text } => self.broadcast(user, text),
             ClientFrame::WhoElse {} => {
-                self.send_listing(conn, None);
+                self.send_listing(conn, user, None);
                 None
             }
             ClientFrame::WhoElseSince { seconds } => {
@@ -30,7 +30,7 @@ impl Hub {
                         .millis()
                         .saturating_sub(seconds.saturating_mul(1000)),
                 );
-                self.send_listing(conn, Some(since));
+                self.send_listing(conn, user, Some(since));
                 None
             }
             ClientFrame::StartPrivate { user: target } => {

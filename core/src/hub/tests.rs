@@ -2044,10 +2044,7 @@ fn a_check_is_handed_out_even_when_the_queue_of_checks_overflowed() {
     // With both jobs out, connections that hang up at the password prompt
     // leave their places in the queue behind them; the third such fills
     // it. The check of the one still waiting is handed out all the same.
-    let capacity = crate::Capacity {
-        store_bytes: 64 * 1024,
-        ..crate::Capacity::new(16, 2)
-    };
+    let capacity = crate::Capacity::new(16, 2);
     let config = crate::testing::test_config(BLOCK_MS, TIMEOUT_MS);
     let mut hub = Hub::with_capacity(config, capacity).unwrap();
     for (name, password) in SAMPLE_ACCOUNTS {

@@ -42,11 +42,7 @@ impl Hub {
                     session.output.take_frame(into);
                     len += n;
                 }
-                Next::Listing { since, from } => {
-                    let Phase::Online(asker) = session.phase else {
-                        session.output.drop_listing();
-                        continue;
-                    };
+                Next::Listing { asker, since, from } => {
                     let (users, next) = self.users.seen_by(asker, since, from);
                     let more = next.is_some();
                     // A page of names fits FRAME_MAX (protocol.rs tests it).

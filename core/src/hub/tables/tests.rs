@@ -264,3 +264,55 @@ fn tables_that_disagree_are_refused() {
         Some(CapacityError::StoreBytes)
     );
 }
+
+#[test]
+fn a_whoelse_before_a_logout_is_answered_whole_before_the_goodbye() {
+    let (mut hub, mut world, online) = big_hub();
+    let (_, conn) = online[0];
+    // Both in one read: the answer is written after the logout.
+    hub.receive(conn, &ClientFrame::WhoElse {}, START);
+    hub.receive(conn, &ClientFrame::Logout {}, START);
+    world.handle_timeout(&mut hub, START);
+    let mut frames = world.take(conn);
+    let bye = frames.pop();
+    assert!(
+        matches!(bye, Some(ServerFrame::Bye { .. })),
+        "{bye:?} after {frames:?}"
+    );
+    let names: usize = frames
+        .iter()
+        .map(|frame| match frame {
+            ServerFrame::Users { users, .. } => users.len(),
+            other => panic!("{other:?} before the goodbye"),
+        })
+        .sum();
+    assert_eq!(names, ONLINE - 1);
+}
+
+#[test]
+fn a_server_of_a_few_connections_still_lets_strangers_sign_up() {
+    // 8 slots are kept for known users on a large server; a server of
+    // four keeps one.
+    let config = test_config(60_000, TIMEOUT_MS);
+    let mut hub = Hub::with_capacity(config, Capacity::new(8, 4)).unwrap();
+    let mut world = World::default();
+    let mut newcomers = Vec::new();
+    for i in 0..3 {
+        let conn = world.connect(&mut hub, START, PEER).unwrap();
+        world.receive(&mut hub, conn, username(&format!("new{i}")), START);
+        assert_eq!(
+            world.take(conn),
+            [ask(Prompt::Username), ask(Prompt::NewPassword)],
+            "newcomer {i}"
+        );
+        newcomers.push(conn);
+    }
+    // The last slot is kept for a known user.
+    let last = world.connect(&mut hub, START, PEER).unwrap();
+    world.receive(&mut hub, last, username("new3"), START);
+    let frames = world.take(last);
+    assert!(
+        matches!(frames.last(), Some(ServerFrame::Bye { .. })),
+        "{frames:?}"
+    );
+}
