@@ -26,8 +26,8 @@ pub fn raise_for(connections: usize) -> Option<String> {
     match now {
         Some(now) if now < needed => Some(format!(
             "the open-files limit is {now}, too low for --max-connections {connections} \
-             (it needs about {needed}): connections past it are refused until it is \
-             raised (ulimit -Hn, or LimitNOFILE= in the systemd unit)"
+             (it needs about {needed}): connections past it wait unanswered until \
+             it is raised (ulimit -Hn, or LimitNOFILE= in the systemd unit)"
         )),
         _ => None,
     }
