@@ -18,6 +18,7 @@ use crate::limits::{
     CLOSING_MS, COMMAND_BURST, COMMANDS_PER_SECOND, IDLE_WARNING_MS, LOGIN_MS, MAX_BAD_FRAMES,
     PRIVATE_ANSWER_MS, PROMPTS_PER_ADDRESS, SIGNUPS_PER_HOUR,
 };
+use crate::output::Output;
 use crate::protocol::{self, ByeReason, ClientFrame, FrameBuf, FrameError, ServerFrame};
 use crate::rate::Rate;
 use crate::session::{ConnId, Phase, Session, Sessions};
@@ -513,49 +514,43 @@ impl Hub {
     /// Queues `frame` for `conn` behind a barrier for `barrier`, if any
     /// (as [`Hub::send`]).
     fn send_behind(&mut self, conn: ConnId, frame: &ServerFrame, barrier: Option<u64>) -> bool {
-        if self.sessions.is_unread(conn) {
-            return false;
-        }
-        let Some(session) = self.sessions.get_mut(conn) else {
-            return false;
-        };
-        if session.phase == Phase::Closing {
-            return false;
-        }
-        // Every frame fits FRAME_MAX by construction (limits.rs); one that
-        // did not would be a hole too.
-        let queued = barrier.is_none_or(|batch| session.output.push_barrier(batch).is_ok())
-            && match protocol::encode(frame, &mut self.scratch) {
-                Ok(n) => session.output.push_frame(&self.scratch[..n]).is_ok(),
-                Err(_) => false,
-            };
+        let queued = self.push_to(conn, |output, scratch| {
+            // Every frame fits FRAME_MAX by construction (limits.rs); one
+            // that did not would be a hole too.
+            barrier.is_none_or(|batch| output.push_barrier(batch).is_ok())
+                && match protocol::encode(frame, scratch) {
+                    Ok(n) => output.push_frame(&scratch[..n]).is_ok(),
+                    Err(_) => false,
+                }
+        });
         if queued && barrier.is_some() {
             // Someone waits for it: the journal takes it at once.
             self.changed(true);
         }
-        self.queued(conn, queued)
+        queued
     }
 
     /// Queues the letters of `conn`'s user up to `id`, in their place among
     /// its frames; returns whether they were (as [`Hub::send`]).
     fn send_letters(&mut self, conn: ConnId, id: u64) -> bool {
-        if self.sessions.is_unread(conn) {
-            return false;
-        }
-        let Some(session) = self.sessions.get_mut(conn) else {
-            return false;
-        };
-        if session.phase == Phase::Closing {
-            return false;
-        }
-        let queued = session.output.push_letters(id).is_ok();
-        self.queued(conn, queued)
+        self.push_to(conn, |output, _| output.push_letters(id).is_ok())
     }
 
     /// Queues the answer to `asker`'s `whoelse` (`since` = None) or
     /// `whoelsesince` for `conn`, written as the shell takes it
     /// (`transmit.rs`); returns whether it was queued (as [`Hub::send`]).
     fn send_listing(&mut self, conn: ConnId, asker: UserId, since: Option<Instant>) -> bool {
+        self.push_to(conn, |output, _| output.push_listing(asker, since).is_ok())
+    }
+
+    /// Pushes onto `conn`'s queue with `push` (given the scratch buffer to
+    /// encode in), if the queue takes anything: the connection is there,
+    /// not closing, and not to be dropped for an overflow this call.
+    fn push_to(
+        &mut self,
+        conn: ConnId,
+        push: impl FnOnce(&mut Output, &mut FrameBuf) -> bool,
+    ) -> bool {
         if self.sessions.is_unread(conn) {
             return false;
         }
@@ -565,7 +560,7 @@ impl Hub {
         if session.phase == Phase::Closing {
             return false;
         }
-        let queued = session.output.push_listing(asker, since).is_ok();
+        let queued = push(&mut session.output, &mut self.scratch);
         self.queued(conn, queued)
     }
 
