@@ -98,6 +98,21 @@ pub fn run(messages: u64) -> Result<u64, String> {
     // Warm up: logins, buffers and queues grow to their working sizes.
     let (mut hans, mut yoda) = hans_and_yoda(port).map_err(|e| e.to_string())?;
     ping_pong_of(&mut hans, &mut yoda, 2_000).map_err(|e| e.to_string())?;
+    // Their first logins' hashes are written into the credentials file a
+    // moment later (server/src/worker.rs): that is the logins' work, not
+    // the relay's.
+    let credentials = dir.join("credentials.txt");
+    let hashed = || {
+        std::fs::read_to_string(&credentials)
+            .is_ok_and(|text| text.lines().take(2).all(|line| line.contains("$argon2id$")))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !hashed() {
+        if std::time::Instant::now() > deadline {
+            return Err("hans's and yoda's hashes never reached the credentials file".into());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
     let before = COUNTED.load(Ordering::Relaxed);
     // Each round trip relays two messages.
     ping_pong_of(&mut hans, &mut yoda, messages / 2).map_err(|e| e.to_string())?;
