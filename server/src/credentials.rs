@@ -350,6 +350,41 @@ mod tests {
     }
 
     #[test]
+    fn many_hashes_are_written_in_one_rewrite_and_an_unknown_name_writes_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.txt");
+        std::fs::write(
+            &path,
+            "hans falcon*solo\nyoda wise@!man\nluke light==saber\n",
+        )
+        .unwrap();
+        let mut hub = Hub::new(Config::new(1000, 1000));
+        let mut file = CredentialsFile::load(&path, &mut hub).unwrap();
+        let change = |name: &str, stored: &str| (name.to_owned(), stored.to_owned());
+        let unknown = [change("luke", "$argon2id$l"), change("nobody", "x")];
+        assert!(file.replace_all(&unknown).is_err());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "hans falcon*solo\nyoda wise@!man\nluke light==saber\n",
+            "nothing written"
+        );
+        // Two hashes of yoda's password (two logins at once): one is kept.
+        let changes = [
+            change("luke", "$argon2id$l"),
+            change("yoda", "$argon2id$y1"),
+            change("hans", "$argon2id$h"),
+            change("yoda", "$argon2id$y2"),
+        ];
+        file.replace_all(&changes).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "hans $argon2id$h");
+        assert!(lines[1].starts_with("yoda $argon2id$y"), "{text}");
+        assert_eq!(lines[2], "luke $argon2id$l");
+        assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
     fn a_replaced_password_keeps_every_other_line_and_the_lock() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials.txt");
