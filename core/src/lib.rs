@@ -17,12 +17,16 @@
 //!   and the commonest client frames read, by hand (the hot path); `copy`:
 //!   short copies without the C library's `memcpy`.
 //! - [`text`]: the exact texts a person sees for each frame.
-//! - [`limits`]: every capacity, in one place (R26); [`time`]: milliseconds.
+//! - [`limits`]: every limit, in one place (R26); [`capacity`]: how many
+//!   accounts and connections, and how much store, the owner chose at
+//!   start; [`table`]: the memory the shell hands the hub for them
+//!   (`hub::Tables`); [`time`]: milliseconds.
 //! - `testing` (tests, and the `testing` feature): the shell loop and
 //!   helpers every test and the bench drive the hub with.
 //!
-//! `#![no_std]` without `alloc`: it builds for `thumbv7em-none-eabihf`,
-//! which is how CI proves it.
+//! `#![no_std]`, and it never allocates while it runs: it builds for
+//! `thumbv7em-none-eabihf`, which is how CI proves it. With the `alloc`
+//! feature (the server's), it allocates its tables once, at start.
 #![no_std]
 #![forbid(unsafe_code)]
 
