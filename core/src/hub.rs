@@ -8,8 +8,8 @@
 //!
 //! This file holds the entry points and the plumbing; the rules are in
 //! `admission.rs` (who may connect), `login.rs` (R4-R8), `commands.rs`
-//! (R10-R16) and `private.rs` (R19-R24);
-//! `transmit.rs` turns a connection's queue into bytes.
+//! (R10-R16) and `private.rs` (R19-R24); `timeouts.rs` keeps the
+//! deadlines (R9); `transmit.rs` turns a connection's queue into bytes.
 
 use crate::capacity::{Capacity, CapacityError};
 use crate::credential::{self, CredentialProblem};
@@ -27,6 +27,7 @@ use crate::store::Store;
 use crate::suspects::Suspects;
 use crate::table::{List, Ring};
 use crate::time::Instant;
+use crate::timers::Timers;
 use crate::user::{AccountsFull, UserId, Users};
 
 /// The server's settings (R1), in milliseconds.
@@ -109,6 +110,8 @@ pub struct Hub {
     config: Config,
     users: Users,
     sessions: Sessions,
+    /// When each connection next needs `handle_timeout` (`timeouts.rs`).
+    timers: Timers,
     store: Store,
     /// Private requests waiting for an answer: at most one per target.
     introductions: List<Introduction>,
@@ -183,7 +186,8 @@ impl Hub {
         Hub {
             config,
             users: Users::new(tables.users, tables.names),
-            sessions: Sessions::new(tables.slots),
+            sessions: Sessions::new(tables.slots, tables.touched),
+            timers: Timers::new(tables.timer_heap, tables.timers),
             store: Store::new(tables.chunks, tables.links, tables.mailboxes),
             introductions: List::new(tables.introductions),
             now: Instant(0),
@@ -326,95 +330,18 @@ impl Hub {
         self.drop_unread();
     }
 
-    /// When [`Hub::handle_timeout`] must next be called, if ever.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let lead = self.config.warning_ms;
-        let sessions = self
-            .sessions
-            .iter()
-            .filter(|(_, session)| !session.waiting_on_shell() && !self.held_by_journal(session))
-            .map(|(_, session)| session.warn_at(lead).unwrap_or(session.deadline));
-        let requests = self.introductions.iter().map(|i| i.expires);
-        sessions.chain(requests).chain(self.next_read()).min()
-    }
-
-    /// Ends every session whose deadline has passed (R9), warns those whose
-    /// deadline is near, voids private requests left unanswered, lets go of
-    /// closing connections that did not read their last frames, and marks
-    /// ready those that may be read again.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.now = now;
-        self.resume_due(now);
-        self.end_idle(now);
-        self.warn_idle(now);
-        self.expire_introductions(now);
-        self.drop_unread();
-    }
-
-    /// Warns every user whose idle logout is near (R9).
-    fn warn_idle(&mut self, now: Instant) {
-        let lead = self.config.warning_ms;
-        loop {
-            let due = self
-                .sessions
-                .iter()
-                .find(|(_, session)| session.warn_at(lead).is_some_and(|at| at <= now))
-                .map(|(conn, session)| (conn, session.deadline));
-            let Some((conn, deadline)) = due else {
-                return;
-            };
-            if let Some(session) = self.sessions.get_mut(conn) {
-                session.warned = true;
-            }
-            let left = deadline.millis().saturating_sub(now.millis());
-            let seconds = left.div_ceil(1000);
-            self.send(conn, &ServerFrame::IdleWarning { seconds });
-        }
-    }
-
-    /// Ends every session whose deadline has passed (R9).
-    fn end_idle(&mut self, now: Instant) {
-        loop {
-            let expired = self
-                .sessions
-                .iter()
-                .find(|(_, session)| {
-                    session.deadline <= now
-                        && !session.waiting_on_shell()
-                        && !self.held_by_journal(session)
-                })
-                .map(|(conn, session)| (conn, session.phase.clone()));
-            let Some((conn, phase)) = expired else {
-                return;
-            };
-            match phase {
-                Phase::Closing => {
-                    // It did not take its last frames in time.
-                    self.sessions.remove(conn);
-                    self.mark_ready(conn);
-                }
-                Phase::Online(_) => self.end(conn, ByeReason::TimedOut),
-                _ if self.sessions.get(conn).is_some_and(|s| s.login_by <= now) => {
-                    self.end(conn, ByeReason::LoginTooSlow)
-                }
-                _ => self.end(conn, ByeReason::LoginTimedOut),
-            }
-        }
-    }
-
     /// Tells everyone the server is going away and lets go of every
     /// connection; the shell sends what is queued, then closes them.
     pub fn shutdown(&mut self, now: Instant) {
         self.now = now;
-        loop {
-            let open = self
-                .sessions
-                .iter()
-                .find(|(_, session)| session.phase != Phase::Closing)
-                .map(|(conn, session)| (conn, session.phase.clone()));
-            let Some((conn, phase)) = open else {
-                break;
+        for slot in 0..self.sessions.capacity() {
+            let Some((conn, session)) = self.sessions.at(slot) else {
+                continue;
             };
+            let phase = session.phase.clone();
+            if phase == Phase::Closing {
+                continue;
+            }
             if let Phase::Online(user) = phase {
                 // Nobody is told: everyone is leaving.
                 self.users.get_mut(user).online = None;
@@ -702,6 +629,7 @@ mod login;
 mod private;
 mod reading;
 mod tables;
+mod timeouts;
 mod transmit;
 
 #[cfg(any(test, feature = "testing"))]

@@ -20,7 +20,8 @@
 //! - [`limits`]: every limit, in one place (R26); [`capacity`]: how many
 //!   accounts and connections, and how much store, the owner chose at
 //!   start; [`table`]: the memory the shell hands the hub for them
-//!   (`hub::Tables`); [`time`]: milliseconds.
+//!   (`hub::Tables`); [`time`]: milliseconds; [`timers`]: when each
+//!   connection next needs the hub, in a heap.
 //! - `testing` (tests, and the `testing` feature): the shell loop and
 //!   helpers every test and the bench drive the hub with.
 //!
@@ -59,6 +60,7 @@ pub mod table;
 pub mod testing;
 pub mod text;
 pub mod time;
+pub mod timers;
 pub mod user;
 
 pub use capacity::Capacity;

@@ -3,7 +3,7 @@
 use crate::credential::{Name, Password};
 use crate::output::Output;
 use crate::rate::{Bucket, Rate};
-use crate::table::Table;
+use crate::table::{Ring, Table};
 use crate::time::Instant;
 use crate::user::UserId;
 
@@ -153,18 +153,53 @@ pub struct Slot {
     ready: Option<ConnId>,
     /// Its queue overflowed during this call: it is to be dropped.
     unread: bool,
+    /// Its session may have changed since the hub last looked at when it
+    /// next needs it (`Sessions::take_touched`).
+    touched: bool,
 }
 
 /// Every live connection, in a fixed table of slots.
 #[derive(Debug)]
 pub struct Sessions {
     slots: Table<Slot>,
+    /// Slots whose session was taken mutably, added or removed since
+    /// `take_touched` last gave them out: each once, so as many rows as
+    /// `slots` suffice.
+    touched: Ring<u16>,
 }
 
 impl Sessions {
-    /// No connection yet, in `slots`.
-    pub fn new(slots: Table<Slot>) -> Sessions {
-        Sessions { slots }
+    /// No connection yet, in `slots`; `touched` as long.
+    pub fn new(slots: Table<Slot>, touched: Table<u16>) -> Sessions {
+        Sessions {
+            slots,
+            touched: Ring::new(touched),
+        }
+    }
+
+    /// A slot whose session may have changed (or gone), taken: every
+    /// change goes through `get_mut`, `insert` or `remove`, so the hub
+    /// sees each (its timers, `hub/timeouts.rs`) without a walk.
+    pub fn take_touched(&mut self) -> Option<usize> {
+        let index = usize::from(self.touched.pop_front()?);
+        if let Some(slot) = self.slots.get_mut(index) {
+            slot.touched = false;
+        }
+        Some(index)
+    }
+
+    /// Whether slot `index` is waiting in `take_touched`.
+    pub fn is_touched(&self, index: usize) -> bool {
+        self.slots.get(index).is_some_and(|slot| slot.touched)
+    }
+
+    fn touch(&mut self, index: usize) {
+        if let Some(slot) = self.slots.get_mut(index)
+            && !core::mem::replace(&mut slot.touched, true)
+        {
+            // Each slot is in the ring once, so it never fills.
+            let _ = self.touched.push_back(index as u16);
+        }
     }
 
     /// How many connections it can hold.
@@ -174,14 +209,11 @@ impl Sessions {
 
     /// Takes a free slot for `session`, or gives it back if none is free.
     pub fn insert(&mut self, session: Session) -> Result<ConnId, Session> {
-        let Some((index, slot)) = self
-            .slots
-            .iter_mut()
-            .enumerate()
-            .find(|(_, slot)| slot.session.is_none())
-        else {
+        let Some(index) = self.slots.iter().position(|slot| slot.session.is_none()) else {
             return Err(session);
         };
+        self.touch(index);
+        let slot = &mut self.slots[index];
         slot.session = Some(session);
         Ok(ConnId {
             // Connection tables are at most `capacity::CEILING` long.
@@ -208,9 +240,14 @@ impl Sessions {
         self.live_slot(conn)?.session.as_mut()
     }
 
+    /// `conn`'s slot, touched: the caller may change its session.
     fn live_slot(&mut self, conn: ConnId) -> Option<&mut Slot> {
-        let slot = self.slots.get_mut(conn.slot())?;
-        (slot.generation == conn.generation && slot.session.is_some()).then_some(slot)
+        let slot = self.slots.get(conn.slot())?;
+        if slot.generation != conn.generation || slot.session.is_none() {
+            return None;
+        }
+        self.touch(conn.slot());
+        self.slots.get_mut(conn.slot())
     }
 
     /// Every live connection with its handle.

@@ -114,10 +114,12 @@ impl Hub {
     }
 
     /// What must always hold inside the hub: the store's chunks are all
-    /// accounted for, and a user is online on a connection exactly when
+    /// accounted for, each connection's timer is its session's next
+    /// deadline, and a user is online on a connection exactly when
     /// that connection's session says so.
     pub fn audit(&self) -> Result<(), String> {
         self.store.audit()?;
+        self.audit_timers()?;
         for (id, user) in self.users.iter() {
             if let Some(conn) = user.online {
                 let phase = self.sessions.get(conn).map(|s| &s.phase);

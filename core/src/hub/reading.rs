@@ -91,32 +91,6 @@ impl Hub {
             self.mark_ready(conn);
         }
     }
-
-    /// The first moment a stalled connection may be read again.
-    pub(super) fn next_read(&self) -> Option<Instant> {
-        self.sessions
-            .iter()
-            .filter_map(|(_, session)| match session.stall {
-                Some(Stall::Until(at)) => Some(at),
-                _ => None,
-            })
-            .min()
-    }
-
-    /// Connections stalled until `now` or before are read again.
-    pub(super) fn resume_due(&mut self, now: Instant) {
-        loop {
-            let due = self
-                .sessions
-                .iter()
-                .find(|(_, s)| matches!(s.stall, Some(Stall::Until(at)) if at <= now))
-                .map(|(conn, _)| conn);
-            let Some(conn) = due else {
-                return;
-            };
-            self.resume(conn, |_| true);
-        }
-    }
 }
 
 #[cfg(test)]

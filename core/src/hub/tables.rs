@@ -11,6 +11,7 @@ use crate::limits::CHUNK_BYTES;
 use crate::session::{ConnId, Slot};
 use crate::store::Mailbox;
 use crate::table::Table;
+use crate::timers::Timer;
 use crate::user::{User, UserId};
 
 /// Every table of a hub. Those of accounts have as many rows as each
@@ -31,6 +32,9 @@ pub struct Tables {
     pub asks: Table<ConnId>,
     pub ready: Table<u16>,
     pub unread: Table<ConnId>,
+    pub touched: Table<u16>,
+    pub timers: Table<Timer>,
+    pub timer_heap: Table<u16>,
     /// [`POSTED_PER_CONNECTION`] rows per connection.
     pub posted: Table<Posted>,
     /// The store: its bytes, and a link per `CHUNK_BYTES` of them.
@@ -54,6 +58,9 @@ pub const BYTES_PER_CONNECTION: usize = size_of::<Slot>()
     + size_of::<ConnId>()
     + size_of::<u16>()
     + size_of::<ConnId>()
+    + size_of::<u16>()
+    + size_of::<Timer>()
+    + size_of::<u16>()
     + POSTED_PER_CONNECTION * size_of::<Posted>();
 
 /// Bytes of the store for each chunk (`CHUNK_BYTES`) of messages.
@@ -80,6 +87,9 @@ impl Tables {
             self.asks.len(),
             self.ready.len(),
             self.unread.len(),
+            self.touched.len(),
+            self.timers.len(),
+            self.timer_heap.len(),
         ];
         if by_connection.iter().any(|&rows| rows != connections)
             || self.posted.len() != POSTED_PER_CONNECTION * connections
@@ -115,6 +125,9 @@ impl Tables {
             asks: Table::filled(ConnId::default(), connections),
             ready: Table::filled(0, connections),
             unread: Table::filled(ConnId::default(), connections),
+            touched: Table::filled(0, connections),
+            timers: Table::filled(crate::timers::UNSET, connections),
+            timer_heap: Table::filled(0, connections),
             posted: Table::filled(Posted::default(), POSTED_PER_CONNECTION * connections),
             chunks: Table::filled(0, chunks * CHUNK_BYTES),
             links: Table::filled(0, chunks),

@@ -529,6 +529,12 @@ fn a_goodbye_waiting_for_a_slow_journal_is_neither_dropped_nor_followed() {
     let later = ms(START, 10 * crate::limits::CLOSING_MS);
     world.handle_timeout(&mut hub, later);
     assert!(!world.is_closed(hans) && !world.is_closed(vader));
+    // Nor is a deadline of theirs due: the shell's loop would spin.
+    assert!(
+        hub.poll_timeout().is_none_or(|at| at > later),
+        "{:?}",
+        hub.poll_timeout()
+    );
     world.sync_held(&mut hub);
     world.sync_held(&mut hub);
     let frames = world.take(hans);

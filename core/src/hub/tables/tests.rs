@@ -8,7 +8,7 @@ use std::{format, vec};
 
 use super::Tables;
 use crate::capacity::{Capacity, CapacityError};
-use crate::hub::tests::{PEER, START, TIMEOUT_MS, World, ask, login, password, username};
+use crate::hub::tests::{PEER, START, TIMEOUT_MS, World, ask, login, ms, password, username};
 use crate::hub::{Config, Hub};
 use crate::limits::{BLACKLIST_MAX, NAMES_PER_FRAME};
 use crate::protocol::{ClientFrame, Prompt, Refusal, ServerFrame};
@@ -197,6 +197,34 @@ fn a_full_blacklist_refuses_one_more_until_an_unblock() {
     );
 }
 
+#[test]
+fn r9_idle_users_are_logged_out_in_the_order_they_went_quiet_whatever_their_slots() {
+    let (mut hub, mut world, online) = big_hub();
+    // Each acts once more, a millisecond apart, in an order unlike their
+    // slots' (7,919 and 150 have no common factor).
+    let mut order: Vec<ConnId> = online.iter().map(|&(_, conn)| conn).collect();
+    order.sort_by_key(|conn| conn.slot() * 7_919 % ONLINE);
+    for (step, &conn) in order.iter().enumerate() {
+        world.receive(
+            &mut hub,
+            conn,
+            ClientFrame::WhoElse {},
+            ms(START, 1 + step as u64),
+        );
+        world.take(conn);
+    }
+    for (step, &conn) in order.iter().enumerate() {
+        let deadline = ms(START, 1 + step as u64 + TIMEOUT_MS);
+        assert_eq!(hub.poll_timeout(), Some(deadline), "step {step}");
+        world.handle_timeout(&mut hub, deadline);
+        assert!(world.is_closed(conn), "step {step}: {conn:?} timed out");
+        if let Some(&next) = order.get(step + 1) {
+            assert!(!world.is_closed(next), "step {step}: {next:?} not yet");
+        }
+    }
+    assert_eq!(hub.poll_timeout(), None, "no one left");
+}
+
 /// Tables in memory the shell keeps for the life of the server, as an
 /// embedded build's statics are.
 fn leaked<T: Clone>(value: T, rows: usize) -> Table<T> {
@@ -217,6 +245,9 @@ fn borrowed_tables(accounts: usize, connections: usize, chunks: usize) -> Tables
         asks: leaked(owned.asks[0], connections),
         ready: leaked(0, connections),
         unread: leaked(owned.unread[0], connections),
+        touched: leaked(0, connections),
+        timers: leaked(owned.timers[0], connections),
+        timer_heap: leaked(0, connections),
         posted: leaked(owned.posted[0], super::POSTED_PER_CONNECTION * connections),
         chunks: leaked(0, chunks * 64),
         links: leaked(0, chunks),
