@@ -4,10 +4,12 @@
 use natter_core::{ClientFrame, ServerFrame};
 use natter_e2e::{Raw, Server, run_server};
 
-/// Accounts in the credentials file, and users logged in together: both
-/// beyond what the default (32 accounts, 24 connections) holds.
-const ACCOUNTS: usize = 80;
-const ONLINE: usize = 50;
+/// Issue 26's check: a credentials file of 10,000 lines, and users
+/// logged in together beyond a thousand, in a server sized for a school.
+const ACCOUNTS: usize = 10_000;
+const ONLINE: usize = 1_002;
+/// Threads that log them in.
+const LOGIN_THREADS: usize = 8;
 
 fn user(i: usize) -> String {
     format!("user{i}")
@@ -30,59 +32,113 @@ fn who(raw: &mut Raw) -> Vec<String> {
     }
 }
 
+/// This test process holds two descriptors a user: its soft limit of
+/// open files (often 1,024) is raised to the hard one, as the server's is.
+fn raise_open_files(needed: u64) {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    limit.current = limit.maximum;
+    setrlimit(Resource::Nofile, limit).unwrap();
+    let current = getrlimit(Resource::Nofile).current;
+    assert!(
+        current.is_none_or(|n| n >= needed),
+        "this test needs {needed} open files; the hard limit is {current:?} (ulimit -Hn)"
+    );
+}
+
 #[test]
-fn a_server_started_larger_holds_more_accounts_and_users_online() {
+fn a_server_sized_for_a_school_holds_10000_accounts_with_1000_online() {
+    raise_open_files(2 * ONLINE as u64 + 200);
     let dir = tempfile::tempdir().unwrap();
     let lines: String = (0..ACCOUNTS)
         .map(|i| format!("{} pw{i}\n", user(i)))
         .collect();
     std::fs::write(dir.path().join("credentials.txt"), lines).unwrap();
-    let server = Server::start_with(
-        dir,
-        60,
-        600,
-        &[
-            "--max-accounts",
-            "100",
-            "--max-connections",
-            "60",
-            "--per-address",
-            "0",
-        ],
-    );
-    let mut online: Vec<Raw> = (0..ONLINE)
-        .map(|i| server.raw_login(&user(i), &format!("pw{i}")))
-        .collect();
+    let options = [
+        "--max-accounts",
+        "20000",
+        "--max-connections",
+        "1100",
+        "--per-address",
+        "0",
+        // A thousand first logins: the machinery is tested, not argon2.
+        "--hash-memory",
+        "8",
+        "--hash-passes",
+        "1",
+    ];
+    let server = Server::start_with(dir, 60, 600, &options);
+    let per_thread = ONLINE.div_ceil(LOGIN_THREADS);
+    let mut online: Vec<Raw> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..ONLINE)
+            .step_by(per_thread)
+            .map(|first| {
+                let server = &server;
+                scope.spawn(move || {
+                    (first..ONLINE.min(first + per_thread))
+                        .map(|i| server.raw_login(&user(i), &format!("pw{i}")))
+                        .collect::<Vec<Raw>>()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|thread| thread.join().unwrap())
+            .collect()
+    });
+    assert_eq!(online.len(), ONLINE);
+    // R12: every other user online, in pages.
     let mut names = who(&mut online[0]);
     names.sort();
     let mut others: Vec<String> = (1..ONLINE).map(user).collect();
     others.sort();
+    assert_eq!(names.len(), ONLINE - 1);
     assert_eq!(names, others, "whoelse names every other user online");
-    online[ONLINE - 1].send(&ClientFrame::Broadcast {
+    // R14: a broadcast reaches every other user online.
+    let last = ONLINE - 1;
+    online[last].send(&ClientFrame::Broadcast {
         text: "to all".try_into().unwrap(),
     });
-    for raw in &mut online[..ONLINE - 1] {
+    for raw in &mut online[..last] {
         let frame = raw.frame_where(|f| matches!(f, ServerFrame::Message { .. }));
         let ServerFrame::Message { from, text, .. } = frame else {
             unreachable!()
         };
         assert_eq!(
             (from.as_str(), text.as_str()),
-            (user(ONLINE - 1).as_str(), "to all")
+            (user(last).as_str(), "to all")
         );
     }
-    // An account past the first 50, offline: its message is kept.
+    // R13: a direct message between two users with ids far apart.
+    online[3].send(&ClientFrame::Message {
+        to: user(1_000).as_str().try_into().unwrap(),
+        text: "hello far away".try_into().unwrap(),
+    });
+    let frame = online[1_000].frame_where(|f| matches!(f, ServerFrame::Message { .. }));
+    let ServerFrame::Message { from, text, .. } = frame else {
+        unreachable!()
+    };
+    assert_eq!((from.as_str(), text.as_str()), ("user3", "hello far away"));
+    // R17: the last account of the file, offline: its message is kept and
+    // reaches it at its login.
+    let far = user(ACCOUNTS - 1);
     online[0].send(&ClientFrame::Message {
-        to: user(70).as_str().try_into().unwrap(),
+        to: far.as_str().try_into().unwrap(),
         text: "later".try_into().unwrap(),
     });
     let stored = online[0].frame_where(|f| matches!(f, ServerFrame::Stored { .. }));
     assert_eq!(
         stored,
         ServerFrame::Stored {
-            user: user(70).as_str().try_into().unwrap()
+            user: far.as_str().try_into().unwrap()
         }
     );
+    let mut late = server.raw_login(&far, &format!("pw{}", ACCOUNTS - 1));
+    let frame = late.frame_where(|f| matches!(f, ServerFrame::Message { .. }));
+    let ServerFrame::Message { from, text, .. } = frame else {
+        unreachable!()
+    };
+    assert_eq!((from.as_str(), text.as_str()), ("user0", "later"));
 }
 
 #[test]
