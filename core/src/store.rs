@@ -14,6 +14,10 @@
 //! order posted, within a quota of [`MAILBOX_BYTES`]; an acknowledgement
 //! takes every letter up to an id off the front (cumulative, as TCP).
 //!
+//! A broadcast's name and text longer than a chunk are stored once, in a
+//! body its recipients' letters link to (`shared.rs`): each recipient's
+//! letter is then one chunk however long the text.
+//!
 //! Letters kept for a recipient who is offline are shared out too, so
 //! that no one fills the store for everyone: each sender's within
 //! [`SENDER_BYTES`], and those for newcomers (accounts created since the
@@ -54,11 +58,16 @@ const FLAGS: usize = 23;
 const SENDER: usize = 24;
 
 /// Flag bits: sent to everyone online; kept for a recipient who was
-/// offline (it counts against its sender's share).
+/// offline (it counts against its sender's share); its name and text are
+/// in a shared body, linked to after the header (`shared.rs`).
 const BROADCAST: u8 = 1;
 const KEPT: u8 = 2;
+const SHARED: u8 = 4;
 
-const _: () = assert!(CHUNK_BYTES > HEADER);
+/// Where a shared letter's link to its body is.
+const BODY: usize = HEADER;
+
+const _: () = assert!(CHUNK_BYTES >= BODY + 4);
 
 /// A letter read back from the store, its name and text borrowed from
 /// the caller's [`LetterBytes`]: read once, encoded from there.
@@ -142,6 +151,9 @@ pub struct Mailbox {
     kept: u16,
     /// An account made since the start that has not logged in again.
     newcomer: bool,
+    /// The bodies of this user's broadcasts still linked to, newest first
+    /// (`shared.rs`).
+    bodies: Link,
 }
 
 impl Default for Mailbox {
@@ -153,6 +165,7 @@ impl Default for Mailbox {
             chunks: 0,
             kept: 0,
             newcomer: false,
+            bodies: NIL,
         }
     }
 }
@@ -215,7 +228,7 @@ impl Store {
     /// Stores a letter; returns its id.
     pub fn post(&mut self, post: Post<'_>) -> Result<u64, PostError> {
         let id = self.next_id;
-        self.post_as(post, id, true)?;
+        self.post_as(post, id, Posting::Now)?;
         self.next_id += 1;
         Ok(id)
     }
@@ -230,20 +243,22 @@ impl Store {
         if last != NIL && self.id_of(last) >= id {
             return Err(RestoreError::Again);
         }
-        self.post_as(post, id, false).map_err(RestoreError::Full)?;
+        self.post_as(post, id, Posting::Restored)
+            .map_err(RestoreError::Full)?;
         self.resume_after(id);
         Ok(())
     }
 
-    fn post_as(&mut self, post: Post<'_>, id: u64, within_shares: bool) -> Result<(), PostError> {
-        let size = HEADER + post.from.len() + post.text.len();
-        let needed = size.div_ceil(CHUNK_BYTES);
+    fn post_as(&mut self, post: Post<'_>, id: u64, posting: Posting) -> Result<(), PostError> {
+        // What the letter counts against its mailbox and shares: what it
+        // would take whole, shared body or not.
+        let needed = charge(post.from.len(), post.text.len());
         let mailbox = self.boxes[post.to.index()];
         if usize::from(mailbox.chunks) + needed > MAILBOX_CHUNKS {
             return Err(PostError::MailboxFull);
         }
         let sender = post.sender.index();
-        if post.kept && within_shares {
+        if post.kept && posting == Posting::Now {
             if usize::from(self.boxes[sender].kept) + needed > SENDER_CHUNKS {
                 return Err(PostError::SenderFull);
             }
@@ -252,18 +267,30 @@ impl Store {
                 return Err(PostError::MailboxFull);
             }
         }
-        if self.free_chunks < needed {
+        // A broadcast to users online longer than a chunk shares its body
+        // with the other recipients' letters. Posted now, the body is the
+        // sender's newest if it is this broadcast's; restored, it may be
+        // any of the sender's (a journal lists letters by mailbox too).
+        let shares = post.broadcast && !post.kept && needed > 1;
+        let found = match posting {
+            _ if !shares => None,
+            Posting::Now => self.find_body(&post, 1),
+            Posting::Restored => self.find_body(&post, usize::MAX),
+        };
+        let taken = match (shares, found) {
+            (false, _) => needed,
+            (true, Some(_)) => 1,
+            (true, None) => 1 + body_chunks(post.from.len(), post.text.len()),
+        };
+        if self.free_chunks < taken {
             return Err(PostError::StoreFull);
         }
-        // Take `needed` chunks off the free list: they stay chained.
-        let head = self.free;
-        let mut tail = head;
-        for _ in 1..needed {
-            tail = self.links[at(tail)];
-        }
-        self.free = self.links[at(tail)];
-        self.links[at(tail)] = NIL;
-        self.free_chunks -= needed;
+        let body = match found {
+            Some(body) => Some(self.add_ref(body)),
+            None if shares => Some(self.new_body(&post)),
+            None => None,
+        };
+        let head = self.take_chunks(if body.is_some() { 1 } else { needed });
 
         let mut header = [0u8; HEADER];
         header[..8].copy_from_slice(&id.to_le_bytes());
@@ -271,7 +298,9 @@ impl Store {
         header[NEXT..TEXT_LEN].copy_from_slice(&NIL.to_le_bytes());
         header[TEXT_LEN..NAME_LEN].copy_from_slice(&(post.text.len() as u16).to_le_bytes());
         header[NAME_LEN] = post.from.len() as u8;
-        header[FLAGS] = (u8::from(post.broadcast) * BROADCAST) | (u8::from(post.kept) * KEPT);
+        header[FLAGS] = (u8::from(post.broadcast) * BROADCAST)
+            | (u8::from(post.kept) * KEPT)
+            | (u8::from(body.is_some()) * SHARED);
         // Account tables are at most `capacity::CEILING` long.
         header[SENDER..].copy_from_slice(&(sender as u16).to_le_bytes());
         if post.kept {
@@ -279,8 +308,13 @@ impl Store {
         }
         let mut writer = ChainWriter::new(self, head);
         writer.write(&header);
-        writer.write(post.from.as_bytes());
-        writer.write(post.text.as_bytes());
+        match body {
+            Some(body) => writer.write(&body.to_le_bytes()),
+            None => {
+                writer.write(post.from.as_bytes());
+                writer.write(post.text.as_bytes());
+            }
+        }
 
         let mailbox = &mut self.boxes[post.to.index()];
         if mailbox.last == NIL {
@@ -299,6 +333,20 @@ impl Store {
         Ok(())
     }
 
+    /// Takes `count` chunks (at least one, and no more than are free) off
+    /// the free list, still chained; the first.
+    fn take_chunks(&mut self, count: usize) -> Link {
+        let head = self.free;
+        let mut tail = head;
+        for _ in 1..count {
+            tail = self.links[at(tail)];
+        }
+        self.free = self.links[at(tail)];
+        self.links[at(tail)] = NIL;
+        self.free_chunks -= count;
+        head
+    }
+
     /// Forgets every letter of `to` up to and including `id`, once shown
     /// (cumulative, R17, R27); returns how many.
     pub fn acknowledge(&mut self, to: UserId, id: u64) -> usize {
@@ -309,14 +357,22 @@ impl Store {
                 return freed;
             }
             let next = self.next_letter(first);
-            let (flags, sender) = {
+            let (flags, sender, chunks) = {
                 let chunk = self.chunk(first);
+                let text_len = usize::from(u16::from_le_bytes(le(&chunk[TEXT_LEN..])));
                 (
                     chunk[FLAGS],
                     usize::from(u16::from_le_bytes(le(&chunk[SENDER..]))),
+                    charge(usize::from(chunk[NAME_LEN]), text_len),
                 )
             };
-            let chunks = self.release(first);
+            if flags & SHARED != 0 {
+                let body = self.body_of(first);
+                self.release(first);
+                self.drop_ref(body, sender);
+            } else {
+                self.release(first);
+            }
             if flags & KEPT != 0 {
                 self.boxes[sender].kept -= chunks as u16;
             }
@@ -412,10 +468,13 @@ impl Store {
         let text_len = usize::from(u16::from_le_bytes(le(&chunk[TEXT_LEN..])));
         let name_len = usize::from(chunk[NAME_LEN]);
         let body = bytes.get_mut(..name_len + text_len)?;
-        let mut reader = ChainReader {
-            store: self,
-            chunk: head,
-            offset: HEADER,
+        let mut reader = match chunk[FLAGS] & SHARED {
+            0 => ChainReader {
+                store: self,
+                chunk: head,
+                offset: HEADER,
+            },
+            _ => self.body_reader(self.body_of(head)),
         };
         reader.read(body);
         let (name, text) = body.split_at(name_len);
@@ -454,6 +513,20 @@ impl Store {
             Table::filled(Mailbox::default(), accounts),
         )
     }
+}
+
+/// How a letter is posted: now, within the shares; or restored from a
+/// journal, as it was posted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Posting {
+    Now,
+    Restored,
+}
+
+/// The chunks a letter of this name and text takes whole, and counts
+/// against its mailbox and shares whether its body is shared or not.
+fn charge(name_len: usize, text_len: usize) -> usize {
+    (HEADER + name_len + text_len).div_ceil(CHUNK_BYTES)
 }
 
 /// A link as an index: links are 32 bits, and so is the smallest `usize`
@@ -552,339 +625,12 @@ impl ChainReader<'_> {
     }
 }
 
+mod shared;
+
+use shared::body_chunks;
+
 #[cfg(any(test, feature = "testing"))]
 mod audit;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::capacity::Capacity;
-    use crate::limits::{DEFAULT_ACCOUNTS, DEFAULT_CONNECTIONS};
-    use crate::testing::{name, text};
-    use std::vec::Vec;
-
-    /// Chunks in a store of the default capacity.
-    const CHUNKS: usize = Capacity::new(DEFAULT_ACCOUNTS, DEFAULT_CONNECTIONS).chunks();
-
-    fn empty_store() -> Store {
-        Store::allocate(CHUNKS, DEFAULT_ACCOUNTS)
-    }
-
-    fn post<'a>(to: UserId, from: &'a Name, text: &'a Text) -> Post<'a> {
-        Post {
-            to,
-            sender: UserId::from_index(DEFAULT_ACCOUNTS - 1),
-            from,
-            text,
-            broadcast: false,
-            kept: false,
-            now: Instant(0),
-        }
-    }
-
-    fn texts(store: &Store, to: UserId) -> Vec<std::string::String> {
-        let (mut texts, mut after, mut bytes) = (Vec::new(), 0, [0; NAME_MAX + TEXT_MAX]);
-        while let Some(letter) = store.letter_after(to, after, &mut bytes) {
-            after = letter.id;
-            texts.push(letter.text.into());
-        }
-        texts
-    }
-
-    #[test]
-    fn letters_come_out_oldest_first_and_go_once_acknowledged() {
-        let mut store = empty_store();
-        let (luke, yoda) = (UserId::from_index(7), UserId::from_index(1));
-        let hans = name("hans");
-        let first = store.post(post(luke, &hans, &text("one"))).unwrap();
-        store.post(post(yoda, &hans, &text("for yoda"))).unwrap();
-        let second = store.post(post(luke, &hans, &text("two"))).unwrap();
-        assert!(first < second);
-        assert_eq!(texts(&store, luke), ["one", "two"]);
-        assert_eq!(store.acknowledge(luke, first), 1);
-        assert_eq!(store.acknowledge(luke, first), 0, "only once");
-        assert_eq!(store.acknowledge(yoda, first), 0, "only by its reader");
-        assert_eq!(texts(&store, luke), ["two"]);
-        assert_eq!(texts(&store, yoda), ["for yoda"]);
-    }
-
-    #[test]
-    fn a_batch_reads_on_from_where_it_started_as_letter_after_does() {
-        let mut store = empty_store();
-        let (luke, yoda) = (UserId::from_index(7), UserId::from_index(1));
-        let hans = name("hans");
-        let ids: Vec<u64> = (0..5)
-            .map(|i| {
-                store.post(post(yoda, &hans, &text("not luke's"))).unwrap();
-                store
-                    .post(post(luke, &hans, &text(&std::format!("{i}"))))
-                    .unwrap()
-            })
-            .collect();
-        let mut bytes = [0; NAME_MAX + TEXT_MAX];
-        let mut batch = store.letters_after(luke, ids[1]);
-        for (i, &id) in ids.iter().enumerate().skip(2) {
-            assert_eq!(batch.next_id(), Some(id));
-            let letter = batch.read_next(&mut bytes).unwrap();
-            assert_eq!((letter.id, letter.text), (id, std::format!("{i}").as_str()));
-        }
-        assert_eq!(batch.next_id(), None);
-        assert!(batch.read_next(&mut bytes).is_none());
-        assert_eq!(texts(&store, luke), ["0", "1", "2", "3", "4"]);
-    }
-
-    #[test]
-    fn an_acknowledgement_takes_every_letter_up_to_its_id() {
-        let mut store = empty_store();
-        let luke = UserId::from_index(7);
-        let hans = name("hans");
-        let ids: Vec<u64> = (0..5)
-            .map(|i| {
-                store
-                    .post(post(luke, &hans, &text(&std::format!("m{i}"))))
-                    .unwrap()
-            })
-            .collect();
-        assert_eq!(store.acknowledge(luke, ids[2]), 3);
-        assert_eq!(texts(&store, luke), ["m3", "m4"]);
-        assert_eq!(store.acknowledge(luke, u64::MAX), 2);
-        assert_eq!(store.waiting(luke), 0);
-        assert_eq!(store.bytes(luke), 0);
-    }
-
-    #[test]
-    fn a_letter_reads_back_byte_for_byte_whatever_its_size() {
-        let mut store = empty_store();
-        let luke = UserId::from_index(7);
-        let from = name(&"\"".repeat(crate::limits::NAME_MAX));
-        for len in [0, 1, 40, 41, 42, 63, 64, 65, 200, crate::limits::TEXT_MAX] {
-            let body: std::string::String = "é日x".chars().cycle().take(len).collect();
-            let body: std::string::String = body
-                .char_indices()
-                .take_while(|(i, c)| i + c.len_utf8() <= len)
-                .map(|(_, c)| c)
-                .collect();
-            let t = text(&body);
-            let id = store
-                .post(Post {
-                    broadcast: len % 2 == 0,
-                    now: Instant(5_000),
-                    ..post(luke, &from, &t)
-                })
-                .unwrap();
-            let mut bytes = [0; NAME_MAX + TEXT_MAX];
-            let letter = store.letter_after(luke, id - 1, &mut bytes).unwrap();
-            assert_eq!(
-                letter,
-                Letter {
-                    id,
-                    from: &from,
-                    text: &t,
-                    broadcast: len % 2 == 0,
-                    posted: Instant(5_000),
-                    kept: post(luke, &from, &t).kept,
-                },
-                "{len}"
-            );
-            store.acknowledge(luke, id);
-        }
-        assert_eq!(store.free_chunks, CHUNKS, "every chunk back");
-    }
-
-    #[test]
-    fn a_letter_takes_the_chunks_its_bytes_need() {
-        let mut store = empty_store();
-        let luke = UserId::from_index(7);
-        let hans = name("hans");
-        // 26 + 4 + 34 = 64 bytes: one chunk; one byte more: two.
-        let fits = CHUNK_BYTES - HEADER - hans.len();
-        assert_eq!(fits, 34);
-        store
-            .post(post(luke, &hans, &text(&"x".repeat(fits))))
-            .unwrap();
-        assert_eq!(store.bytes(luke), CHUNK_BYTES);
-        store
-            .post(post(luke, &hans, &text(&"x".repeat(fits + 1))))
-            .unwrap();
-        assert_eq!(store.bytes(luke), 3 * CHUNK_BYTES);
-    }
-
-    #[test]
-    fn a_full_mailbox_and_a_full_store_refuse_letters() {
-        let mut store = empty_store();
-        let hans = name("hans");
-        let luke = UserId::from_index(7);
-        let short = text("x");
-        let mut posted = 0;
-        while store.post(post(luke, &hans, &short)).is_ok() {
-            posted += 1;
-        }
-        assert_eq!(posted, MAILBOX_CHUNKS, "one chunk each");
-        assert_eq!(
-            store.post(post(luke, &hans, &short)),
-            Err(PostError::MailboxFull)
-        );
-        // Fill the store with other users' letters, a mailbox at a time.
-        let mut user = 8;
-        loop {
-            match store.post(post(UserId::from_index(user), &hans, &short)) {
-                Ok(_) => {}
-                Err(PostError::MailboxFull) => user += 1,
-                Err(PostError::StoreFull) => break,
-                Err(PostError::SenderFull) => unreachable!("not kept"),
-            }
-        }
-        assert_eq!(store.free_chunks, 0);
-        assert_eq!(
-            store.post(post(UserId::from_index(0), &hans, &short)),
-            Err(PostError::StoreFull)
-        );
-        // Acknowledged letters make room again, for anyone.
-        store.acknowledge(luke, u64::MAX);
-        assert!(
-            store
-                .post(post(UserId::from_index(0), &hans, &short))
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn a_letter_says_how_long_ago_it_was_stored_and_whether_it_was_a_broadcast() {
-        let mut store = empty_store();
-        let hans = name("hans");
-        let hi = text("hi");
-        let luke = UserId::from_index(7);
-        store
-            .post(Post {
-                broadcast: true,
-                now: Instant(5_000),
-                ..post(luke, &hans, &hi)
-            })
-            .unwrap();
-        let mut bytes = [0; NAME_MAX + TEXT_MAX];
-        let letter = store.letter_after(luke, 0, &mut bytes).unwrap();
-        let LetterFrame::Message { broadcast, age, .. } = letter.frame(Instant(67_999));
-        assert!(broadcast);
-        assert_eq!(age, 62, "whole seconds, rounded down");
-    }
-
-    #[test]
-    fn random_posts_and_acknowledgements_keep_every_chunk_accounted_for() {
-        let mut store = empty_store();
-        let from = Name::try_from("hans").unwrap();
-        let mut seed: u64 = 0x9e3779b97f4a7c15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut posted: Vec<Vec<u64>> = std::vec![Vec::new(); 4];
-        for _ in 0..200_000 {
-            let user = (next() % 4) as usize;
-            let to = UserId::from_index(user);
-            if next() % 3 != 0 {
-                let len = (next() % 600) as usize;
-                let text = Text::try_from("x".repeat(len.min(512)).as_str()).unwrap();
-                // Kept or not, from one of three senders.
-                let sender = UserId::from_index(4 + (next() % 3) as usize);
-                if let Ok(id) = store.post(Post {
-                    to,
-                    sender,
-                    from: &from,
-                    text: &text,
-                    broadcast: false,
-                    kept: next() % 2 == 0,
-                    now: Instant(0),
-                }) {
-                    posted[user].push(id);
-                }
-            } else if !posted[user].is_empty() {
-                let upto = posted[user][(next() as usize) % posted[user].len()];
-                let n = store.acknowledge(to, upto);
-                let before = posted[user].len();
-                posted[user].retain(|&id| id > upto);
-                assert_eq!(n, before - posted[user].len());
-            }
-            let used: usize = store.boxes.iter().map(|b| usize::from(b.chunks)).sum();
-            assert_eq!(used + store.free_chunks, CHUNKS);
-            assert_eq!(store.waiting(to), posted[user].len());
-            let kept: usize = store.boxes.iter().map(|b| usize::from(b.kept)).sum();
-            assert!(
-                kept <= used
-                    && store
-                        .boxes
-                        .iter()
-                        .all(|b| usize::from(b.kept) <= SENDER_CHUNKS)
-            );
-        }
-        for user in 0..4 {
-            store.acknowledge(UserId::from_index(user), u64::MAX);
-        }
-        let kept = (0..DEFAULT_ACCOUNTS).map(|user| store.kept_by(UserId::from_index(user)));
-        assert_eq!(kept.sum::<usize>(), 0, "every share given back");
-    }
-
-    #[test]
-    fn a_sender_keeps_only_its_share_of_the_store_for_users_offline() {
-        let mut store = empty_store();
-        let (mallory, hans) = (UserId::from_index(20), UserId::from_index(21));
-        let name = name("mallory");
-        let short = text("x");
-        let kept = |to: usize, sender| Post {
-            sender,
-            kept: true,
-            ..post(UserId::from_index(to), &name, &short)
-        };
-        // Short letters take a chunk each: the share is this many.
-        let share = SENDER_BYTES / CHUNK_BYTES;
-        for i in 0..share {
-            assert!(store.post(kept(i % 8, mallory)).is_ok(), "{i}");
-        }
-        assert_eq!(store.post(kept(9, mallory)), Err(PostError::SenderFull));
-        assert_eq!(store.kept_by(mallory), SENDER_BYTES);
-        // Letters to users online are not kept: they do not count.
-        assert!(
-            store
-                .post(post(UserId::from_index(9), &name, &short))
-                .is_ok()
-        );
-        // Others still leave letters, and mallory may again once some are read.
-        assert!(store.post(kept(9, hans)).is_ok());
-        store.acknowledge(UserId::from_index(0), u64::MAX);
-        assert!(store.post(kept(9, mallory)).is_ok());
-    }
-
-    #[test]
-    fn letters_kept_for_newcomers_share_a_small_allowance() {
-        let mut store = empty_store();
-        let name = name("mallory");
-        let short = text("x");
-        let newcomers = [0, 1, 2, 3].map(UserId::from_index);
-        for user in newcomers {
-            store.set_newcomer(user, true);
-        }
-        let kept = |to: UserId, sender: usize| Post {
-            sender: UserId::from_index(sender),
-            kept: true,
-            ..post(to, &name, &short)
-        };
-        // From many senders, so their shares are not what stops them.
-        let allowance = NEWCOMER_BYTES / CHUNK_BYTES;
-        for i in 0..allowance {
-            assert!(
-                store.post(kept(newcomers[i % 4], 10 + i % 20)).is_ok(),
-                "{i}"
-            );
-        }
-        assert_eq!(
-            store.post(kept(newcomers[0], 31)),
-            Err(PostError::MailboxFull)
-        );
-        // A user who is not a newcomer still gets letters kept.
-        assert!(store.post(kept(UserId::from_index(4), 31)).is_ok());
-        // A newcomer who logs in again is one no more.
-        store.set_newcomer(newcomers[0], false);
-        assert!(store.post(kept(newcomers[0], 31)).is_ok());
-    }
-}
+mod tests;

@@ -292,7 +292,6 @@ impl Sim {
         (*self.rng.pick(&names)).clone()
     }
 
-    /// A text no other letter has, short or long.
     /// A text no other letter has, of 400 bytes or more.
     pub(super) fn long_text(&mut self) -> natter_core::protocol::Text {
         self.counter += 1;
@@ -300,6 +299,7 @@ impl Sim {
         text(&format!("t{}{}", self.counter, "x".repeat(pad)))
     }
 
+    /// A text no other letter has, short or long.
     pub(super) fn new_text(&mut self) -> natter_core::protocol::Text {
         self.counter += 1;
         let tag = format!("t{}", self.counter);
