@@ -8,8 +8,9 @@
 use crate::table::Table;
 use crate::time::Instant;
 
-/// A slot's row: its instant, and its place in the heap.
-#[derive(Clone, Copy, Debug, Default)]
+/// A slot's row: its instant, and its place in the heap. A new row has
+/// none (`UNSET`, also its `Default`).
+#[derive(Clone, Copy, Debug)]
 pub struct Timer {
     at: Instant,
     place: u16,
@@ -24,6 +25,12 @@ pub const UNSET: Timer = Timer {
     place: ABSENT,
 };
 
+impl Default for Timer {
+    fn default() -> Self {
+        UNSET
+    }
+}
+
 /// Each connection slot's next instant, if any, in a heap.
 #[derive(Debug)]
 pub struct Timers {
@@ -35,9 +42,11 @@ pub struct Timers {
 }
 
 impl Timers {
-    /// No instant set, for as many slots as `rows` has (`heap` as long).
-    /// Slots are at most `capacity::CEILING`, below [`ABSENT`].
-    pub fn new(heap: Table<u16>, rows: Table<Timer>) -> Timers {
+    /// No instant set, for as many slots as `rows` has (`heap` as long),
+    /// whatever the rows held. Slots are at most `capacity::CEILING`, below
+    /// [`ABSENT`].
+    pub fn new(heap: Table<u16>, mut rows: Table<Timer>) -> Timers {
+        rows.fill(UNSET);
         Timers { heap, len: 0, rows }
     }
 

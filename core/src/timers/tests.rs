@@ -80,3 +80,20 @@ fn taking_the_first_again_and_again_yields_every_slot_in_order() {
     assert_eq!(taken.len(), 64);
     assert_eq!(taken, sorted);
 }
+
+#[test]
+fn rows_handed_over_with_anything_in_them_start_unset() {
+    let rows = Table::filled(Timer::default(), 3);
+    let mut dirty = Table::filled(UNSET, 3);
+    dirty[1] = Timer {
+        at: Instant(5),
+        place: 0,
+    };
+    for rows in [rows, dirty] {
+        let mut timers = Timers::new(Table::filled(0, 3), rows);
+        assert_eq!(timers.first(), None);
+        timers.set(1, None);
+        timers.set(2, Some(Instant(9)));
+        assert_eq!(timers.first(), Some((2, Instant(9))));
+    }
+}
