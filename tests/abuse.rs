@@ -291,3 +291,27 @@ fn closed_sign_up_turns_strangers_away_and_the_owner_adds_accounts() {
     assert!(!status.success());
     assert!(err.contains("in use by a running natter-server"), "{err}");
 }
+
+/// Issue 27, item 6: an emoji escaped as a surrogate pair, as any JSON
+/// library that escapes non-ASCII writes it, is a message like any other
+/// (R13); a lone half is still malformed (R25).
+#[test]
+fn an_emoji_escaped_as_a_surrogate_pair_is_delivered() {
+    let server = Server::start(60, 120);
+    let mut hans = server.raw_login("hans", "falcon*solo");
+    let mut yoda = server.raw_login("yoda", "wise@!man");
+    hans.send_bytes(b"{\"Message\":{\"to\":\"yoda\",\"text\":\"a\\ud83d\\ude00b\"}}\n");
+    let frame = yoda.frame_where(|f| matches!(f, ServerFrame::Message { .. }));
+    let ServerFrame::Message { from, text, .. } = frame else {
+        unreachable!()
+    };
+    assert_eq!((from.as_str(), text.as_str()), ("hans", "a\u{1f600}b"));
+    hans.send_bytes(b"{\"Message\":{\"to\":\"yoda\",\"text\":\"a\\ud83db\"}}\n");
+    let frame = hans.frame_where(|f| matches!(f, ServerFrame::Error { .. }));
+    assert_eq!(
+        frame,
+        ServerFrame::Error {
+            error: natter_core::protocol::FrameError::Malformed
+        }
+    );
+}

@@ -15,7 +15,8 @@
 //! - [`protocol`] and [`framer`]: JSON-line frames and a fixed-buffer line
 //!   splitter; `letter_json` and `client_json`: the letter frame written,
 //!   and the commonest client frames read, by hand (the hot path); `copy`:
-//!   short copies without the C library's `memcpy`.
+//!   short copies without the C library's `memcpy`; `surrogates`: escaped
+//!   UTF-16 surrogate pairs joined before serde reads a line.
 //! - [`text`]: the exact texts a person sees for each frame.
 //! - [`limits`]: every limit, in one place (R26); [`capacity`]: how many
 //!   accounts and connections, and how much store, the owner chose at
@@ -54,6 +55,7 @@ pub mod rate;
 pub mod session;
 pub mod signup;
 pub mod store;
+mod surrogates;
 pub mod suspects;
 pub mod table;
 #[cfg(any(test, feature = "testing"))]

@@ -357,6 +357,19 @@ pub(crate) fn decode<T: DeserializeOwned>(line: &[u8]) -> Result<T, DecodeError>
     if !nesting_within(line, MAX_NESTING) {
         return Err(DecodeError::TooDeep);
     }
+    if crate::surrogates::has_surrogate_escape(line) {
+        let mut joined = [0u8; FRAME_MAX];
+        // Longer than any frame: read as it is (and refused).
+        let Some(out) = joined.get_mut(..line.len()) else {
+            return decode_escaped(line);
+        };
+        let len = crate::surrogates::join_pairs(line, out);
+        return decode_escaped(&joined[..len]);
+    }
+    decode_escaped(line)
+}
+
+fn decode_escaped<T: DeserializeOwned>(line: &[u8]) -> Result<T, DecodeError> {
     // One string is unescaped at a time, so the longest string bounds it.
     let mut unescaped = [0u8; TEXT_MAX];
     serde_json_core::from_slice_escaped::<T>(line, &mut unescaped)
