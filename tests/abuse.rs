@@ -315,3 +315,38 @@ fn an_emoji_escaped_as_a_surrogate_pair_is_delivered() {
         }
     );
 }
+
+/// Issue 27, item 6: a new name that differs from an account's only in
+/// case is refused (it could pass for yoda), and asked again; yoda's own
+/// login is case-exact and unchanged.
+#[test]
+fn a_new_name_that_could_pass_for_another_is_refused() {
+    let server = Server::start(60, 120);
+    let mut raw = Raw::connect(("127.0.0.1", server.port));
+    raw.frame_where(|f| matches!(f, ServerFrame::Ask { .. }));
+    raw.send(&ClientFrame::Username {
+        name: "Yoda".try_into().unwrap(),
+    });
+    assert_eq!(
+        raw.frame(),
+        ServerFrame::UsernameTooLike {
+            user: "Yoda".try_into().unwrap(),
+            existing: "yoda".try_into().unwrap(),
+        }
+    );
+    assert_eq!(
+        raw.frame(),
+        ServerFrame::Ask {
+            prompt: Prompt::Username
+        }
+    );
+    raw.send(&ClientFrame::Username {
+        name: "yoda".try_into().unwrap(),
+    });
+    assert_eq!(
+        raw.frame(),
+        ServerFrame::Ask {
+            prompt: Prompt::Password
+        }
+    );
+}

@@ -199,6 +199,9 @@ pub enum ServerFrame {
     BadPassword { problem: CredentialProblem },
     /// Someone else created this account while the user chose a password.
     UsernameTaken { user: Name },
+    /// A new username that differs from an account's only in case
+    /// (issue 27): it could pass for that account, so it is refused.
+    UsernameTooLike { user: Name, existing: Name },
     /// No room for another account (R26): the server holds at most
     /// `most`.
     AccountsFull { most: u32 },

@@ -268,6 +268,10 @@ impl Display for ServerFrame {
             ServerFrame::BadPassword { problem } => {
                 Refused("Password", PASSWORD_MAX, *problem).fmt(f)
             }
+            ServerFrame::UsernameTooLike { user, existing } => write!(
+                f,
+                "Error. {user} is too like the username {existing}. Please choose another username"
+            ),
             ServerFrame::UsernameTaken { user } => write!(
                 f,
                 "Error. {user} was just taken by someone else. Please choose another username"

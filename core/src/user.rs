@@ -189,15 +189,32 @@ impl Users {
         }
     }
 
+    /// The account of exactly this name: logins are case-exact.
     pub fn find(&self, name: &str) -> Option<UserId> {
         let at = self.search(name).ok()?;
         Some(self.by_name[at])
     }
 
-    /// Where `name` is in the index, or where it would go.
+    /// An account whose name is `name` but for case, if there is one
+    /// (issue 27): a new name must not pass for it. Names that differ only
+    /// in case are next to each other in the index.
+    pub fn find_like(&self, name: &str) -> Option<UserId> {
+        let index = &self.by_name[..self.len];
+        let at = index.partition_point(|id| folded(&self.users[id.index()].name).lt(folded(name)));
+        let id = *index.get(at)?;
+        self.users[id.index()]
+            .name
+            .eq_ignore_ascii_case(name)
+            .then_some(id)
+    }
+
+    /// Where `name` is in the index, or where it would go. The index is
+    /// in the order of names without case, then with it.
     fn search(&self, name: &str) -> Result<usize, usize> {
-        self.by_name[..self.len]
-            .binary_search_by(|id| self.users[id.index()].name.as_str().cmp(name))
+        self.by_name[..self.len].binary_search_by(|id| {
+            let held = self.users[id.index()].name.as_str();
+            folded(held).cmp(folded(name)).then_with(|| held.cmp(name))
+        })
     }
 
     pub fn is_full(&self) -> bool {
@@ -288,4 +305,9 @@ impl Users {
         self.iter()
             .filter_map(|(id, user)| Some((id, user.online?)))
     }
+}
+
+/// A name's bytes without case: names are ASCII (R3).
+fn folded(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes().map(|byte| byte.to_ascii_lowercase())
 }

@@ -171,6 +171,10 @@ fn server_frames() -> Vec<ServerFrame> {
         ServerFrame::WrongPassword {},
         ServerFrame::AlreadyLoggedIn { user: user.clone() },
         ServerFrame::UsernameTaken { user: user.clone() },
+        ServerFrame::UsernameTooLike {
+            user: user.clone(),
+            existing: user.clone(),
+        },
         ServerFrame::AccountsFull {},
         ServerFrame::AccountNotSaved {},
         ServerFrame::SignUpClosed {},

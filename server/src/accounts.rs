@@ -55,6 +55,12 @@ pub fn run(
         Action::Add(name) if known(name) => {
             return Err(format!("{name} already has an account"));
         }
+        // As at sign-up (issue 27): no name that could pass for another.
+        Action::Add(name) => {
+            if let Some((like, _)) = accounts.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                return Err(format!("{name} is too like {like}, which has an account"));
+            }
+        }
         _ => {}
     }
     let listed: String = accounts
@@ -221,6 +227,11 @@ mod tests {
                 Action::Add("hans".into()),
                 "x",
                 "hans already has an account",
+            ),
+            (
+                Action::Add("Hans".into()),
+                "x",
+                "Hans is too like hans, which has an account",
             ),
             (
                 Action::Add("bad name".into()),

@@ -475,6 +475,7 @@ fn style_of(frame: &ServerFrame) -> Style {
         | ServerFrame::BadUsername { .. }
         | ServerFrame::BadPassword { .. }
         | ServerFrame::UsernameTaken { .. }
+        | ServerFrame::UsernameTooLike { .. }
         | ServerFrame::AccountsFull { .. }
         | ServerFrame::AccountNotSaved {}
         | ServerFrame::SignUpClosed {}

@@ -52,6 +52,16 @@ impl Hub {
                 } else if let Err(problem) = credential::check_name(&name) {
                     self.send(conn, &ServerFrame::BadUsername { problem });
                     self.ask(conn, Prompt::Username);
+                } else if let Some(like) = self.users.find_like(&name) {
+                    let existing = self.users.get(like).name.clone();
+                    self.send(
+                        conn,
+                        &ServerFrame::UsernameTooLike {
+                            user: name,
+                            existing,
+                        },
+                    );
+                    self.ask(conn, Prompt::Username);
                 } else if too_many {
                     self.send(conn, &ServerFrame::TooManySignUps {});
                     self.ask(conn, Prompt::Username);
@@ -227,7 +237,7 @@ impl Hub {
         }
         // Another connection may have taken the name or the last free
         // account while this user was choosing a password.
-        let refusal = if self.users.find(&name).is_some() || self.being_saved(&name) {
+        let refusal = if self.users.find_like(&name).is_some() || self.being_saved(&name) {
             ServerFrame::UsernameTaken { user: name }
         } else if self.accounts_full() {
             self.accounts_full_frame()
@@ -328,9 +338,10 @@ impl Hub {
         handed.chain(waiting)
     }
 
-    /// Whether an account called `name` is being made.
+    /// Whether an account called `name`, but for case, is being made.
     fn being_saved(&self, name: &Name) -> bool {
-        self.pending_saves().any(|(n, _)| n == name)
+        self.pending_saves()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// No room for one more account, counting those being made.

@@ -608,6 +608,68 @@ fn r6_a_bad_new_username_is_refused_and_asked_for_again() {
 }
 
 #[test]
+fn r6_a_new_name_that_differs_from_an_account_only_in_case_is_refused() {
+    // Issue 27: `Yoda` could pass for yoda. Logins stay case-exact, so it
+    // is neither yoda's password prompt nor a new account.
+    for like in ["Yoda", "YODA", "yoDa"] {
+        let mut hub = hub_with_sample_accounts();
+        let mut world = World::default();
+        let conn = world.connect(&mut hub, START, PEER).unwrap();
+        world.receive(&mut hub, conn, username(like), START);
+        let refusal = ServerFrame::UsernameTooLike {
+            user: name(like),
+            existing: name("yoda"),
+        };
+        assert_eq!(
+            refusal.to_string(),
+            format!("Error. {like} is too like the username yoda. Please choose another username")
+        );
+        assert_eq!(
+            world.take(conn),
+            [ask(Prompt::Username), refusal, ask(Prompt::Username)]
+        );
+        assert_eq!(hub.accounts(), SAMPLE_ACCOUNTS.len());
+        // yoda's own name still logs in.
+        world.receive(&mut hub, conn, username("yoda"), START);
+        assert_eq!(world.take(conn), [ask(Prompt::Password)]);
+    }
+}
+
+#[test]
+fn accounts_in_the_file_that_differ_only_in_case_each_log_in_as_themselves() {
+    // A file from before issue 27 may hold them: each is found exactly,
+    // whatever order the index keeps them in.
+    let mut hub = hub_with_sample_accounts();
+    hub.add_account("Hans", "other*pass").unwrap();
+    hub.add_account("HANS", "third*pass").unwrap();
+    hub.add_account("hansa", "fourth*pass").unwrap();
+    let mut world = World::default();
+    for (user, pass) in [
+        ("HANS", "third*pass"),
+        ("hans", "falcon*solo"),
+        ("hansa", "fourth*pass"),
+        ("Hans", "other*pass"),
+    ] {
+        let conn = login(&mut hub, &mut world, user, pass, START);
+        assert_eq!(hub.online_on(user), Some(conn), "{user}");
+    }
+}
+
+#[test]
+fn r6_two_new_names_that_differ_only_in_case_make_one_account() {
+    let mut hub = hub_with_sample_accounts();
+    let mut world = World::default();
+    let early = at_new_password_prompt(&mut hub, &mut world, "jaba", START);
+    let late = at_new_password_prompt(&mut hub, &mut world, "Jaba", START);
+    world.receive(&mut hub, late, password("longtongue"), START);
+    assert_eq!(world.take(late), [ServerFrame::Welcome { waiting: 0 }]);
+    world.receive(&mut hub, early, password("slimy"), START);
+    let taken = ServerFrame::UsernameTaken { user: name("jaba") };
+    assert_eq!(world.take(early), [taken, ask(Prompt::Username)]);
+    assert_eq!(world.stored(), [("Jaba".into(), "longtongue".into())]);
+}
+
+#[test]
 fn r6_the_longest_allowed_new_username_is_accepted() {
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
