@@ -345,6 +345,28 @@ fn r28_strangers_are_turned_away_from_the_private_port() {
     );
 }
 
+/// Issue 27, item 5: strangers that connect to the private port and say
+/// nothing do not keep the introduced peer out, however many: the oldest
+/// go first, and the peer, checked on its first frame, gets in.
+#[test]
+fn silent_strangers_on_the_private_port_do_not_keep_the_peer_out() {
+    let server = Server::start(60, 120);
+    let mut luke = server.login("luke", "light==saber");
+    let (_hans, host, port, secret) = introduce(&server, &mut luke);
+    let mut squatters: Vec<Raw> = (0..40)
+        .map(|_| Raw::connect((host.as_str(), port)))
+        .collect();
+    let mut peer = Raw::connect((host.as_str(), port));
+    peer.send(&hello("hans", &secret));
+    assert_eq!(peer.peer_frame(), PeerFrame::Welcome {});
+    luke.expect("Private messaging with hans started\n");
+    // The first squatters were let go to make room.
+    if let Err(why) = squatters[0].closed_silently() {
+        panic!("the oldest squatter {why}");
+    }
+    squatters.clear();
+}
+
 #[test]
 fn a_peer_that_vanishes_mid_chat_ends_the_session_with_a_notice() {
     let server = Server::start(60, 120);

@@ -10,7 +10,9 @@
 //!   secret within [`HELLO_TIMEOUT`]; anything else (another name, another
 //!   secret, another frame, silence) is closed without a word, and the
 //!   listener keeps waiting (R28). A `Hello` that comes before the secret
-//!   ([`Peers::expect`]) is held until it does, within that time. The first
+//!   ([`Peers::expect`]) is held until it does, within that time. Up to
+//!   `CANDIDATES` are checked at once; one more lets the oldest go, so
+//!   strangers that say nothing cannot keep the peer out. The first
 //!   to pass gets [`PeerFrame::Welcome`]; then the listener closes. Nobody
 //!   within [`LISTEN_TIMEOUT`]: the link fails.
 //! - asking side ([`Peers::connect`]): connects within
@@ -65,9 +67,11 @@ const QUEUED: usize = 16;
 /// Events waiting for the session loop; a peer that floods waits.
 const EVENTS: usize = 64;
 
-/// Connections to a listener held at once while they present themselves;
-/// more are closed at once.
-const CANDIDATES: usize = 8;
+/// Connections to a listener held at once while they present themselves.
+/// One more arriving lets the oldest go: strangers that connect and say
+/// nothing cannot keep the introduced peer out, who presents itself at
+/// once (issue 27).
+const CANDIDATES: usize = 32;
 
 /// What a link's task saw; see [`Peers::handle`].
 #[derive(Debug)]
@@ -330,7 +334,8 @@ type Admitted = Framed;
 type Candidate = Pin<Box<dyn Future<Output = Option<Admitted>>>>;
 
 /// Accepts connections until one presents `user` and the secret (R28);
-/// several are checked at once, so a silent stranger delays nobody.
+/// several are checked at once, so a silent stranger delays nobody, and
+/// they are kept in the order they came, so the oldest goes first.
 async fn admit(
     listener: &TcpListener,
     user: &Name,
@@ -349,10 +354,10 @@ async fn admit(
             while i < candidates.len() {
                 match candidates[i].as_mut().poll(cx) {
                     Poll::Ready(Some(admitted)) => {
-                        drop(candidates.swap_remove(i));
+                        drop(candidates.remove(i));
                         return Poll::Ready(Step::Presented(admitted));
                     }
-                    Poll::Ready(None) => drop(candidates.swap_remove(i)),
+                    Poll::Ready(None) => drop(candidates.remove(i)),
                     Poll::Pending => i += 1,
                 }
             }
@@ -374,12 +379,15 @@ async fn admit(
         let step = presented.or(arrived).await;
         match step {
             Step::Arrived(stream, from) => {
-                if candidates.len() < CANDIDATES {
-                    let check = present(stream, user.clone(), secret.clone(), from, debug);
-                    candidates.push(Box::pin(check));
-                } else if debug {
-                    log(user, &format!("turned away {from}: too many at once"));
+                if candidates.len() >= CANDIDATES {
+                    // Dropping it closes its connection.
+                    drop(candidates.remove(0));
+                    if debug {
+                        log(user, "turned away the oldest caller: too many at once");
+                    }
                 }
+                let check = present(stream, user.clone(), secret.clone(), from, debug);
+                candidates.push(Box::pin(check));
             }
             Step::Presented(mut framed) => {
                 if framed.write_frame(&PeerFrame::Welcome {}).await.is_ok() {
