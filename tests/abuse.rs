@@ -350,3 +350,92 @@ fn a_new_name_that_could_pass_for_another_is_refused() {
         }
     );
 }
+
+/// A squatter from `source`: keeps `each` connections at the prompts,
+/// silent, each reconnecting 10 ms after the server lets it go, until
+/// `stop`; how many times it was let go.
+fn squatter(
+    source: Ipv4Addr,
+    port: u16,
+    each: usize,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> thread::JoinHandle<usize> {
+    use std::io::Read;
+    use std::sync::atomic::Ordering;
+    thread::spawn(move || {
+        let connect = || {
+            use rustix::net::{AddressFamily, SocketType, bind, connect, ipproto, socket};
+            let fd = socket(AddressFamily::INET, SocketType::STREAM, Some(ipproto::TCP)).ok()?;
+            bind(&fd, &std::net::SocketAddrV4::new(source, 0)).ok()?;
+            let server = std::net::SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+            connect(&fd, &server).ok()?;
+            let stream = std::net::TcpStream::from(fd);
+            stream
+                .set_read_timeout(Some(Duration::from_millis(50)))
+                .ok()?;
+            Some(stream)
+        };
+        let mut streams: Vec<Option<std::net::TcpStream>> = (0..each).map(|_| None).collect();
+        let mut let_go = 0;
+        let mut buf = [0u8; 512];
+        while !stop.load(Ordering::Relaxed) {
+            for stream in &mut streams {
+                match stream {
+                    None => *stream = connect(),
+                    Some(open) => match open.read(&mut buf) {
+                        Ok(0) => {
+                            *stream = None;
+                            let_go += 1;
+                            thread::sleep(Duration::from_millis(10));
+                        }
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                        Err(_) => *stream = None,
+                    },
+                }
+            }
+        }
+        let_go
+    })
+}
+
+/// Issue 27, item 1: 8 addresses squat every slot at the prompts, 4
+/// silent connections each, and come back as soon as they are let go; a
+/// known user still gets a prompt at once, every time, and logs in
+/// (R26: the squatter that makes room is told the server is full).
+#[test]
+fn squatters_from_eight_addresses_cannot_keep_a_known_user_out() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = Server::start(60, 120);
+    let mut hans = server.raw_login("hans", "falcon*solo");
+    let stop = Arc::new(AtomicBool::new(false));
+    let squatters: Vec<_> = (2..10)
+        .map(|n| squatter(Ipv4Addr::new(127, 0, 0, n), server.port, 4, stop.clone()))
+        .collect();
+    // Every slot taken: a newcomer's connection makes some squatter go.
+    thread::sleep(Duration::from_millis(500));
+    let mut told = Raw::connect_from(Ipv4Addr::new(127, 0, 0, 20), server.port);
+    assert!(matches!(told.frame(), ServerFrame::Ask { .. }));
+    for round in 0..5 {
+        let mut luke = server.raw_login("luke", "light==saber");
+        hans.send(&ClientFrame::Message {
+            to: "luke".try_into().unwrap(),
+            text: format!("round {round}").as_str().try_into().unwrap(),
+        });
+        let got = luke.frame_where(|f| matches!(f, ServerFrame::Message { .. }));
+        let ServerFrame::Message { id, text, .. } = got else {
+            unreachable!()
+        };
+        assert_eq!(text.as_str(), format!("round {round}"));
+        luke.send(&ClientFrame::Received { id });
+        luke.send(&ClientFrame::Logout {});
+        luke.frame_where(|f| matches!(f, ServerFrame::Bye { .. }));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let let_go: usize = squatters.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(let_go >= 6, "the squatters made room {let_go} times");
+    let log = server.log();
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -25,7 +25,7 @@ use crate::session::{ConnId, Phase, Session, Sessions};
 use crate::signup::{SignUp, SignUps};
 use crate::store::Store;
 use crate::suspects::Suspects;
-use crate::table::{List, Ring};
+use crate::table::{List, Ring, Table};
 use crate::time::Instant;
 use crate::timers::Timers;
 use crate::user::{AccountsFull, UserId, Users};
@@ -146,6 +146,11 @@ pub struct Hub {
     /// `asks` overflowed (connections came and went faster than the shell
     /// answered): the connections are walked until none waits.
     asks_lost: bool,
+    /// Slots of the connections at the prompts, sorted by address when one
+    /// must make room for a newcomer (`admission.rs`).
+    candidates: Table<u16>,
+    /// The connection the last `connect` let go to make room.
+    made_room: Option<ConnId>,
     /// What the journal has not been given yet (`durable.rs`).
     dirty: durable::Dirty,
     /// What the shell should log, oldest first (`poll_event`).
@@ -199,6 +204,8 @@ impl Hub {
             jobs: List::new(tables.jobs),
             asks: Ring::new(tables.asks),
             asks_lost: false,
+            candidates: tables.candidates,
+            made_room: None,
             dirty: durable::Dirty::new(tables.unsaved_reads, tables.unsaved_others, tables.posted),
             notices: heapless::Deque::new(),
             scratch: [0; crate::limits::FRAME_MAX + 1],

@@ -267,8 +267,21 @@ impl EventLoop {
                 }
             };
             let slot = id.slot();
-            // The hub's slot is free, so the loop's is: the loop drops a
-            // connection whenever the hub does.
+            // The hub's slot was free, so the loop's is (the loop drops a
+            // connection whenever the hub does), unless the connection in
+            // it made room for this one: it is told why, and closed.
+            if let Some(yielded) = self.hub.made_room() {
+                debug!("conn {}: made room for {peer}", yielded.slot());
+                if let Some(mut conn) = self.conns.get_mut(yielded.slot()).and_then(Option::take) {
+                    let _ = self.poller.delete(&conn.stream);
+                    // The goodbye follows whole frames only.
+                    if conn.write().is_ok() && conn.is_flushed() {
+                        refuse(conn.stream, ByeReason::ServerFull);
+                    } else {
+                        conn.shutdown();
+                    }
+                }
+            }
             debug_assert!(self.conns[slot].is_none(), "slot {slot} taken twice");
             self.drop_conn(slot);
             if let Err(error) = self.add(&stream, Readiness::readable(FIRST_CONN + slot)) {

@@ -33,6 +33,7 @@ pub struct Tables {
     pub ready: Table<u16>,
     pub unread: Table<ConnId>,
     pub touched: Table<u16>,
+    pub candidates: Table<u16>,
     pub timers: Table<Timer>,
     pub timer_heap: Table<u16>,
     /// [`POSTED_PER_CONNECTION`] rows per connection.
@@ -58,6 +59,7 @@ pub const BYTES_PER_CONNECTION: usize = size_of::<Slot>()
     + size_of::<ConnId>()
     + size_of::<u16>()
     + size_of::<ConnId>()
+    + size_of::<u16>()
     + size_of::<u16>()
     + size_of::<Timer>()
     + size_of::<u16>()
@@ -88,6 +90,7 @@ impl Tables {
             self.ready.len(),
             self.unread.len(),
             self.touched.len(),
+            self.candidates.len(),
             self.timers.len(),
             self.timer_heap.len(),
         ];
@@ -126,6 +129,7 @@ impl Tables {
             ready: Table::filled(0, connections),
             unread: Table::filled(ConnId::default(), connections),
             touched: Table::filled(0, connections),
+            candidates: Table::filled(0, connections),
             timers: Table::filled(crate::timers::UNSET, connections),
             timer_heap: Table::filled(0, connections),
             posted: Table::filled(Posted::default(), POSTED_PER_CONNECTION * connections),

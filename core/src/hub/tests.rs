@@ -1420,7 +1420,33 @@ fn r25_a_good_frame_resets_the_bad_frame_count() {
 // Capacity: R26.
 
 #[test]
-fn r26_connections_beyond_the_limit_are_refused_until_one_leaves() {
+fn r26_when_every_slot_is_online_a_newcomer_is_refused_until_one_leaves() {
+    let config = crate::testing::test_config(BLOCK_MS, TIMEOUT_MS);
+    let mut hub = Hub::with_capacity(config, crate::Capacity::new(16, 3)).unwrap();
+    for (name, password) in SAMPLE_ACCOUNTS {
+        hub.add_account(name, password).unwrap();
+    }
+    let mut world = World::default();
+    let online: Vec<ConnId> = ["hans", "yoda", "luke"]
+        .iter()
+        .map(|user| login_sample(&mut hub, &mut world, user, START))
+        .collect();
+    assert_eq!(
+        world.connect(&mut hub, START, PEER),
+        Err(ByeReason::ServerFull)
+    );
+    assert!(world.closed().is_empty(), "nobody made room");
+    world.receive(&mut hub, online[1], ClientFrame::Logout {}, START);
+    let again = world.connect(&mut hub, START, PEER).unwrap();
+    assert!(!online.contains(&again));
+    assert_eq!(world.take(again), [ask(Prompt::Username)]);
+}
+
+#[test]
+fn r26_when_every_slot_is_taken_the_oldest_at_the_prompts_makes_room() {
+    // Issue 27: squatters at the prompts cannot hold the door. Here all
+    // come from one address, the newcomer's: its oldest makes room, told
+    // why (R26: never a silent drop).
     let mut hub = hub_with_sample_accounts();
     let mut world = World::default();
     let conns: Vec<ConnId> = (0..DEFAULT_CONNECTIONS)
@@ -1431,28 +1457,19 @@ fn r26_connections_beyond_the_limit_are_refused_until_one_leaves() {
         assert!(!conns[..i].contains(conn), "{conn:?} handed out twice");
         assert_eq!(world.take(*conn), [ask(Prompt::Username)]);
     }
+    let newcomer = world.connect(&mut hub, ms(START, 1), PEER).unwrap();
+    assert_eq!(world.take(newcomer), [ask(Prompt::Username)]);
+    assert_eq!(newcomer.slot(), conns[0].slot());
+    assert_eq!(world.take(conns[0]), [bye(ByeReason::ServerFull)]);
     assert_eq!(
-        world.connect(&mut hub, START, PEER),
-        Err(ByeReason::ServerFull)
+        bye(ByeReason::ServerFull).to_string(),
+        "Error. The server is full. Please try again later"
     );
-    assert_eq!(world.len(), 0, "a refused connection is sent nothing");
-
-    world.disconnect(&mut hub, conns[5], START);
-    let again = world.connect(&mut hub, START, PEER).unwrap();
-    assert!(!conns.contains(&again));
-    assert_eq!(world.take(again), [ask(Prompt::Username)]);
-    assert_eq!(
-        world.connect(&mut hub, START, PEER),
-        Err(ByeReason::ServerFull)
-    );
-
-    // A connection the hub ends frees its slot too.
-    world.receive(&mut hub, conns[0], ClientFrame::Logout {}, START);
-    assert!(world.connect(&mut hub, START, PEER).is_ok());
-    assert_eq!(
-        world.connect(&mut hub, START, PEER),
-        Err(ByeReason::ServerFull)
-    );
+    assert_eq!(world.closed(), [conns[0]]);
+    // The next makes room too: the oldest left, not the newcomer.
+    world.connect(&mut hub, ms(START, 2), PEER).unwrap();
+    assert_eq!(world.closed(), [conns[0], conns[1]]);
+    assert!(!world.is_closed(newcomer));
 }
 
 #[test]

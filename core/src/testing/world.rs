@@ -131,6 +131,14 @@ impl World {
         peer: core::net::IpAddr,
     ) -> Result<ConnId, ByeReason> {
         let conn = hub.connect(now, peer);
+        // As the server does for the connection that made room.
+        if let Some(yielded) = hub.made_room() {
+            let bye = ServerFrame::Bye {
+                reason: ByeReason::ServerFull,
+            };
+            self.events.push(Event::Sent(yielded, bye));
+            self.closed(yielded);
+        }
         self.settle(hub, now);
         conn
     }

@@ -165,10 +165,107 @@ fn strangers_filling_the_open_slots_cannot_keep_a_known_user_out() {
             "{user}"
         );
     }
+    // Every slot taken: the oldest stranger at the prompts makes room.
+    let late = world.connect(&mut hub, START, address(202)).unwrap();
+    assert_eq!(world.take(late), [ask(Prompt::Username)]);
+    assert_eq!(world.closed().len(), 2, "the one turned away, and one more");
+}
+
+/// Strangers from `squatters` addresses, `each` connections apiece, fill
+/// every slot at the prompts, a millisecond apart; their connections.
+fn squat(hub: &mut Hub, world: &mut World, squatters: u8, each: usize) -> Vec<ConnId> {
+    let mut conns = Vec::new();
+    let mut at = 0;
+    while conns.len() < DEFAULT_CONNECTIONS {
+        for n in 0..squatters {
+            for _ in 0..each {
+                if conns.len() < DEFAULT_CONNECTIONS {
+                    at += 1;
+                    conns.push(world.connect(hub, ms(START, at), address(n)).unwrap());
+                }
+            }
+        }
+    }
+    conns
+}
+
+#[test]
+fn a_newcomer_from_its_own_address_gets_a_prompt_and_keeps_it_while_squatters_churn() {
+    let config = Config {
+        per_address: 0,
+        ..Config::new(BLOCK_MS, TIMEOUT_MS)
+    };
+    let mut hub = crate::testing::sample_hub(config);
+    let mut world = World::default();
+    // 8 addresses, 3 connections each: every slot.
+    let squatters = squat(&mut hub, &mut world, 8, 3);
+    let luke = world.connect(&mut hub, ms(START, 100), PEER).unwrap();
+    assert_eq!(world.take(luke), [ask(Prompt::Username)]);
+    // The oldest of an address with the most: the very first squatter.
+    assert_eq!(world.closed(), [squatters[0]]);
+    // Squatters come back at once, again and again: they make room for
+    // each other, never luke, however old his connection grows.
+    for n in 0..200u64 {
+        let at = ms(START, 101 + n);
+        let again = world.connect(&mut hub, at, address((n % 8) as u8)).unwrap();
+        world.take(again);
+        assert!(!world.is_closed(luke), "luke made room at round {n}");
+    }
+    world.receive(&mut hub, luke, username("luke"), ms(START, 400));
+    world.receive(
+        &mut hub,
+        luke,
+        password(password_of("luke")),
+        ms(START, 400),
+    );
+    assert!(
+        world
+            .take(luke)
+            .contains(&ServerFrame::Welcome { waiting: 0 })
+    );
+}
+
+#[test]
+fn a_flood_from_one_address_makes_room_from_its_own_connections() {
+    let mut hub = crate::testing::sample_hub(Config {
+        per_address: 0,
+        ..Config::new(BLOCK_MS, TIMEOUT_MS)
+    });
+    let mut world = World::default();
+    // Two connections of others, then one address's flood fills the rest.
+    let others = [
+        world.connect(&mut hub, START, address(1)).unwrap(),
+        world.connect(&mut hub, START, address(2)).unwrap(),
+    ];
+    for n in 0..100 {
+        world
+            .connect(&mut hub, ms(START, 1 + n), address(9))
+            .unwrap();
+    }
+    assert!(others.iter().all(|&conn| !world.is_closed(conn)));
+    assert_eq!(world.closed().len(), 100 + 2 - DEFAULT_CONNECTIONS);
+}
+
+#[test]
+fn a_password_being_checked_does_not_make_room() {
+    let mut hub = hub();
+    // Every slot at the password prompt of a sample account, from its own
+    // address, with the check not answered yet: the hub is called
+    // directly, without a shell to answer.
+    let checking: Vec<ConnId> = (0..DEFAULT_CONNECTIONS)
+        .map(|n| {
+            let conn = hub.connect(START, address(n as u8)).unwrap();
+            hub.receive(conn, &username("yoda"), START);
+            hub.receive(conn, &password("guess"), START);
+            conn
+        })
+        .collect();
     assert_eq!(
-        world.connect(&mut hub, START, address(202)),
+        hub.connect(ms(START, 1), address(200)),
         Err(ByeReason::ServerFull)
     );
+    assert_eq!(hub.made_room(), None);
+    assert!(checking.iter().all(|&conn| hub.knows(conn)));
 }
 
 #[test]

@@ -246,6 +246,7 @@ fn borrowed_tables(accounts: usize, connections: usize, chunks: usize) -> Tables
         ready: leaked(0, connections),
         unread: leaked(owned.unread[0], connections),
         touched: leaked(0, connections),
+        candidates: leaked(0, connections),
         timers: leaked(owned.timers[0], connections),
         timer_heap: leaked(0, connections),
         posted: leaked(owned.posted[0], super::POSTED_PER_CONNECTION * connections),
