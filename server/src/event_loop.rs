@@ -561,9 +561,18 @@ impl Drop for EventLoop {
     }
 }
 
-/// Tells a new connection why it is not let in, then closes it. A new
-/// socket's buffer always takes one small frame.
+/// Tells a connection why it goes, then closes it: a new one not let in,
+/// or one at the prompts that made room for a newcomer. Its socket's
+/// buffer is empty (new, or flushed), so it takes one small frame.
 fn refuse(mut stream: TcpStream, reason: ByeReason) {
+    // What it sent is not wanted, but left unread, closing would reset
+    // the connection, and the goodbye could be lost before it is read.
+    let mut sink = [0u8; 1024];
+    for _ in 0..64 {
+        if !matches!(stream.read(&mut sink), Ok(n) if n > 0) {
+            break;
+        }
+    }
     let mut buf = [0u8; 64];
     let bye = ServerFrame::Bye { reason };
     if let Ok(n) = protocol::encode(&bye, &mut buf) {

@@ -54,11 +54,16 @@ impl Hub {
         session.reserved = unproven >= capacity - reserved;
         let conn = match self.sessions.insert(session) {
             Ok(conn) => conn,
-            Err(session) => {
+            Err(mut session) => {
                 let yielding = self.yielding(peer).ok_or(ByeReason::ServerFull)?;
                 // The shell tells it the server is full (`made_room`).
-                self.sessions.remove(yielding);
+                let gone = self.sessions.remove(yielding);
                 self.made_room = Some(yielding);
+                // The open slot it leaves may be this one's: one fewer
+                // unproven in the open slots than counted.
+                if gone.is_some_and(|s| s.unproven() && !s.reserved) {
+                    session.reserved = unproven > capacity - reserved;
+                }
                 self.sessions
                     .insert(session)
                     .map_err(|_| ByeReason::ServerFull)?

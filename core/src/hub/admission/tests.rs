@@ -223,6 +223,16 @@ fn a_newcomer_from_its_own_address_gets_a_prompt_and_keeps_it_while_squatters_ch
             .take(luke)
             .contains(&ServerFrame::Welcome { waiting: 0 })
     );
+    // A stranger's newcomer takes an open slot a squatter left: it may
+    // sign up, as in any open slot.
+    let jaba = world
+        .connect(&mut hub, ms(START, 401), address(100))
+        .unwrap();
+    world.receive(&mut hub, jaba, username("jaba"), ms(START, 401));
+    assert_eq!(
+        world.take(jaba),
+        [ask(Prompt::Username), ask(Prompt::NewPassword)]
+    );
 }
 
 #[test]
