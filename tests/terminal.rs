@@ -432,3 +432,16 @@ fn a_private_request_while_typing_becomes_the_prompt_and_the_acceptor_is_told() 
     hans.send("private luke hello luke");
     luke.expect_line("hans(private): hello luke");
 }
+
+/// Issue 27: `Yoda` typed at the username prompt while yoda exists is
+/// refused in a line of its own and the username asked again; yoda's own
+/// name then logs in as usual.
+#[test]
+fn a_name_that_could_pass_for_another_is_refused_on_screen_and_asked_again() {
+    let server = Server::start(60, 120);
+    let screen = screen(&server, &[], &[]);
+    enter(&screen, "Yoda");
+    screen.expect_line("Error. Yoda is too like the username yoda. Please choose another username");
+    screen.wait_for("the username asked again", |s| s.last_line() == "Username:");
+    log_in(&screen, "yoda", "wise@!man");
+}
